@@ -1,0 +1,189 @@
+"""The graph core: order, accumulation, repeated passes, grad(), no_grad, deep graphs."""
+
+import math
+
+import pytest
+
+import tinygrad_lr as tg
+from tinygrad_lr import Value
+
+
+def sigmoid_prime(x):
+    s = 1 / (1 + math.exp(-x))
+    return s * (1 - s)
+
+
+def test_contract_example():
+    a = Value(2.0, label="a")
+    b = a * 3 + a.sigmoid() - 1 / a**2
+    b.backward()
+    assert b.data == pytest.approx(6 + 1 / (1 + math.exp(-2)) - 0.25)
+    assert a.grad == pytest.approx(3 + sigmoid_prime(2.0) + 2 / 2.0**3)
+
+
+def test_a_node_used_twice_receives_both_contributions():
+    a = Value(3.0)
+    (a * a).backward()
+    assert a.grad == 6.0
+    b = Value(3.0)
+    c = b + b
+    d = c * b  # 2b·b: d' = 4b
+    d.backward()
+    assert b.grad == 12.0
+    assert c.grad == 3.0
+
+
+def test_every_value_in_the_graph_gets_its_gradient():
+    x, w, b = Value(2.0), Value(-0.5), Value(0.1)
+    z = w * x + b
+    p = z.sigmoid()
+    loss = -p.log()
+    loss.backward()
+    s = p.data
+    assert loss.grad == 1.0
+    assert p.grad == pytest.approx(-1 / s)
+    assert z.grad == pytest.approx(s - 1)
+    assert w.grad == pytest.approx((s - 1) * 2.0)
+    assert b.grad == pytest.approx(s - 1)
+    assert x.grad == pytest.approx((s - 1) * -0.5)
+
+
+def test_second_backward_accumulates_leaves_but_not_interior_nodes():
+    # micrograd issue #53: its second backward turns an interior grad of 1.0 into 3.0
+    a = Value(1.0)
+    b = Value(2.0)
+    c = a * b
+    d = c + a
+    d.backward()
+    first = (a.grad, b.grad, c.grad, d.grad)
+    assert first == (3.0, 1.0, 1.0, 1.0)
+    d.backward()
+    assert (a.grad, b.grad) == (6.0, 2.0)  # leaves accumulate, as in PyTorch
+    assert (c.grad, d.grad) == (1.0, 1.0)  # interior nodes show the latest pass
+
+
+def test_backward_takes_an_upstream_gradient():
+    a = Value(3.0)
+    (a * a).backward(0.5)
+    assert a.grad == 3.0
+
+
+def test_constants_get_no_gradient_and_do_not_block_backward():
+    a = Value(2.0)
+    k = Value(5.0, requires_grad=False)
+    (a * k).backward()
+    assert (a.grad, k.grad) == (5.0, 0.0)
+
+
+def test_backward_from_a_constant_explains():
+    k = Value(5.0, requires_grad=False)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (k * 2).backward()
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x, y = Value(2.0), Value(3.0)
+    out = x * y + x
+    gx, gy = tg.grad(out, [x, y])
+    assert (gx.data, gy.data) == (4.0, 2.0)
+    assert (x.grad, y.grad, out.grad) == (0.0, 0.0, 0.0)
+    assert gx.is_leaf and not gx.requires_grad
+
+
+def test_grad_of_an_interior_node_and_an_unrelated_input():
+    x, unrelated = Value(2.0), Value(7.0)
+    h = x * x
+    out = h.sigmoid()
+    gh, gu = tg.grad(out, (h, unrelated))
+    assert gh.data == pytest.approx(sigmoid_prime(4.0))
+    assert gu.data == 0.0
+
+
+def test_grad_output_scales_the_result():
+    x = Value(2.0)
+    (g,) = tg.grad(x * x, [x], grad_output=10.0)
+    assert g.data == 40.0
+
+
+def test_grad_rejects_things_that_are_not_nodes():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"inputs\[1\] is a float"):
+        tg.grad(x * 2, [x, 1.0])
+
+
+def test_create_graph_gives_higher_derivatives():
+    x = Value(1.5)
+    y = x**4
+    (d1,) = tg.grad(y, [x], create_graph=True)
+    (d2,) = tg.grad(d1, [x], create_graph=True)
+    (d3,) = tg.grad(d2, [x], create_graph=True)
+    (d4,) = tg.grad(d3, [x], create_graph=True)
+    (d5,) = tg.grad(d4, [x])
+    assert [d.data for d in (d1, d2, d3, d4, d5)] == pytest.approx(
+        [4 * 1.5**3, 12 * 1.5**2, 24 * 1.5, 24.0, 0.0]
+    )
+
+
+def test_create_graph_second_derivative_of_sigmoid_and_mixed_partials():
+    x, y = Value(0.3), Value(-1.2)
+    f = (x * y).sigmoid()
+    gx, _ = tg.grad(f, [x, y], create_graph=True)
+    (gxy,) = tg.grad(gx, [y])
+    s = 1 / (1 + math.exp(0.36))
+    # ∂²σ(xy)/∂x∂y = σ'(xy) + xy·σ''(xy)
+    assert gxy.data == pytest.approx(s * (1 - s) + 0.3 * -1.2 * s * (1 - s) * (1 - 2 * s))
+
+
+def test_no_grad_records_nothing_and_restores_the_mode():
+    x = Value(2.0)
+    with tg.no_grad():
+        y = x * x + 1
+        assert not tg.engine.grad_enabled()
+    assert tg.engine.grad_enabled()
+    assert y.is_leaf and y.parents == () and not y.requires_grad
+    assert y.data == 5.0
+    with pytest.raises(ZeroDivisionError), tg.no_grad():
+        raise ZeroDivisionError
+    assert tg.engine.grad_enabled()
+
+
+def test_no_grad_as_a_decorator_and_nested():
+    @tg.no_grad()
+    def evaluate(v):
+        return v.sigmoid()
+
+    x = Value(0.0)
+    assert evaluate(x).is_leaf
+    with tg.no_grad():
+        with tg.no_grad():
+            pass
+        assert not tg.engine.grad_enabled()
+    assert tg.engine.grad_enabled()
+
+
+def test_a_million_node_chain_backprops_without_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = -y
+    y.backward()
+    assert x.grad == 1.0  # an even number of negations
+
+
+def test_graph_order_counts_consumers():
+    a = Value(1.0)
+    b = a * a
+    c = b + a
+    nodes, consumers = tg.engine.graph_order(c)
+    assert set(nodes) == {a, b, c}
+    assert consumers[a] == 3 and consumers[b] == 1 and consumers[c] == 0
+
+
+def test_walk_lists_inputs_before_results_and_includes_constants():
+    a = Value(1.0, label="a")
+    c = a * 2 + a
+    order = tg.engine.walk(c)
+    assert order[-1] is c and len(order) == 4
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        assert all(position[id(p)] < position[id(node)] for p in node.parents)

@@ -1,0 +1,173 @@
+"""The extension contract: Function, ctx, the registry, errors for op authors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_lr as tg
+from tinygrad_lr import Value
+from tinygrad_lr.function import REGISTRY
+
+
+class Softplus(tg.Function, register=False):
+    """f(x) = log(1 + eˣ); f'(x) = σ(x)."""
+
+    formula = "σ(x)"
+    domain = (tg.Domain(),)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return tg.log(1 + tg.exp(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * tg.sigmoid(x)
+
+
+def test_a_user_op_works_on_values_raw_numbers_and_second_derivatives():
+    x = Value(0.4)
+    y = Softplus.apply(x)
+    assert y.data == pytest.approx(math.log1p(math.exp(0.4)))
+    assert y.op == "softplus" and y.parents == (x,)
+    y.backward()
+    assert x.grad == pytest.approx(1 / (1 + math.exp(-0.4)))
+    assert Softplus.apply(0.4) == pytest.approx(y.data)  # raw in, raw out
+    assert tg.gradgradcheck(Softplus.apply, [x])
+
+
+def test_ops_register_themselves_and_can_opt_out():
+    class Square(tg.Function):
+        name = "test_square"
+        formula = "2x"
+        domain = (tg.Domain(),)
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    try:
+        assert REGISTRY["test_square"] is Square
+        assert Square.inputs == ("x",) and Square.formula == ("2x",)
+    finally:
+        del REGISTRY["test_square"]
+    assert "softplus" not in REGISTRY
+
+
+def test_a_name_clash_in_the_registry_is_refused():
+    with pytest.raises(ValueError, match="an op named 'add' is already registered"):
+
+        class Add(tg.Function):
+            formula = ("1", "1")
+
+            @staticmethod
+            def forward(ctx, x, y):
+                return x + y
+
+
+def test_formula_count_must_match_the_inputs():
+    with pytest.raises(TypeError, match="formula has 1 entries but forward takes 2 inputs"):
+
+        class Hypot(tg.Function):
+            formula = "x/h"
+
+            @staticmethod
+            def forward(ctx, x, y):
+                return math.hypot(x, y)
+
+
+def test_derivative_text_substitutes_operand_names():
+    assert tg.REGISTRY["mul"].derivative(0, {"x": "w", "y": "x"}) == "x"
+    assert tg.REGISTRY["div"].derivative(1, {"x": "a", "y": "b"}) == "−a/b²"
+    assert tg.REGISTRY["sigmoid"].derivative(0, {"x": "z"}) == "σ(z)·(1−σ(z))"
+    assert tg.REGISTRY["exp"].derivative(0, {"x": "t"}) == "exp(t)"
+
+
+def test_backward_must_return_one_gradient_per_input():
+    class Broken(tg.Function, register=False):
+        formula = ("1", "1")
+
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(TypeError, match="returned 1 gradients for 2 inputs"):
+        Broken.apply(Value(1.0), Value(2.0)).backward()
+
+
+def test_saving_an_intermediate_is_refused_for_higher_order_gradients():
+    class Leaky(tg.Function, register=False):
+        formula = "2·exp(2x)"
+
+        @staticmethod
+        def forward(ctx, x):
+            doubled = 2 * x
+            ctx.save_for_backward(doubled)
+            return tg.exp(doubled)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (doubled,) = ctx.saved_tensors
+            return grad * 2 * tg.exp(doubled)
+
+    x = Value(0.1)
+    y = Leaky.apply(x)
+    y.backward()  # first order works on raw data
+    assert x.grad == pytest.approx(2 * math.exp(0.2))
+    with pytest.raises(ValueError, match="neither an input nor the output"):
+        tg.grad(y, [x], create_graph=True)
+
+
+def test_needs_input_grad_and_constant_arguments():
+    seen = {}
+
+    class Scale(tg.Function, register=False):
+        formula = ("k", "")
+
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x, k)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen["needs"] = ctx.needs_input_grad
+            _, k = ctx.saved_tensors
+            seen["k"] = k
+            return grad * k, None
+
+    x = Value(2.0)
+    (g,) = tg.grad(Scale.apply(x, 3.0), [x], create_graph=True)
+    assert g.data == 3.0
+    assert seen == {"needs": (True, False), "k": 3.0}  # a constant argument stays raw
+
+
+def test_two_values_sharing_one_float_object_stay_distinct_variables():
+    data = 1.0
+    a, b = Value(data), Value(data)
+    assert a.data is b.data
+    ga, _ = tg.grad(a * b, [a, b], create_graph=True)
+    assert tg.grad(ga, [a, b])[1].data == 1.0  # ∂²(ab)/∂a∂b
+    assert tg.grad(ga, [a, b])[0].data == 0.0
+
+
+def test_mixing_values_and_other_node_types_is_refused():
+    class Other(tg.engine.Node):
+        __slots__ = ()
+
+    other = object.__new__(Other)
+    other.data, other.requires_grad, other._ctx = np.ones(2), True, None
+    with pytest.raises(TypeError, match="cannot mix Value and Other"):
+        tg.ops.Add.apply(Value(1.0), other)

@@ -1,0 +1,305 @@
+"""The graph core shared by Value and Tensor: grad mode, graph order and backpropagation.
+
+Nothing here knows any op by name: a node's ``_ctx`` holds the ``Function`` that made it, its
+parents, and what forward saved; backpropagation calls ``ctx.fn.backward`` and adds what comes
+back into the parents. All traversal is iterative, so a million-node chain backprops.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def grad_enabled() -> bool:
+    """Whether ops record the graph (False inside ``no_grad``)."""
+    return _mode.enabled
+
+
+class no_grad:
+    """Context manager (and decorator) under which ops record nothing.
+
+    Results are plain leaves with ``requires_grad=False``: use it for evaluation, metrics and
+    parameter updates.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _mode.enabled
+        _mode.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._previous
+
+    def __call__(self, func):
+        import functools
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class Node:
+    """A vertex of the computation graph: data, gradient, and the op context that made it.
+
+    Subclasses (Value, Tensor) say how data is stored and how a gradient is shaped, through the
+    hooks at the end of this class; everything about graph order and backprop lives here.
+    """
+
+    __slots__ = ("data", "grad", "label", "requires_grad", "_ctx")
+
+    # --- graph structure -------------------------------------------------------------------
+
+    @property
+    def parents(self) -> tuple[Node, ...]:
+        """The nodes this one was computed from (empty for a leaf)."""
+        ctx = self._ctx
+        return () if ctx is None else tuple(p for p in ctx.parents if p is not None)
+
+    @property
+    def op(self) -> str:
+        """Symbol of the op that made this node ('' for a leaf)."""
+        ctx = self._ctx
+        return "" if ctx is None else ctx.fn.describe(ctx)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    # --- autodiff --------------------------------------------------------------------------
+
+    def backward(self, grad: Any = None) -> None:
+        """Backpropagate from this node, filling ``.grad`` of every node that requires grad.
+
+        Leaves accumulate across calls (as in PyTorch); other nodes keep the gradient of the
+        latest pass. ``grad`` is the upstream gradient dL/dself (default 1 for a scalar).
+        """
+        Backprop(self, grad).run()
+
+    # --- hooks for node types --------------------------------------------------------------
+
+    _keeps_grad = True  # whether non-leaf nodes keep .grad after backward
+
+    @classmethod
+    def _from_op(cls, data: Any, ctx: Any) -> Node:
+        """Wrap the raw result of an op (ctx None: not recorded)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _copy_data(data: Any) -> Any:
+        """An equal data object that is not ``data`` itself."""
+        raise NotImplementedError
+
+    def _seed(self, grad: Any) -> Any:
+        """The upstream gradient to start backprop with, checked against this node."""
+        raise NotImplementedError
+
+    def _zero_grad_data(self) -> Any:
+        raise NotImplementedError
+
+    # Brings an incoming gradient to the node's shape (a Tensor sums out broadcast axes);
+    # None where gradients always arrive in the right shape (Value).
+    _reduce_grad: Any = None
+
+    def _accumulate(self, grad: Any) -> None:
+        """Add a finished gradient into ``.grad`` of a leaf."""
+        self.grad = self.grad + grad
+
+
+class GraphContext:
+    """The view of an op's context that ``backward`` gets under ``create_graph=True``: saved
+    inputs and output are the graph nodes themselves, so the backward formula is recorded."""
+
+    __slots__ = ("_ctx", "_output")
+
+    def __init__(self, ctx: Any, output: Node):
+        self._ctx = ctx
+        self._output = output
+
+    @property
+    def saved_tensors(self) -> tuple:
+        from .function import saved_nodes
+
+        return saved_nodes(self._ctx, self._output)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+
+def walk(root: Node) -> list[Node]:
+    """Every node reachable from ``root`` (constants included), inputs before the nodes made
+    from them; for printing and drawing a graph."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((parent, False) for parent in reversed(node.parents) if parent not in seen)
+    return order
+
+
+def graph_order(root: Node) -> tuple[list[Node], dict[Node, int]]:
+    """Every node that requires grad and is reachable from ``root``, and for each its number of
+    consumers inside that graph (how many contributions its gradient will receive)."""
+    consumers = {root: 0}
+    stack = [root]
+    while stack:
+        ctx = stack.pop()._ctx
+        if ctx is None:
+            continue
+        for parent in ctx.parents:
+            if parent is None or not parent.requires_grad:
+                continue
+            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)
+    return list(consumers), consumers
+
+
+class Backprop:
+    """One backward pass, node by node, in the order the gradients become final.
+
+    A node is processed once every consumer has sent its contribution: its gradient is then
+    complete, and its op's backward turns it into contributions for its parents. ``backward()``
+    is ``Backprop(root).run()``; the stepper (``backward_steps``) runs the same object one node
+    at a time.
+
+    Parameters
+    ----------
+    root : the node to differentiate.
+    grad : upstream gradient dL/droot (default: 1 for a scalar root).
+    create_graph : run backward formulas on graph nodes so the gradients are differentiable.
+    write : store gradients in ``.grad`` (``backward``), or else only collect those of the
+        ``wanted`` nodes in ``results`` (``grad``).
+    """
+
+    def __init__(
+        self,
+        root: Node,
+        grad: Any = None,
+        *,
+        create_graph: bool = False,
+        write: bool = True,
+        wanted: Sequence[Node] = (),
+    ):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"backward: {root!r} does not require grad (it was computed from constants or "
+                "under no_grad), so there is nothing to differentiate"
+            )
+        seed = root._seed(grad)
+        if create_graph and not isinstance(seed, Node):
+            seed = type(root)._from_op(seed, None)
+        self.root = root
+        self.create_graph = create_graph
+        self.write = write
+        _, self._waiting = graph_order(root)
+        self._waiting[root] = 0
+        self._grads: dict[Node, Any] = {root: seed}
+        self._ready = [root]
+        self._wanted = set(wanted)
+        self.results: dict[Node, Any] = {}
+
+    def __iter__(self) -> Iterator[Node]:
+        while self._ready:
+            yield self._process(self._ready.pop())
+
+    def run(self) -> Backprop:
+        """Process every remaining node."""
+        ready, process = self._ready, self._process
+        while ready:
+            process(ready.pop())
+        return self
+
+    def _process(self, node: Node) -> Node:
+        grads, waiting, ready = self._grads, self._waiting, self._ready
+        grad = grads.pop(node, None)
+        ctx = node._ctx
+        if self.write:
+            if ctx is None:
+                if grad is not None:
+                    node._accumulate(grad)
+            elif node._keeps_grad:
+                node.grad = node._zero_grad_data() if grad is None else _data(grad)
+        elif node in self._wanted:
+            self.results[node] = grad
+        if ctx is None:
+            return node
+        contributions = None
+        if grad is not None:
+            view = GraphContext(ctx, node) if self.create_graph else ctx
+            contributions = ctx.fn.backward(view, grad)
+            if type(contributions) is not tuple:
+                contributions = (contributions,)
+            if len(contributions) != len(ctx.parents):
+                raise TypeError(
+                    f"{ctx.fn.__name__}.backward returned {len(contributions)} gradients for "
+                    f"{len(ctx.parents)} inputs; return one per input of forward (None for none)"
+                )
+        for i, parent in enumerate(ctx.parents):
+            if parent is None or not parent.requires_grad:
+                continue
+            if contributions is not None and (g := contributions[i]) is not None:
+                if parent._reduce_grad is not None:
+                    g = parent._reduce_grad(g)
+                old = grads.get(parent)
+                grads[parent] = g if old is None else old + g
+            left = waiting[parent] - 1
+            waiting[parent] = left
+            if not left:
+                ready.append(parent)
+        return node
+
+
+def _data(grad: Any) -> Any:
+    return grad.data if isinstance(grad, Node) else grad
+
+
+def grad(
+    output: Node,
+    inputs: Node | Sequence[Node],
+    grad_output: Any = None,
+    create_graph: bool = False,
+) -> tuple[Node, ...]:
+    """Gradients of ``output`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Like ``torch.autograd.grad``: returns a tuple with one node per input. With
+    ``create_graph=True`` those nodes are part of a graph themselves, so they can be
+    differentiated again (second derivatives, Hessian-vector products, Newton's method).
+    An input that ``output`` does not depend on gets a zero gradient (also when ``output`` is a
+    constant, as the derivative of a linear function is).
+    """
+    if isinstance(inputs, Node):
+        inputs = (inputs,)
+    for i, node in enumerate(inputs):
+        if not isinstance(node, Node):
+            raise TypeError(f"grad: inputs[{i}] is a {type(node).__name__}, not a Value or Tensor")
+    found = {}
+    if output.requires_grad:  # else nothing depends on a variable: every gradient is zero
+        found = (
+            Backprop(output, grad_output, create_graph=create_graph, write=False, wanted=inputs).run().results
+        )
+    results = []
+    for node in inputs:
+        g = found.get(node)
+        if g is None:
+            g = node._zero_grad_data()
+        if not isinstance(g, Node):
+            g = type(node)._from_op(g, None)
+        results.append(g)
+    return tuple(results)

@@ -1,0 +1,227 @@
+"""The op-table contract: ``Function`` (forward, backward, derivative formulas), its ``Context``,
+and the registry of every op.
+
+An op is a ``Function`` subclass with two static methods, as in PyTorch:
+
+- ``forward(ctx, *inputs)`` computes the output from raw data (Python floats or ndarrays) and
+  saves what the backward pass needs with ``ctx.save_for_backward(...)``;
+- ``backward(ctx, grad)`` returns one gradient per input (``None`` for none).
+
+Backward formulas are written with operators and the functions of ``tinygrad_lr`` (``tg.exp``,
+``tg.log``, ...). The engine calls them with raw data for a plain backward pass, and with graph
+nodes under ``create_graph=True``; then ``ctx.saved_tensors`` gives the input and output *nodes*
+and the formula builds a differentiable graph, which is where higher derivatives come from.
+That is why only inputs and the output may be saved: anything else would be a constant to the
+second derivative.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .engine import Node, _mode
+
+_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")  # "y" in "−x/y²", not "x" in "exp"
+
+REGISTRY: dict[str, type[Function]] = {}
+"""Every registered op by name: the property tests, the stepper and the docs iterate over it."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an input of an op is tested against finite differences.
+
+    Values are drawn from ``[low, high]`` keeping at least ``margin`` away from each point in
+    ``avoid`` (poles and kinks, where a finite difference is meaningless).
+    """
+
+    low: float = -5.0
+    high: float = 5.0
+    avoid: tuple[float, ...] = ()
+    margin: float = 0.1
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A non-differentiable argument of an op (such as a constant exponent), drawn from ``values``."""
+
+    values: tuple[Any, ...]
+
+
+class Context:
+    """What one op application remembers for its backward pass (PyTorch's ``ctx``).
+
+    Attributes set on it in ``forward`` (``ctx.mask = ...``) are available in ``backward``;
+    inputs and the output go through ``save_for_backward``, so that under
+    ``create_graph=True`` they can be handed to ``backward`` as graph nodes.
+    """
+
+    _saved: tuple = ()
+    _datas: list | None = None  # what forward received, kept only where it is not parent data
+
+    def __init__(self, fn: type[Function], parents: tuple[Node | None, ...]):
+        self.fn = fn
+        self.parents = parents
+
+    def save_for_backward(self, *items: Any) -> None:
+        """Keep inputs and/or the output of ``forward`` for ``backward``."""
+        self._saved = items
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept, as raw data."""
+        return self._saved
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether backward must compute its gradient (skip the others)."""
+        return tuple(p is not None and p.requires_grad for p in self.parents)
+
+
+class Function:
+    """Base class of every op. Subclasses are registered by name when they are defined.
+
+    Class attributes
+    ----------------
+    name : registry key (default: the class name in lower case).
+    symbol : how the op is shown in reprs and pictures (default: ``name``).
+    formula : the local derivative, one text per input (a str for a one-input op), written in
+        the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``.
+    domain : one ``Domain`` or ``Choice`` per input, where the property tests draw inputs.
+
+    Pass ``register=False`` in the class statement to keep an op out of the registry.
+    """
+
+    name: ClassVar[str]
+    symbol: ClassVar[str]
+    formula: ClassVar[tuple[str, ...]] = ()
+    domain: ClassVar[tuple[Domain | Choice, ...] | None] = None
+    inputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__dict__.get("name", cls.__name__.lower())
+        cls.symbol = cls.__dict__.get("symbol", cls.name)
+        cls.inputs = tuple(inspect.signature(cls.forward).parameters)[1:]
+        if isinstance(cls.formula, str):
+            cls.formula = (cls.formula,)
+        if register:
+            _register(cls)
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def derivative(cls, i: int, names: dict[str, str]) -> str:
+        """The local derivative with respect to input ``i``, with the variable names of
+        ``formula`` replaced by ``names`` (e.g. ``{"x": "w", "y": "x", "out": "z"}``)."""
+        return _NAME.sub(lambda m: names.get(m.group(0), m.group(0)), cls.formula[i])
+
+    @classmethod
+    def describe(cls, ctx: Context) -> str:
+        """How one application of the op is shown (override to include constants, e.g. '**2')."""
+        return cls.symbol
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run the op on Values, Tensors or raw data (floats, ndarrays).
+
+        With graph nodes among ``args`` the result is a node of the same type that records the
+        op (unless under ``no_grad``); with raw data only, the raw result.
+        """
+        kind = None
+        for arg in args:
+            if isinstance(arg, Node):
+                if kind is None:
+                    kind = type(arg)
+                elif type(arg) is not kind:
+                    raise TypeError(
+                        f"{cls.name}: cannot mix {kind.__name__} and {type(arg).__name__} operands; "
+                        f"convert one side first (tg.Tensor(value.data), or tensor.item() for a Value)"
+                    )
+        if kind is None:
+            return cls.forward(Context(cls, ()), *args)
+        return _record(cls, kind, args)
+
+
+def _record(fn: type[Function], kind: type[Node], args: tuple) -> Node:
+    """Apply ``fn`` to ``args`` (some of them nodes of type ``kind``) and build the output node."""
+    datas = []
+    requires_grad = plain = False
+    for arg in args:
+        if isinstance(arg, Node):
+            datas.append(arg.data)
+            requires_grad = requires_grad or arg.requires_grad
+        else:
+            datas.append(arg)
+            plain = True
+    if len(datas) > 1 and (len(datas) > 2 or datas[0] is datas[1]):
+        plain = _make_distinct(args, datas, kind) or plain
+    ctx = Context(fn, tuple(arg if isinstance(arg, Node) else None for arg in args) if plain else args)
+    out = fn.forward(ctx, *datas)
+    if not (requires_grad and _mode.enabled):
+        return kind._from_op(out, None)
+    if plain:
+        ctx._datas = datas
+    return kind._from_op(out, ctx)
+
+
+def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
+    """Give forward a copy where two different nodes hold the same data object; say if it did.
+
+    Saved items are traced back to their node by identity (``saved_nodes``), and
+    ``Value(1.0) * Value(1.0)`` can share one float constant."""
+    copied = False
+    for j in range(1, len(datas)):
+        for i in range(j):
+            if datas[i] is datas[j] and args[i] is not args[j]:
+                k = j if isinstance(args[j], Node) else i
+                datas[k] = kind._copy_data(datas[k])
+                copied = True
+    return copied
+
+
+def saved_nodes(ctx: Context, output: Node) -> tuple:
+    """``ctx.saved_tensors`` with every input and the output replaced by its graph node (what
+    ``backward`` sees under ``create_graph=True``); constant arguments stay raw data."""
+    datas = ctx._datas
+    nodes = []
+    for k, item in enumerate(ctx._saved):
+        if item is output.data:
+            nodes.append(output)
+            continue
+        for i, parent in enumerate(ctx.parents):
+            if item is (parent.data if datas is None else datas[i]):
+                nodes.append(item if parent is None else parent)
+                break
+        else:
+            raise ValueError(
+                f"{ctx.fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is neither "
+                "an input nor the output of forward (or its .data was replaced since), so a "
+                "higher-order gradient cannot be built from it. Save only inputs and the output, "
+                "and keep other values as ctx attributes, e.g. ctx.mask = x > 0."
+            )
+    return tuple(nodes)
+
+
+def _register(fn: type[Function]) -> None:
+    old = REGISTRY.get(fn.name)
+    if old is not None and (old.__module__, old.__qualname__) != (fn.__module__, fn.__qualname__):
+        raise ValueError(
+            f"an op named {fn.name!r} is already registered ({old.__module__}.{old.__qualname__}); "
+            f"give {fn.__qualname__} another name (class attribute name = '...')"
+        )
+    if len(fn.formula) != len(fn.inputs):
+        raise TypeError(
+            f"{fn.__qualname__}: formula has {len(fn.formula)} entries but forward takes "
+            f"{len(fn.inputs)} inputs {fn.inputs}; give one derivative text per input"
+        )
+    REGISTRY[fn.name] = fn

@@ -1,0 +1,159 @@
+"""Arithmetic: + − × ÷ and powers. Each op: its math in the docstring, forward, backward."""
+
+from __future__ import annotations
+
+import tinygrad_lr as tg
+
+from .. import numeric
+from ..engine import Node
+from ..function import Choice, Domain, Function
+
+REAL = Domain()
+NONZERO = Domain(avoid=(0.0,), margin=0.2)
+POSITIVE = Domain(0.2, 3.0)
+
+
+class Add(Function):
+    """f(x, y) = x + y;  ∂f/∂x = 1, ∂f/∂y = 1."""
+
+    symbol = "+"
+    formula = ("1", "1")
+    domain = (REAL, REAL)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """f(x, y) = x − y;  ∂f/∂x = 1, ∂f/∂y = −1."""
+
+    symbol = "-"
+    formula = ("1", "−1")
+    domain = (REAL, REAL)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Neg(Function):
+    """f(x) = −x;  f'(x) = −1."""
+
+    symbol = "-"
+    formula = "−1"
+    domain = (REAL,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Mul(Function):
+    """f(x, y) = x·y;  ∂f/∂x = y, ∂f/∂y = x."""
+
+    symbol = "*"
+    formula = ("y", "x")
+    domain = (REAL, REAL)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+
+
+class Div(Function):
+    """f(x, y) = x / y;  ∂f/∂x = 1/y, ∂f/∂y = −x/y² = −f/y."""
+
+    symbol = "/"
+    formula = ("1/y", "−x/y²")
+    domain = (REAL, NONZERO)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = numeric.div(x, y)
+        ctx.save_for_backward(y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, out = ctx.saved_tensors
+        # NOTE: tg.div rather than `/`: on raw floats `/` raises at y = 0 where IEEE gives ±inf.
+        grad_x = tg.div(grad, y)
+        return grad_x, -grad_x * out
+
+
+class Pow(Function):
+    """f(x, y) = x^y;  ∂f/∂x = y·x^(y−1), ∂f/∂y = x^y·ln x."""
+
+    symbol = "**"
+    formula = ("y·x^(y−1)", "x^y·ln(x)")
+    domain = (POSITIVE, Domain(-2.0, 2.0))
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = numeric.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        return grad * y * tg.pow(x, y - 1), grad * out * tg.log(x)
+
+
+class PowNumber(Function):
+    """f(x) = x^n for a constant number n;  f'(x) = n·x^(n−1)."""
+
+    name = "pow_number"
+    symbol = "**"
+    formula = ("n·x^(n−1)", "")
+    domain = (POSITIVE, Choice((-2, -1, 0, 0.5, 1, 2, 3)))
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.save_for_backward(x)
+        ctx.n = n
+        return numeric.power(x, n)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        n = ctx.n
+        return grad * n * tg.pow(x, n - 1), None
+
+    @classmethod
+    def describe(cls, ctx) -> str:
+        return f"**{ctx.n:g}"
+
+
+add, sub, neg, mul = Add.apply, Sub.apply, Neg.apply, Mul.apply
+
+
+def div(x, y):
+    """x / y for Values, Tensors, numbers and ndarrays (IEEE: 1/0 = inf, never an exception)."""
+    return Div.apply(x, y)
+
+
+def pow(x, y):
+    """x ** y; a plain-number exponent is a constant, a Value/Tensor exponent is differentiated."""
+    if isinstance(y, Node):
+        return Pow.apply(x, y)
+    return PowNumber.apply(x, y)

@@ -1,0 +1,106 @@
+"""Elementwise functions: exp, log and the activations. Each op: its math, forward, backward."""
+
+from __future__ import annotations
+
+import tinygrad_lr as tg
+
+from .. import numeric
+from ..function import Domain, Function
+
+
+class Exp(Function):
+    """f(x) = eˣ;  f'(x) = eˣ = f(x)."""
+
+    symbol = "exp"
+    formula = "exp(x)"
+    domain = (Domain(-5.0, 5.0),)
+
+    @staticmethod
+    def forward(ctx, x):
+        out = numeric.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """f(x) = ln x;  f'(x) = 1/x. IEEE: ln 0 = −inf, ln(x < 0) = nan."""
+
+    symbol = "log"
+    formula = "1/x"
+    domain = (Domain(0.2, 10.0),)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return numeric.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return tg.div(grad, x)
+
+
+class Sigmoid(Function):
+    """f(x) = σ(x) = 1 / (1 + e⁻ˣ);  f'(x) = σ(x)·(1 − σ(x)). Never overflows."""
+
+    symbol = "σ"
+    formula = "σ(x)·(1−σ(x))"
+    domain = (Domain(-8.0, 8.0),)
+
+    @staticmethod
+    def forward(ctx, x):
+        out = numeric.sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Tanh(Function):
+    """f(x) = tanh x;  f'(x) = 1 − tanh² x."""
+
+    symbol = "tanh"
+    formula = "1−tanh²(x)"
+    domain = (Domain(-4.0, 4.0),)
+
+    @staticmethod
+    def forward(ctx, x):
+        out = numeric.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class ReLU(Function):
+    """f(x) = max(x, 0);  f'(x) = 1 if x > 0 else 0."""
+
+    name = "relu"
+    symbol = "ReLU"
+    formula = "1 if x>0 else 0"
+    domain = (Domain(avoid=(0.0,)),)
+
+    @staticmethod
+    def forward(ctx, x):
+        # The step function's own derivative is 0, so the mask is a constant even for
+        # higher-order gradients: keep it as an attribute, not a saved tensor.
+        ctx.mask = x > 0
+        return numeric.relu(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask
+
+
+exp, log, sigmoid, tanh, relu = Exp.apply, Log.apply, Sigmoid.apply, Tanh.apply, ReLU.apply
