@@ -1,13 +1,14 @@
 """Scalar-graph throughput: tinygrad_lr's Value against micrograd and hand-written Python.
 
 The computation is micrograd's own demo: an MLP 2-16-16-1 (ReLU hidden layers, linear output)
-on a batch of 100 two-moons points, loss = mean(relu(1 - y·score)) + 1e-4·Σ p². Every contestant
+on a batch of two-moons points, loss = mean(relu(1 - y·score)) + 1e-4·Σ p²; the batch of 100
+of micrograd's demo (69k nodes) and one of 150 (103k nodes) are both measured. Every contestant
 computes the same loss and the same 337 parameter gradients (checked before timing); each is
 timed in its own process with the interpreter's default garbage-collector settings, and the
 report gives medians over repeats and the ratios.
 
     python benchmarks/scalar_mlp.py            # tinygrad_lr, hand-written, micrograd if installed
-    python benchmarks/scalar_mlp.py --repeats 15
+    python benchmarks/scalar_mlp.py --repeats 15 --points 100 150 300
 
 micrograd: ``pip install micrograd`` (its PyPI release has +, *, ** with a number, and relu,
 which is all this computation uses).
@@ -124,8 +125,8 @@ def handwritten_step(X, y, layers):
     return total, [g + 2 * ALPHA * p for g, p in zip(flat_grads, flat_params)]
 
 
-def run_contestant(name: str, repeats: int) -> dict:
-    X, y, layers = make_problem()
+def run_contestant(name: str, repeats: int, points: int) -> dict:
+    X, y, layers = make_problem(points)
     if name == "handwritten":
         step = lambda: handwritten_step(X, y, layers)  # noqa: E731
         nodes = None
@@ -148,10 +149,11 @@ def run_contestant(name: str, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed rounds per contestant")
+    parser.add_argument("--points", type=int, nargs="+", default=[100, 150], help="batch sizes")
     parser.add_argument("--contestant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.contestant:
-        print(json.dumps(run_contestant(args.contestant, args.repeats)))
+        print(json.dumps(run_contestant(args.contestant, args.repeats, args.points[0])))
         return
 
     contestants = ["tinygrad_lr", "handwritten"]
@@ -161,12 +163,18 @@ def main() -> None:
         contestants.append("micrograd")
     except ImportError:
         print("micrograd is not installed (pip install micrograd): comparing without it\n")
+    print(f"median of {args.repeats} rounds, each contestant in its own process")
+    for points in args.points:
+        report(points, contestants, args.repeats)
+
+
+def report(points: int, contestants: list[str], repeats: int) -> None:
     results = {}
     for name in contestants:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--contestant", name, "--repeats", str(args.repeats)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        command = [sys.executable, __file__, "--contestant", name, "--repeats", str(repeats)]
+        proc = subprocess.run([*command, "--points", str(points)], capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(f"{name} failed:\n{proc.stderr}")
         results[name] = json.loads(proc.stdout)
 
     reference = results["handwritten"]
@@ -178,12 +186,11 @@ def main() -> None:
 
     nodes = results["tinygrad_lr"]["nodes"]
     base = statistics.median(results["tinygrad_lr"]["times"])
-    print(f"graph: {nodes:,} nodes; loss {reference['loss']:.12g}, all contestants agree")
-    print(f"median of {args.repeats} rounds, each contestant in its own process\n")
-    print(f"{'contestant':<14}{'ms/step':>10}{'nodes/s':>14}{'vs tinygrad_lr':>17}")
+    print(f"\n{points} points: {nodes:,} nodes, loss {reference['loss']:.12g} (all contestants agree)")
+    print(f"{'contestant':<14}{'ms/step':>10}{'nodes/s':>14}{'time vs tinygrad_lr':>22}")
     for name, r in results.items():
         t = statistics.median(r["times"])
-        print(f"{name:<14}{t * 1e3:>10.1f}{nodes / t:>14,.0f}{t / base:>16.2f}x")
+        print(f"{name:<14}{t * 1e3:>10.1f}{nodes / t:>14,.0f}{t / base:>21.2f}x")
 
 
 if __name__ == "__main__":

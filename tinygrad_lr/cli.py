@@ -28,20 +28,20 @@ def demo(args: argparse.Namespace) -> int:
     print("One sigmoid neuron: p = σ(w·x + b), loss L = −log p for the label y = 1\n")
     print("forward")
     for node in walk(loss):
-        how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
+        how = f"{node._fn.name}({', '.join(p.label for p in node.parents)})" if node._fn else "input"
         print(f"  {node.label:>5} = {format_number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
     for node in reversed(walk(loss)):
         if not node.requires_grad:
             continue
         line = f"  dL/d({node.label}) = {format_number(node.grad)}"
-        ctx = node._ctx
-        if ctx is not None:
-            names = {n: p.label for n, p in zip(ctx.fn.inputs, ctx.parents) if p is not None}
+        fn = node._fn
+        if fn is not None:
+            names = {n: p.label for n, p in zip(fn.inputs, node._parents) if p is not None}
             names["out"] = node.label
             rules = [
-                f"d({node.label})/d({p.label}) = {ctx.fn.derivative(i, names)}"
-                for i, p in enumerate(ctx.parents)
+                f"d({node.label})/d({p.label}) = {fn.derivative(i, names)}"
+                for i, p in enumerate(node._parents)
                 if p is not None and p.requires_grad
             ]
             line = f"{line:<28}" + ", ".join(rules)

@@ -1,8 +1,8 @@
 """The graph core shared by Value and Tensor: grad mode, graph order and backpropagation.
 
-Nothing here knows any op by name: a node's ``_ctx`` holds the ``Function`` that made it, its
-parents, and what forward saved; backpropagation calls ``ctx.fn.backward`` and adds what comes
-back into the parents. All traversal is iterative, so a million-node chain backprops.
+Nothing here knows any op by name: a node holds the ``Function`` that made it, its parents and
+what forward saved; backpropagation calls the function's ``backward`` and adds what comes back
+into the parents. All traversal is iterative, so a million-node chain backprops.
 """
 
 from __future__ import annotations
@@ -50,31 +50,55 @@ class no_grad:
 
 
 class Node:
-    """A vertex of the computation graph: data, gradient, and the op context that made it.
+    """A vertex of the computation graph: its data, its gradient, and how it was made.
 
-    Subclasses (Value, Tensor) say how data is stored and how a gradient is shaped, through the
-    hooks at the end of this class; everything about graph order and backprop lives here.
+    A node made by an op keeps the op (``_fn``), its inputs (``_parents``, aligned with the
+    op's forward arguments, None for constant arguments) and what forward saved. It is also the
+    ``ctx`` that the op's backward receives (as PyTorch's ``grad_fn`` is): ``saved_tensors``,
+    ``needs_input_grad`` and the attributes forward set on its context. Keeping all of that on
+    the node, rather than in a separate context object per op, halves the objects the garbage
+    collector has to scan in a large graph.
+
+    Subclasses (Value, Tensor) say how data is stored and how a gradient is shaped, through
+    the hooks at the end of this class; everything about graph order and backprop lives here.
     """
 
-    __slots__ = ("data", "grad", "label", "requires_grad", "_ctx")
+    __slots__ = ("_ctx", "_fn", "_parents", "_saved", "data", "grad", "label", "requires_grad")
 
     # --- graph structure -------------------------------------------------------------------
 
     @property
     def parents(self) -> tuple[Node, ...]:
         """The nodes this one was computed from (empty for a leaf)."""
-        ctx = self._ctx
-        return () if ctx is None else tuple(p for p in ctx.parents if p is not None)
+        return tuple(p for p in self._parents if p is not None)
 
     @property
     def op(self) -> str:
         """Symbol of the op that made this node ('' for a leaf)."""
-        ctx = self._ctx
-        return "" if ctx is None else ctx.fn.describe(ctx)
+        return "" if self._fn is None else self._fn.describe(self)
 
     @property
     def is_leaf(self) -> bool:
-        return self._ctx is None
+        return self._fn is None
+
+    # --- the ctx that backward receives ----------------------------------------------------
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What the op's forward kept with ``ctx.save_for_backward``."""
+        return self._saved
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of the op, whether backward must compute its gradient."""
+        return tuple(p is not None and p.requires_grad for p in self._parents)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names that are not slots: attributes forward set on its ctx
+        ctx = self._ctx
+        if ctx is not None and name in ctx.__dict__:
+            return ctx.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # --- autodiff --------------------------------------------------------------------------
 
@@ -90,9 +114,13 @@ class Node:
 
     _keeps_grad = True  # whether non-leaf nodes keep .grad after backward
 
+    # Brings an incoming gradient to the node's shape (a Tensor sums out broadcast axes);
+    # None where gradients always arrive in the right shape (Value).
+    _reduce_grad: Any = None
+
     @classmethod
-    def _from_op(cls, data: Any, ctx: Any) -> Node:
-        """Wrap the raw result of an op (ctx None: not recorded)."""
+    def _from_op(cls, data: Any, fn: Any = None, parents: tuple = (), saved: tuple = (), ctx: Any = None):
+        """Wrap the raw result of an op (``fn`` None: a leaf, nothing recorded)."""
         raise NotImplementedError
 
     @staticmethod
@@ -107,33 +135,28 @@ class Node:
     def _zero_grad_data(self) -> Any:
         raise NotImplementedError
 
-    # Brings an incoming gradient to the node's shape (a Tensor sums out broadcast axes);
-    # None where gradients always arrive in the right shape (Value).
-    _reduce_grad: Any = None
-
     def _accumulate(self, grad: Any) -> None:
         """Add a finished gradient into ``.grad`` of a leaf."""
         self.grad = self.grad + grad
 
 
 class GraphContext:
-    """The view of an op's context that ``backward`` gets under ``create_graph=True``: saved
-    inputs and output are the graph nodes themselves, so the backward formula is recorded."""
+    """The ctx that ``backward`` gets under ``create_graph=True``: saved inputs and output are
+    the graph nodes themselves, so the backward formula is recorded as a graph."""
 
-    __slots__ = ("_ctx", "_output")
+    __slots__ = ("_node",)
 
-    def __init__(self, ctx: Any, output: Node):
-        self._ctx = ctx
-        self._output = output
+    def __init__(self, node: Node):
+        self._node = node
 
     @property
     def saved_tensors(self) -> tuple:
         from .function import saved_nodes
 
-        return saved_nodes(self._ctx, self._output)
+        return saved_nodes(self._node)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._ctx, name)
+        return getattr(self._node, name)
 
 
 def walk(root: Node) -> list[Node]:
@@ -157,10 +180,7 @@ def graph_order(root: Node) -> tuple[list[Node], dict[Node, int]]:
     consumers = {root: 0}
     stack = [root]
     while stack:
-        ctx = stack.pop()._ctx
-        if ctx is None:
-            continue
-        for parent in ctx.parents:
+        for parent in stack.pop()._parents:
             if parent is None or not parent.requires_grad:
                 continue
             if parent in consumers:
@@ -204,7 +224,7 @@ class Backprop:
             )
         seed = root._seed(grad)
         if create_graph and not isinstance(seed, Node):
-            seed = type(root)._from_op(seed, None)
+            seed = type(root)._from_op(seed)
         self.root = root
         self.create_graph = create_graph
         self.write = write
@@ -229,29 +249,29 @@ class Backprop:
     def _process(self, node: Node) -> Node:
         grads, waiting, ready = self._grads, self._waiting, self._ready
         grad = grads.pop(node, None)
-        ctx = node._ctx
+        fn = node._fn
         if self.write:
-            if ctx is None:
+            if fn is None:
                 if grad is not None:
                     node._accumulate(grad)
             elif node._keeps_grad:
                 node.grad = node._zero_grad_data() if grad is None else _data(grad)
         elif node in self._wanted:
             self.results[node] = grad
-        if ctx is None:
+        if fn is None:
             return node
+        parents = node._parents
         contributions = None
         if grad is not None:
-            view = GraphContext(ctx, node) if self.create_graph else ctx
-            contributions = ctx.fn.backward(view, grad)
+            contributions = fn.backward(GraphContext(node) if self.create_graph else node, grad)
             if type(contributions) is not tuple:
                 contributions = (contributions,)
-            if len(contributions) != len(ctx.parents):
+            if len(contributions) != len(parents):
                 raise TypeError(
-                    f"{ctx.fn.__name__}.backward returned {len(contributions)} gradients for "
-                    f"{len(ctx.parents)} inputs; return one per input of forward (None for none)"
+                    f"{fn.__name__}.backward returned {len(contributions)} gradients for "
+                    f"{len(parents)} inputs; return one per input of forward (None for none)"
                 )
-        for i, parent in enumerate(ctx.parents):
+        for i, parent in enumerate(parents):
             if parent is None or not parent.requires_grad:
                 continue
             if contributions is not None and (g := contributions[i]) is not None:
@@ -300,6 +320,6 @@ def grad(
         if g is None:
             g = node._zero_grad_data()
         if not isinstance(g, Node):
-            g = type(node)._from_op(g, None)
+            g = type(node)._from_op(g)
         results.append(g)
     return tuple(results)

@@ -52,19 +52,16 @@ class Choice:
 
 
 class Context:
-    """What one op application remembers for its backward pass (PyTorch's ``ctx``).
-
-    Attributes set on it in ``forward`` (``ctx.mask = ...``) are available in ``backward``;
-    inputs and the output go through ``save_for_backward``, so that under
-    ``create_graph=True`` they can be handed to ``backward`` as graph nodes.
+    """The ``ctx`` that an op's forward receives (PyTorch's): ``save_for_backward`` keeps
+    inputs and the output for backward, and attributes set on it (``ctx.mask = ...``) can be
+    read in backward as ``ctx.mask``.
     """
 
-    _saved: tuple = ()
-    _datas: list | None = None  # what forward received, kept only where it is not parent data
+    __slots__ = ("__dict__", "_datas", "_saved")
 
-    def __init__(self, fn: type[Function], parents: tuple[Node | None, ...]):
-        self.fn = fn
-        self.parents = parents
+    def __init__(self) -> None:
+        self._saved: tuple = ()
+        self._datas: list | None = None  # what forward received, where it is not the parents' data
 
     def save_for_backward(self, *items: Any) -> None:
         """Keep inputs and/or the output of ``forward`` for ``backward``."""
@@ -72,13 +69,7 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept, as raw data."""
         return self._saved
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each input, whether backward must compute its gradient (skip the others)."""
-        return tuple(p is not None and p.requires_grad for p in self.parents)
 
 
 class Function:
@@ -126,8 +117,8 @@ class Function:
         return _NAME.sub(lambda m: names.get(m.group(0), m.group(0)), cls.formula[i])
 
     @classmethod
-    def describe(cls, ctx: Context) -> str:
-        """How one application of the op is shown (override to include constants, e.g. '**2')."""
+    def describe(cls, node: Node) -> str:
+        """How the op that made ``node`` is shown (override to include constants, e.g. '**2')."""
         return cls.symbol
 
     @classmethod
@@ -148,7 +139,7 @@ class Function:
                         f"convert one side first (tg.Tensor(value.data), or tensor.item() for a Value)"
                     )
         if kind is None:
-            return cls.forward(Context(cls, ()), *args)
+            return cls.forward(Context(), *args)
         return _record(cls, kind, args)
 
 
@@ -165,13 +156,18 @@ def _record(fn: type[Function], kind: type[Node], args: tuple) -> Node:
             plain = True
     if len(datas) > 1 and (len(datas) > 2 or datas[0] is datas[1]):
         plain = _make_distinct(args, datas, kind) or plain
-    ctx = Context(fn, tuple(arg if isinstance(arg, Node) else None for arg in args) if plain else args)
+    ctx = Context()
     out = fn.forward(ctx, *datas)
     if not (requires_grad and _mode.enabled):
-        return kind._from_op(out, None)
+        return kind._from_op(out)
     if plain:
         ctx._datas = datas
-    return kind._from_op(out, ctx)
+        args = tuple(arg if isinstance(arg, Node) else None for arg in args)
+    saved = ctx._saved
+    node = kind._from_op(out, fn, args, saved, ctx if plain or ctx.__dict__ else None)
+    if saved and node.data is not out:  # the node type converted the result
+        node._saved = tuple(node.data if item is out else item for item in saved)
+    return node
 
 
 def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
@@ -189,24 +185,25 @@ def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
     return copied
 
 
-def saved_nodes(ctx: Context, output: Node) -> tuple:
-    """``ctx.saved_tensors`` with every input and the output replaced by its graph node (what
-    ``backward`` sees under ``create_graph=True``); constant arguments stay raw data."""
-    datas = ctx._datas
+def saved_nodes(node: Node) -> tuple:
+    """``saved_tensors`` of the op that made ``node``, with every input and the output replaced
+    by its graph node (what backward sees under ``create_graph=True``); constant arguments
+    stay raw data."""
+    datas = None if node._ctx is None else node._ctx._datas
     nodes = []
-    for k, item in enumerate(ctx._saved):
-        if item is output.data:
-            nodes.append(output)
+    for k, item in enumerate(node._saved):
+        if item is node.data:
+            nodes.append(node)
             continue
-        for i, parent in enumerate(ctx.parents):
+        for i, parent in enumerate(node._parents):
             if item is (parent.data if datas is None else datas[i]):
                 nodes.append(item if parent is None else parent)
                 break
         else:
             raise ValueError(
-                f"{ctx.fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is neither "
-                "an input nor the output of forward (or its .data was replaced since), so a "
-                "higher-order gradient cannot be built from it. Save only inputs and the output, "
+                f"{node._fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is "
+                "neither an input nor the output of forward (or its .data was replaced since), so "
+                "a higher-order gradient cannot be built from it. Save only inputs and the output, "
                 "and keep other values as ctx attributes, e.g. ctx.mask = x > 0."
             )
     return tuple(nodes)

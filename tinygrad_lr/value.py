@@ -36,13 +36,14 @@ class Value(Operators, Node):
         self.grad = 0.0
         self.label = label
         self.requires_grad = requires_grad
-        self._ctx = None
+        self._fn = self._ctx = None
+        self._parents = self._saved = ()
 
     def __repr__(self) -> str:
         text = f"Value(data={format_number(self.data)}, grad={format_number(self.grad)}"
         if self.label:
             text += f", label={self.label!r}"
-        if self._ctx is not None:
+        if self._fn is not None:
             text += f", op={self.op!r}"
         return text + ")"
 
@@ -53,12 +54,15 @@ class Value(Operators, Node):
     # --- node hooks ------------------------------------------------------------------------
 
     @classmethod
-    def _from_op(cls, data: Any, ctx: Any) -> Value:
+    def _from_op(cls, data: Any, fn: Any = None, parents: tuple = (), saved: tuple = (), ctx: Any = None):
         node = object.__new__(cls)
         node.data = data if type(data) is float else float(data)
         node.grad = 0.0
         node.label = ""
-        node.requires_grad = ctx is not None
+        node.requires_grad = fn is not None
+        node._fn = fn
+        node._parents = parents
+        node._saved = saved
         node._ctx = ctx
         return node
 

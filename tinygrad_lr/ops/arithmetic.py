@@ -140,8 +140,8 @@ class PowNumber(Function):
         return grad * n * tg.pow(x, n - 1), None
 
     @classmethod
-    def describe(cls, ctx) -> str:
-        return f"**{ctx.n:g}"
+    def describe(cls, node) -> str:
+        return f"**{node.n:g}"
 
 
 add, sub, neg, mul = Add.apply, Sub.apply, Neg.apply, Mul.apply
