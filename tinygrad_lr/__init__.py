@@ -5,7 +5,7 @@
 >>> y = tg.sigmoid(x * 3)
 >>> y.backward()
 >>> round(x.grad, 6)
-0.007398
+0.0074
 """
 
 from . import engine, numeric
