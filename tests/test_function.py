@@ -10,32 +10,35 @@ from tinygrad_lr import Value
 from tinygrad_lr.function import REGISTRY
 
 
-class Softplus(tg.Function, register=False):
-    """f(x) = log(1 + eˣ); f'(x) = σ(x)."""
+class LogCosh(tg.Function, register=False):
+    """f(x) = log(cosh x) = x + softplus(−2x) − log 2;  f'(x) = tanh x."""
 
-    formula = "σ(x)"
+    formula = "tanh(x)"
     domain = (tg.Domain(),)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return tg.log(1 + tg.exp(x))
+        return x + tg.softplus(-2 * x) - math.log(2)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * tg.sigmoid(x)
+        return grad * tg.tanh(x)
 
 
-def test_a_user_op_works_on_values_raw_numbers_and_second_derivatives():
+def test_a_user_op_works_on_values_tensors_raw_data_and_second_derivatives():
     x = Value(0.4)
-    y = Softplus.apply(x)
-    assert y.data == pytest.approx(math.log1p(math.exp(0.4)))
-    assert y.op == "softplus" and y.parents == (x,)
+    y = LogCosh.apply(x)
+    assert y.data == pytest.approx(math.log(math.cosh(0.4)))
+    assert y.op == "logcosh" and y.parents == (x,)
     y.backward()
-    assert x.grad == pytest.approx(1 / (1 + math.exp(-0.4)))
-    assert Softplus.apply(0.4) == pytest.approx(y.data)  # raw in, raw out
-    assert tg.gradgradcheck(Softplus.apply, [x])
+    assert x.grad == pytest.approx(math.tanh(0.4))
+    assert LogCosh.apply(0.4) == pytest.approx(y.data)  # raw in, raw out
+    assert tg.gradgradcheck(LogCosh.apply, [x])
+    t = tg.Tensor([[0.4, -1.0], [2.0, 0.0]], requires_grad=True)
+    assert np.allclose(LogCosh.apply(t).data, np.log(np.cosh(t.data)))
+    assert tg.gradgradcheck(lambda t: LogCosh.apply(t).sum(), [t])
 
 
 def test_ops_register_themselves_and_can_opt_out():
@@ -59,7 +62,7 @@ def test_ops_register_themselves_and_can_opt_out():
         assert Square.inputs == ("x",) and Square.formula == ("2x",)
     finally:
         del REGISTRY["test_square"]
-    assert "softplus" not in REGISTRY
+    assert "logcosh" not in REGISTRY
 
 
 def test_a_name_clash_in_the_registry_is_refused():

@@ -11,12 +11,30 @@
 from . import engine, numeric
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Backprop, grad, no_grad
-from .function import REGISTRY, Choice, Context, Domain, Function
-from .ops import div, exp, log, pow, relu, sigmoid, tanh
+from .function import REGISTRY, Choice, Context, Domain, Function, Param
+from .ops import (
+    broadcast_to,
+    div,
+    exp,
+    log,
+    matmul,
+    maximum,
+    mean,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softplus,
+    sum,
+    tanh,
+    transpose,
+)  # fmt: skip
+from .tensor import Tensor
 from .value import Value
 
 __all__ = [
-    "REGISTRY", "Backprop", "Choice", "Context", "Domain", "Function", "GradcheckError", "Value",
-    "div", "engine", "exp", "grad", "gradcheck", "gradgradcheck", "log", "no_grad", "numeric",
-    "numerical_grad", "pow", "relu", "sigmoid", "tanh",
+    "REGISTRY", "Backprop", "Choice", "Context", "Domain", "Function", "GradcheckError", "Param",
+    "Tensor", "Value", "broadcast_to", "div", "engine", "exp", "grad", "gradcheck",
+    "gradgradcheck", "log", "matmul", "maximum", "mean", "no_grad", "numeric", "numerical_grad",
+    "pow", "relu", "reshape", "sigmoid", "softplus", "sum", "tanh", "transpose",
 ]  # fmt: skip

@@ -53,11 +53,10 @@ class Node:
     """A vertex of the computation graph: its data, its gradient, and how it was made.
 
     A node made by an op keeps the op (``_fn``), its inputs (``_parents``, aligned with the
-    op's forward arguments, None for constant arguments) and what forward saved. It is also the
-    ``ctx`` that the op's backward receives (as PyTorch's ``grad_fn`` is): ``saved_tensors``,
-    ``needs_input_grad`` and the attributes forward set on its context. Keeping all of that on
-    the node, rather than in a separate context object per op, halves the objects the garbage
-    collector has to scan in a large graph.
+    op's forward arguments, None for constant arguments), what forward saved (``_saved``) and,
+    only if forward set attributes on its ctx, that ctx (``_ctx``). Keeping this on the node,
+    rather than in a context object per op, halves the objects the garbage collector has to
+    scan in a large graph.
 
     Subclasses (Value, Tensor) say how data is stored and how a gradient is shaped, through
     the hooks at the end of this class; everything about graph order and backprop lives here.
@@ -75,30 +74,11 @@ class Node:
     @property
     def op(self) -> str:
         """Symbol of the op that made this node ('' for a leaf)."""
-        return "" if self._fn is None else self._fn.describe(self)
+        return "" if self._fn is None else self._fn.describe(BackwardContext(self))
 
     @property
     def is_leaf(self) -> bool:
         return self._fn is None
-
-    # --- the ctx that backward receives ----------------------------------------------------
-
-    @property
-    def saved_tensors(self) -> tuple:
-        """What the op's forward kept with ``ctx.save_for_backward``."""
-        return self._saved
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each input of the op, whether backward must compute its gradient."""
-        return tuple(p is not None and p.requires_grad for p in self._parents)
-
-    def __getattr__(self, name: str) -> Any:
-        # only reached for names that are not slots: attributes forward set on its ctx
-        ctx = self._ctx
-        if ctx is not None and name in ctx.__dict__:
-            return ctx.__dict__[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # --- autodiff --------------------------------------------------------------------------
 
@@ -113,6 +93,7 @@ class Node:
     # --- hooks for node types --------------------------------------------------------------
 
     _keeps_grad = True  # whether non-leaf nodes keep .grad after backward
+    _scalar = True  # whether data is a single number (ops marked tensor_only refuse it)
 
     # Brings an incoming gradient to the node's shape (a Tensor sums out broadcast axes);
     # None where gradients always arrive in the right shape (Value).
@@ -140,23 +121,39 @@ class Node:
         self.grad = self.grad + grad
 
 
-class GraphContext:
-    """The ctx that ``backward`` gets under ``create_graph=True``: saved inputs and output are
-    the graph nodes themselves, so the backward formula is recorded as a graph."""
+class BackwardContext:
+    """The ``ctx`` that an op's backward receives: what forward saved, ``needs_input_grad``,
+    and the attributes forward set on its ctx.
 
-    __slots__ = ("_node",)
+    Under ``create_graph=True``, ``saved_tensors`` gives the graph nodes of the saved inputs
+    and output instead of their raw data, so the backward formula is recorded as a graph.
+    """
 
-    def __init__(self, node: Node):
+    __slots__ = ("_create_graph", "_node")
+
+    def __init__(self, node: Node, create_graph: bool = False):
         self._node = node
+        self._create_graph = create_graph
 
     @property
     def saved_tensors(self) -> tuple:
-        from .function import saved_nodes
+        if self._create_graph:
+            from .function import saved_nodes
 
-        return saved_nodes(self._node)
+            return saved_nodes(self._node)
+        return self._node._saved
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of the op, whether backward must compute its gradient."""
+        return tuple(p is not None and p.requires_grad for p in self._node._parents)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._node, name)
+        ctx = self._node._ctx
+        if ctx is not None and name in ctx.__dict__:
+            return ctx.__dict__[name]
+        fn = self._node._fn.__name__
+        raise AttributeError(f"{fn}: ctx has no attribute {name!r}; set it in forward (ctx.{name} = ...)")
 
 
 def walk(root: Node) -> list[Node]:
@@ -263,7 +260,7 @@ class Backprop:
         parents = node._parents
         contributions = None
         if grad is not None:
-            contributions = fn.backward(GraphContext(node) if self.create_graph else node, grad)
+            contributions = fn.backward(BackwardContext(node, self.create_graph), grad)
             if type(contributions) is not tuple:
                 contributions = (contributions,)
             if len(contributions) != len(parents):

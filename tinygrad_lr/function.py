@@ -35,12 +35,13 @@ class Domain:
     """Where an input of an op is tested against finite differences.
 
     Values are drawn from ``[low, high]`` keeping at least ``margin`` away from each point in
-    ``avoid`` (poles and kinks, where a finite difference is meaningless).
+    ``avoid`` (poles and kinks, where a finite difference is meaningless); a name in ``avoid``
+    keeps away from the value of that input (``max(x, y)`` has its kink where y = x).
     """
 
     low: float = -5.0
     high: float = 5.0
-    avoid: tuple[float, ...] = ()
+    avoid: tuple[float | str, ...] = ()
     margin: float = 0.1
 
 
@@ -49,6 +50,15 @@ class Choice:
     """A non-differentiable argument of an op (such as a constant exponent), drawn from ``values``."""
 
     values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A non-differentiable argument that the tests derive from the shape of the first input:
+    ``"axis"`` (None, an int or a tuple), ``"shape"`` (same size), ``"axes"`` (a permutation),
+    ``"index"`` (anything ``x[index]`` takes) or ``"broadcast_shape"`` (a shape x broadcasts to)."""
+
+    kind: str
 
 
 class Context:
@@ -81,7 +91,11 @@ class Function:
     symbol : how the op is shown in reprs and pictures (default: ``name``).
     formula : the local derivative, one text per input (a str for a one-input op), written in
         the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``.
-    domain : one ``Domain`` or ``Choice`` per input, where the property tests draw inputs.
+    domain : one ``Domain``, ``Choice`` or ``Param`` per input: where the property tests draw
+        inputs and constant arguments.
+    tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
+    shapes : how the property tests shape the array inputs: ``"broadcast"`` (mutually
+        broadcastable, the default), ``"matmul"`` or ``"scatter"``.
 
     Pass ``register=False`` in the class statement to keep an op out of the registry.
     """
@@ -89,7 +103,9 @@ class Function:
     name: ClassVar[str]
     symbol: ClassVar[str]
     formula: ClassVar[tuple[str, ...]] = ()
-    domain: ClassVar[tuple[Domain | Choice, ...] | None] = None
+    domain: ClassVar[tuple[Domain | Choice | Param, ...] | None] = None
+    tensor_only: ClassVar[bool] = False
+    shapes: ClassVar[str] = "broadcast"
     inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
@@ -156,6 +172,8 @@ def _record(fn: type[Function], kind: type[Node], args: tuple) -> Node:
             plain = True
     if len(datas) > 1 and (len(datas) > 2 or datas[0] is datas[1]):
         plain = _make_distinct(args, datas, kind) or plain
+    if fn.tensor_only and kind._scalar:
+        raise TypeError(f"{fn.name} works on Tensors, not on {kind.__name__}s")
     ctx = Context()
     out = fn.forward(ctx, *datas)
     if not (requires_grad and _mode.enabled):

@@ -4,6 +4,11 @@ The op table computes forward values with these, so a Value (Python float) and a
 (ndarray) give the same answer, edge cases included: ``log(0) = -inf``, ``log(-1) = nan``,
 ``exp(1000) = inf``, ``1 / 0 = inf``. Python's ``math`` module raises for those and numpy
 warns; here neither happens.
+
+Transcendental functions of a float go through numpy's own kernels too: ``math.exp`` and
+``np.exp`` differ in the last bit or two for a few percent of inputs, and a Value must agree
+with a 0-d Tensor bit for bit. Float paths check the exceptional cases first, so numpy never
+has anything to warn about.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ def exp(x):
     if isinstance(x, np.ndarray):
         with np.errstate(**_QUIET):
             return np.exp(x)
-    try:
-        return math.exp(x)
-    except OverflowError:
+    if x > _EXP_MAX:
         return math.inf
+    return float(np.exp(x))
+
+
+_EXP_MAX = 709.782712893384  # the largest float whose exponential is finite
 
 
 def log(x):
@@ -32,25 +39,23 @@ def log(x):
         with np.errstate(**_QUIET):
             return np.log(x)
     if x > 0:
-        return math.log(x)
+        return float(np.log(x))
     return -math.inf if x == 0 else math.nan
 
 
 def sigmoid(x):
     """1 / (1 + e**-x), computed so that it never overflows: sigmoid(±1e308) is exactly 1 or 0."""
+    # NOTE: e**-|x| is in (0, 1], so neither branch can overflow.
     if isinstance(x, np.ndarray):
-        # NOTE: e**-|x| is in (0, 1], so neither branch can overflow.
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    e = math.exp(x)  # nan lands here too and stays nan
-    return e / (1 + e)
+    e = float(np.exp(-abs(x)))
+    return 1 / (1 + e) if x >= 0 else e / (1 + e)  # nan takes the second branch and stays nan
 
 
 def tanh(x):
     """Hyperbolic tangent (saturates to ±1, never overflows)."""
-    return np.tanh(x) if isinstance(x, np.ndarray) else math.tanh(x)
+    return np.tanh(x) if isinstance(x, np.ndarray) else float(np.tanh(x))
 
 
 def relu(x):
@@ -80,17 +85,34 @@ def power(x, y):
         with np.errstate(**_QUIET):
             return np.power(x, y)
     try:
-        return math.pow(x, y)
+        math.pow(x, y)  # only to find the cases numpy would warn about
     except OverflowError:
         return -math.inf if x < 0 and _is_odd_integer(y) else math.inf
     except ValueError:  # 0 ** negative, or negative ** fraction
         if x == 0:
             return math.copysign(math.inf, x) if _is_odd_integer(y) else math.inf
         return math.nan
+    return float(np.power(x, y))
 
 
 def _is_odd_integer(y) -> bool:
     return float(y).is_integer() and abs(y) % 2 == 1
+
+
+def softplus(x):
+    """log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|): no overflow, full precision."""
+    if isinstance(x, np.ndarray):
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return (x if x > 0 else 0.0) + float(np.log1p(np.exp(-abs(x))))
+
+
+def maximum(x, y):
+    """The larger of x and y, elementwise; nan if either is nan."""
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return np.maximum(x, y)
+    if x != x or y != y:
+        return math.nan
+    return x if x >= y else y
 
 
 def format_number(x: float, digits: int = 6) -> str:

@@ -1,13 +1,47 @@
 """The op table: one small ``Function`` per op, grouped by kind.
 
 The lower-case names are the framework's vocabulary: they take Values, Tensors, numbers and
-ndarrays alike, and backward formulas are written with them.
+ndarrays alike (the array ops: Tensors and ndarrays), and backward formulas are written with
+them.
 """
 
-from .arithmetic import Add, Div, Mul, Neg, Pow, PowNumber, Sub, add, div, mul, neg, pow, sub
-from .unary import Exp, Log, ReLU, Sigmoid, Tanh, exp, log, relu, sigmoid, tanh
+from .arithmetic import (
+    Add,
+    Div,
+    Maximum,
+    Mul,
+    Neg,
+    Pow,
+    PowNumber,
+    Sub,
+    add,
+    div,
+    maximum,
+    mul,
+    neg,
+    pow,
+    sub,
+)  # fmt: skip
+from .linalg import MatMul, matmul
+from .movement import (
+    BroadcastTo,
+    Index,
+    Reshape,
+    ScatterAdd,
+    Transpose,
+    broadcast_to,
+    index,
+    reshape,
+    scatter_add,
+    transpose,
+)  # fmt: skip
+from .reduce import Sum, mean, sum
+from .unary import Exp, Log, ReLU, Sigmoid, Softplus, Tanh, exp, log, relu, sigmoid, softplus, tanh
 
 __all__ = [
-    "Add", "Div", "Exp", "Log", "Mul", "Neg", "Pow", "PowNumber", "ReLU", "Sigmoid", "Sub",
-    "Tanh", "add", "div", "exp", "log", "mul", "neg", "pow", "relu", "sigmoid", "sub", "tanh",
+    "Add", "BroadcastTo", "Div", "Exp", "Index", "Log", "MatMul", "Maximum", "Mul", "Neg", "Pow",
+    "PowNumber", "ReLU", "Reshape", "ScatterAdd", "Sigmoid", "Softplus", "Sub", "Sum", "Tanh",
+    "Transpose", "add", "broadcast_to", "div", "exp", "index", "log", "matmul", "maximum", "mean",
+    "mul", "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softplus", "sub", "sum",
+    "tanh", "transpose",
 ]  # fmt: skip

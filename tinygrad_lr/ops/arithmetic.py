@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import tinygrad_lr as tg
 
 from .. import numeric
@@ -144,7 +146,29 @@ class PowNumber(Function):
         return f"**{node.n:g}"
 
 
-add, sub, neg, mul = Add.apply, Sub.apply, Neg.apply, Mul.apply
+class Maximum(Function):
+    """f(x, y) = max(x, y);  ∂f/∂x = 1 where x > y, ∂f/∂y = 1 where y > x, and ½ each at a tie
+    (the central difference there, and PyTorch's choice)."""
+
+    symbol = "max"
+    formula = ("1 if x>y else 0", "1 if y>x else 0")
+    domain = (REAL, Domain(avoid=("x",)))
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = numeric.maximum(x, y)
+        # NOTE: constants even for higher derivatives (a step function's derivative is 0)
+        share = (x > y) + 0.5 * (x == y)
+        ctx.share = share.astype(out.dtype) if isinstance(share, np.ndarray) else share
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = ctx.share
+        return grad * share, grad * (1 - share)
+
+
+add, sub, neg, mul, maximum = Add.apply, Sub.apply, Neg.apply, Mul.apply, Maximum.apply
 
 
 def div(x, y):

@@ -104,3 +104,25 @@ class ReLU(Function):
 
 
 exp, log, sigmoid, tanh, relu = Exp.apply, Log.apply, Sigmoid.apply, Tanh.apply, ReLU.apply
+
+
+class Softplus(Function):
+    """f(x) = log(1 + eˣ);  f'(x) = σ(x). The smooth ReLU, and the stable core of the logistic
+    loss: −log σ(z) = softplus(−z)."""
+
+    symbol = "softplus"
+    formula = "σ(x)"
+    domain = (Domain(-8.0, 8.0),)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return numeric.softplus(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * tg.sigmoid(x)
+
+
+softplus = Softplus.apply

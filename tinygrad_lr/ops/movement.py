@@ -1,0 +1,136 @@
+"""Shape changes and indexing: no arithmetic, only where the numbers go. Arrays only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+import tinygrad_lr as tg
+
+from ..function import Domain, Function, Param
+
+
+class Reshape(Function):
+    """f(x) = x in a new shape;  the gradient is reshaped back."""
+
+    symbol = "reshape"
+    formula = ("1", "")
+    domain = (Domain(), Param("shape"))
+    tensor_only = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return np.reshape(x, shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape shape {x.shape} (size {x.size}) into {shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tg.reshape(grad, ctx.shape), None
+
+
+class Transpose(Function):
+    """f(x) = x with its axes permuted;  the gradient is permuted back."""
+
+    symbol = "transpose"
+    formula = ("1", "")
+    domain = (Domain(), Param("axes"))
+    tensor_only = True
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axes = ctx.axes
+        return tg.transpose(grad, None if axes is None else tuple(np.argsort(axes))), None
+
+
+class BroadcastTo(Function):
+    """f(x) = x repeated along broadcast axes;  the gradient is summed back over them (which the
+    engine does for every broadcast, so backward passes it through)."""
+
+    name = "broadcast_to"
+    symbol = "broadcast"
+    formula = ("1", "")
+    domain = (Domain(), Param("broadcast_shape"))
+    tensor_only = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class Index(Function):
+    """f(x) = x[index] (slices, integer arrays, boolean masks);  the gradient is scattered back,
+    and an element picked twice receives both contributions."""
+
+    symbol = "[]"
+    formula = ("1", "")
+    domain = (Domain(), Param("index"))
+    tensor_only = True
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"index: {error} (tensor of shape {x.shape})") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tg.ops.scatter_add(grad, ctx.index, ctx.shape), None
+
+
+class ScatterAdd(Function):
+    """f(g) = zeros(shape) with g added at ``index`` (Index's gradient);  ∂f/∂g = 1, read back
+    with the same index."""
+
+    name = "scatter_add"
+    symbol = "scatter"
+    formula = ("1", "", "")
+    domain = (Domain(), Param("index"), Param("shape"))
+    tensor_only = True
+    shapes = "scatter"
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=np.result_type(g, np.float32))
+        np.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tg.ops.index(grad, ctx.index), None, None
+
+
+def reshape(x, shape: Sequence[int]):
+    """``x`` in a new shape (one dimension may be -1)."""
+    return Reshape.apply(x, (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+
+
+def transpose(x, axes: Sequence[int] | None = None):
+    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    return Transpose.apply(x, None if axes is None else tuple(axes))
+
+
+def broadcast_to(x, shape: Sequence[int]):
+    """``x`` broadcast to ``shape`` (numpy's rules)."""
+    return BroadcastTo.apply(x, tuple(shape))
+
+
+index = Index.apply
+scatter_add = ScatterAdd.apply
