@@ -13,9 +13,11 @@ from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Backprop, grad, no_grad
 from .function import REGISTRY, Choice, Context, Domain, Function, Param
 from .ops import (
+    bce_with_logits,
     broadcast_to,
     div,
     exp,
+    linear,
     log,
     matmul,
     maximum,
@@ -28,13 +30,43 @@ from .ops import (
     sum,
     tanh,
     transpose,
-)  # fmt: skip
+)
 from .tensor import Tensor
 from .value import Value
 
 __all__ = [
-    "REGISTRY", "Backprop", "Choice", "Context", "Domain", "Function", "GradcheckError", "Param",
-    "Tensor", "Value", "broadcast_to", "div", "engine", "exp", "grad", "gradcheck",
-    "gradgradcheck", "log", "matmul", "maximum", "mean", "no_grad", "numeric", "numerical_grad",
-    "pow", "relu", "reshape", "sigmoid", "softplus", "sum", "tanh", "transpose",
-]  # fmt: skip
+    "REGISTRY",
+    "Backprop",
+    "Choice",
+    "Context",
+    "Domain",
+    "Function",
+    "GradcheckError",
+    "Param",
+    "Tensor",
+    "Value",
+    "bce_with_logits",
+    "broadcast_to",
+    "div",
+    "engine",
+    "exp",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "linear",
+    "log",
+    "matmul",
+    "maximum",
+    "mean",
+    "no_grad",
+    "numeric",
+    "numerical_grad",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "softplus",
+    "sum",
+    "tanh",
+    "transpose",
+]

@@ -95,7 +95,7 @@ class Function:
         inputs and constant arguments.
     tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
     shapes : how the property tests shape the array inputs: ``"broadcast"`` (mutually
-        broadcastable, the default), ``"matmul"`` or ``"scatter"``.
+        broadcastable, the default), ``"matmul"``, ``"linear"`` or ``"scatter"``.
 
     Pass ``register=False`` in the class statement to keep an op out of the registry.
     """

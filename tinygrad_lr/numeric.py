@@ -44,13 +44,15 @@ def log(x):
 
 
 def sigmoid(x):
-    """1 / (1 + e**-x), computed so that it never overflows: sigmoid(±1e308) is exactly 1 or 0."""
-    # NOTE: e**-|x| is in (0, 1], so neither branch can overflow.
+    """1 / (1 + e**-x). For x < -709, e**-x overflows to inf and the result is exactly 0, the
+    correctly rounded answer; numpy's overflow warning for it is silenced."""
     if isinstance(x, np.ndarray):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    e = float(np.exp(-abs(x)))
-    return 1 / (1 + e) if x >= 0 else e / (1 + e)  # nan takes the second branch and stays nan
+        out = np.negative(x, out=_fresh(x))
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += 1
+        return np.divide(1, out, out=out)
+    return 1 / (1 + exp(-x))
 
 
 def tanh(x):
@@ -102,8 +104,12 @@ def _is_odd_integer(y) -> bool:
 def softplus(x):
     """log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|): no overflow, full precision."""
     if isinstance(x, np.ndarray):
-        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-    return (x if x > 0 else 0.0) + float(np.log1p(np.exp(-abs(x))))
+        out = np.abs(x, out=_fresh(x))
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        return np.add(out, x, out=out, where=x > 0)  # + max(x, 0), with no second float array
+    return float(np.log1p(np.exp(-abs(x)))) + (x if x > 0 else 0.0)
 
 
 def maximum(x, y):
@@ -113,6 +119,27 @@ def maximum(x, y):
     if x != x or y != y:
         return math.nan
     return x if x >= y else y
+
+
+def _fresh(x: np.ndarray) -> np.ndarray:
+    """An uninitialised float array shaped like ``x`` (0-d included) for in-place kernels."""
+    return np.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def add_into(a, b):
+    """a + b, written into ``a`` when the result has a's shape and dtype (``a`` must be a fresh
+    array of the caller's own): one activation-sized array instead of two."""
+    if isinstance(a, np.ndarray) and np.result_type(a, b) == a.dtype and broadcasts_to(np.shape(b), a.shape):
+        a += b
+        return a
+    return a + b
+
+
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
+    if len(shape) > len(target):
+        return False
+    return all(n == 1 or n == m for n, m in zip(reversed(shape), reversed(target)))
 
 
 def format_number(x: float, digits: int = 6) -> str:

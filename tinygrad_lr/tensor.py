@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops
 from .engine import Node
 from .operators import Operators
 
@@ -100,14 +101,10 @@ class Tensor(Operators, Node):
     # --- ops that only arrays have ---------------------------------------------------------
 
     def __matmul__(self, other: Any) -> Tensor:
-        from .ops import MatMul
-
-        return MatMul.apply(self, self._operand(other, "@"))
+        return ops.MatMul.apply(self, self._operand(other, "@"))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        from .ops import MatMul
-
-        return MatMul.apply(self._operand(other, "@"), self)
+        return ops.MatMul.apply(self._operand(other, "@"), self)
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with numpy's rules (1-D, 2-D, batched N-D)."""
@@ -115,43 +112,39 @@ class Tensor(Operators, Node):
 
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all)."""
-        from .ops import sum
-
-        return sum(self, axis, keepdims)
+        return ops.sum(self, axis, keepdims)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements summed."""
-        from .ops import mean
-
-        return mean(self, axis, keepdims)
+        return ops.mean(self, axis, keepdims)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one dimension may be -1)."""
-        from .ops import reshape
-
-        return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes (reverse them when none are given), as ``np.transpose``."""
-        from .ops import transpose
-
-        return transpose(self, axes or None)
+        return ops.transpose(self, axes or None)
 
     @property
     def T(self) -> Tensor:
         """The axes reversed (a matrix transposed)."""
         return self.transpose()
 
-    def __getitem__(self, index: Any) -> Tensor:
-        from .ops import index as take
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped: each matrix of a batch transposed (as numpy's ``.mT``)."""
+        n = self.ndim
+        if n < 2:
+            raise ValueError(f"mT: needs at least 2 dimensions, the tensor has shape {self.shape}")
+        return ops.transpose(self, (*range(n - 2), n - 1, n - 2))
 
-        return take(self, _index(index))
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.index(self, _index(index))
 
     def softplus(self) -> Tensor:
         """log(1 + eˣ), elementwise, without overflow."""
-        from .ops import softplus
-
-        return softplus(self)
+        return ops.softplus(self)
 
     # --- node hooks ------------------------------------------------------------------------
 
@@ -191,7 +184,7 @@ class Tensor(Operators, Node):
                     f"from: pass grad=np.ones({self.shape}) (or any array of that shape), or reduce "
                     "the output to a scalar first, e.g. out.sum().backward()"
                 )
-            return np.ones_like(self.data)
+            return np.ones(self.data.shape, self.data.dtype)
         if isinstance(grad, Tensor):
             return grad if grad.shape == self.shape else self._wrong_seed(grad.shape)
         grad = np.asarray(grad, dtype=self.data.dtype)
@@ -210,18 +203,22 @@ class Tensor(Operators, Node):
             self.grad += grad
 
     def _reduce_grad(self, grad: Any) -> Any:
-        """Sum out the axes along which this tensor was broadcast."""
+        """Bring an incoming gradient to this tensor's shape: sum it over the axes along which
+        the tensor was broadcast, and expand it along axes where it is constant."""
         shape = self.data.shape
-        grad_shape = np.shape(grad) if not isinstance(grad, Tensor) else grad.shape
-        if grad_shape == shape:
+        if grad.shape == shape:
             return grad
-        from .ops import reshape, sum
-
-        lead = len(grad_shape) - len(shape)
-        if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad_shape[lead:])):
-            raise ValueError(f"a gradient of shape {grad_shape} cannot be reduced to shape {shape}")
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1)
-        return reshape(sum(grad, axes, False), shape)
+        lead = grad.ndim - len(shape)
+        if lead > 0:
+            grad = ops.Sum.apply(grad, tuple(range(lead)), False)
+        elif lead < 0:
+            grad = ops.reshape(grad, (1,) * -lead + grad.shape)
+        if any(m not in (1, n) and n != 1 for n, m in zip(shape, grad.shape)):
+            raise ValueError(f"a gradient of shape {grad.shape} does not fit a tensor of shape {shape}")
+        axes = tuple(i for i, (n, m) in enumerate(zip(shape, grad.shape)) if n == 1 and m != 1)
+        if axes:
+            grad = ops.Sum.apply(grad, axes, True)
+        return grad if grad.shape == shape else ops.broadcast_to(grad, shape)
 
 
 def _to_array(data: Any, where: str) -> np.ndarray:

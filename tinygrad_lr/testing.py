@@ -119,6 +119,8 @@ def _shapes(fn: type[Function], domain: tuple) -> st.SearchStrategy[list]:
         shapes = hnp.mutually_broadcastable_shapes(
             signature=np.matmul.signature, max_dims=4, min_side=1, max_side=MAX_SIDE
         ).map(lambda bs: list(bs.input_shapes))
+    elif fn.shapes == "linear":
+        shapes = _linear_shapes()
     elif fn.shapes == "scatter":
         return _scatter_shapes()
     else:
@@ -126,6 +128,21 @@ def _shapes(fn: type[Function], domain: tuple) -> st.SearchStrategy[list]:
             num_shapes=n_arrays, min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE
         ).map(lambda bs: list(bs.input_shapes))
     return shapes.map(lambda found: [found.pop(0) if isinstance(s, Domain) else None for s in domain])
+
+
+@st.composite
+def _linear_shapes(draw):
+    """For linear(x, w, b): matmul shapes for x and w, and a shape that broadcasts to their
+    product's for b."""
+    found = draw(
+        hnp.mutually_broadcastable_shapes(
+            signature=np.matmul.signature, max_dims=3, min_side=1, max_side=MAX_SIDE
+        )
+    )
+    out = found.result_shape
+    suffix = out[len(out) - draw(st.integers(0, len(out))) :]
+    b = tuple(draw(st.sampled_from((1, n))) for n in suffix)
+    return [*found.input_shapes, b]
 
 
 @st.composite

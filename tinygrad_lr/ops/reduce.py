@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ class Sum(Function):
     def forward(ctx, x, axes, keepdims):
         ctx.shape = x.shape
         ctx.kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        return np.sum(x, axis=axes, keepdims=keepdims)
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -38,14 +39,17 @@ def sum(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
 def mean(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
     """Mean over ``axis``: the sum divided by the number of elements summed."""
     axes = _axes(x, axis, "mean")
-    count = int(np.prod([np.shape(x)[a] for a in axes]))
+    count = math.prod(x.shape[a] for a in axes)
     return tg.div(Sum.apply(x, axes, bool(keepdims)), count)
 
 
+_ALL = [tuple(range(n)) for n in range(8)]
+
+
 def _axes(x, axis, op: str) -> tuple[int, ...]:
-    ndim = np.ndim(x.data if isinstance(x, tg.engine.Node) else x)
+    ndim = getattr(x, "ndim", 0)  # a Value has none, and sum() then refuses it
     if axis is None:
-        return tuple(range(ndim))
+        return _ALL[ndim] if ndim < len(_ALL) else tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normal = []
     for a in axes:
