@@ -8,6 +8,10 @@ small: the lesson's example, X 2x2 and W 2x1, the same loss and gradient: per-st
        microseconds, against hand-written numpy and PyTorch CPU float64 (when installed:
        ``pip install torch``).
 
+"numpy" computes the gradient only; "numpy+loss" also the loss value (with the lesson's
+formula), as every other contestant does: for a small step that is the like-for-like
+baseline, for a large one the gradient alone is the limit.
+
 All contestants must agree on the gradient before they are timed.
 
     python benchmarks/tensor_lr.py
@@ -46,10 +50,18 @@ def tinygrad_composed_step(X, y, w, b):
 
 
 def numpy_step(X, y, w, b):
-    """The hand-written gradient: what any engine is bounded by."""
+    """The hand-written gradient alone: what any engine is bounded by."""
     p = 1 / (1 + np.exp(-(X @ w + b)))
     r = p - y
     return None, X.T @ r / len(X), r.mean(keepdims=True)[0]
+
+
+def numpy_loss_step(X, y, w, b):
+    """A hand-written training step: the lesson's loss and the gradient, as the others give."""
+    p = 1 / (1 + np.exp(-(X @ w + b)))
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    r = p - y
+    return loss, X.T @ r / len(X), r.mean(keepdims=True)[0]
 
 
 def torch_step(X, y, w, b):
@@ -106,6 +118,7 @@ def contestants(X, y, w0, b0):
     )
     found = {
         "numpy": (numpy_step, (X, y, w0, b0)),
+        "numpy+loss": (numpy_loss_step, (X, y, w0, b0)),
         "tinygrad_lr": (tinygrad_step, ours),
         "(composed)": (tinygrad_composed_step, ours),
     }
@@ -157,9 +170,9 @@ def main() -> None:
     rounds, inner = 41, 200
     print(f"\nsmall: the lesson's X 2x2, W 2x1; median of {rounds} rounds of {inner} steps")
     times = measure(found, rounds, inner)
-    print(f"{'contestant':<13}{'µs/step':>9}{'vs numpy':>10}")
+    print(f"{'contestant':<13}{'µs/step':>9}{'vs numpy':>10}{'vs numpy+loss':>15}")
     for name, t in times.items():
-        print(f"{name:<13}{t * 1e6:>9.1f}{t / times['numpy']:>9.2f}x")
+        print(f"{name:<13}{t * 1e6:>9.1f}{t / times['numpy']:>9.2f}x{t / times['numpy+loss']:>14.2f}x")
     if "pytorch" not in found:
         print("(PyTorch is not installed: pip install torch to compare with it)")
 

@@ -137,11 +137,7 @@ class BackwardContext:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._create_graph:
-            from .function import saved_nodes
-
-            return saved_nodes(self._node)
-        return self._node._saved
+        return saved_nodes(self._node) if self._create_graph else self._node._saved
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -154,6 +150,30 @@ class BackwardContext:
             return ctx.__dict__[name]
         fn = self._node._fn.__name__
         raise AttributeError(f"{fn}: ctx has no attribute {name!r}; set it in forward (ctx.{name} = ...)")
+
+
+def saved_nodes(node: Node) -> tuple:
+    """``saved_tensors`` of the op that made ``node``, with every input and the output replaced
+    by its graph node (what backward sees under ``create_graph=True``); constant arguments
+    stay raw data."""
+    datas = None if node._ctx is None else node._ctx._datas
+    nodes = []
+    for k, item in enumerate(node._saved):
+        if item is node.data:
+            nodes.append(node)
+            continue
+        for i, parent in enumerate(node._parents):
+            if item is (parent.data if datas is None else datas[i]):
+                nodes.append(item if parent is None else parent)
+                break
+        else:
+            raise ValueError(
+                f"{node._fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is "
+                "neither an input nor the output of forward (or its .data was replaced since), so "
+                "a higher-order gradient cannot be built from it. Save only inputs and the output, "
+                "and keep other values as ctx attributes, e.g. ctx.mask = x > 0."
+            )
+    return tuple(nodes)
 
 
 def walk(root: Node) -> list[Node]:
@@ -260,7 +280,10 @@ class Backprop:
         parents = node._parents
         contributions = None
         if grad is not None:
-            contributions = fn.backward(BackwardContext(node, self.create_graph), grad)
+            ctx = node._ctx
+            if ctx is None or self.create_graph:
+                ctx = BackwardContext(node, self.create_graph)
+            contributions = fn.backward(ctx, grad)
             if type(contributions) is not tuple:
                 contributions = (contributions,)
             if len(contributions) != len(parents):
@@ -272,8 +295,9 @@ class Backprop:
             if parent is None or not parent.requires_grad:
                 continue
             if contributions is not None and (g := contributions[i]) is not None:
-                if parent._reduce_grad is not None:
-                    g = parent._reduce_grad(g)
+                reduce = type(parent)._reduce_grad
+                if reduce is not None:
+                    g = reduce(parent, g)
                 old = grads.get(parent)
                 grads[parent] = g if old is None else old + g
             left = waiting[parent] - 1

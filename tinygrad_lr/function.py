@@ -62,12 +62,14 @@ class Param:
 
 
 class Context:
-    """The ``ctx`` that an op's forward receives (PyTorch's): ``save_for_backward`` keeps
-    inputs and the output for backward, and attributes set on it (``ctx.mask = ...``) can be
-    read in backward as ``ctx.mask``.
+    """The ``ctx`` of an op (PyTorch's): forward keeps inputs and the output for backward with
+    ``save_for_backward``, and attributes set on it (``ctx.mask = ...``) are there in backward.
+
+    Only an op whose forward set attributes keeps its Context after forward (on the node, as
+    ``_ctx``); the others keep just the saved tuple, and backward gets a ``BackwardContext``.
     """
 
-    __slots__ = ("__dict__", "_datas", "_saved")
+    __slots__ = ("__dict__", "_datas", "_saved", "parents")
 
     def __init__(self) -> None:
         self._saved: tuple = ()
@@ -79,7 +81,13 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept."""
         return self._saved
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of the op, whether backward must compute its gradient."""
+        return tuple(p is not None and p.requires_grad for p in self.parents)
 
 
 class Function:
@@ -145,6 +153,8 @@ class Function:
         op (unless under ``no_grad``); with raw data only, the raw result.
         """
         kind = None
+        datas = []
+        requires_grad = plain = False
         for arg in args:
             if isinstance(arg, Node):
                 if kind is None:
@@ -154,38 +164,35 @@ class Function:
                         f"{cls.name}: cannot mix {kind.__name__} and {type(arg).__name__} operands; "
                         f"convert one side first (tg.Tensor(value.data), or tensor.item() for a Value)"
                     )
+                datas.append(arg.data)
+                requires_grad = requires_grad or arg.requires_grad
+            else:
+                datas.append(arg)
+                plain = True
         if kind is None:
             return cls.forward(Context(), *args)
-        return _record(cls, kind, args)
-
-
-def _record(fn: type[Function], kind: type[Node], args: tuple) -> Node:
-    """Apply ``fn`` to ``args`` (some of them nodes of type ``kind``) and build the output node."""
-    datas = []
-    requires_grad = plain = False
-    for arg in args:
-        if isinstance(arg, Node):
-            datas.append(arg.data)
-            requires_grad = requires_grad or arg.requires_grad
-        else:
-            datas.append(arg)
-            plain = True
-    if len(datas) > 1 and (len(datas) > 2 or datas[0] is datas[1]):
-        plain = _make_distinct(args, datas, kind) or plain
-    if fn.tensor_only and kind._scalar:
-        raise TypeError(f"{fn.name} works on Tensors, not on {kind.__name__}s")
-    ctx = Context()
-    out = fn.forward(ctx, *datas)
-    if not (requires_grad and _mode.enabled):
-        return kind._from_op(out)
-    if plain:
-        ctx._datas = datas
-        args = tuple(arg if isinstance(arg, Node) else None for arg in args)
-    saved = ctx._saved
-    node = kind._from_op(out, fn, args, saved, ctx if plain or ctx.__dict__ else None)
-    if saved and node.data is not out:  # the node type converted the result
-        node._saved = tuple(node.data if item is out else item for item in saved)
-    return node
+        if cls.tensor_only and kind._scalar:
+            raise TypeError(f"{cls.name} works on Tensors, not on {kind.__name__}s")
+        if len(datas) > 1 and (
+            datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas)
+        ):
+            plain = _make_distinct(args, datas, kind) or plain
+        ctx = Context()
+        out = cls.forward(ctx, *datas)
+        if not (requires_grad and _mode.enabled):
+            return kind._from_op(out)
+        keep = None
+        if plain or ctx.__dict__:  # forward set attributes, or got constants: backward needs ctx
+            keep = ctx
+            if plain:
+                ctx._datas = datas
+                args = tuple(arg if isinstance(arg, Node) else None for arg in args)
+            ctx.parents = args
+        saved = ctx._saved
+        node = kind._from_op(out, cls, args, saved, keep)
+        if saved and node.data is not out:  # the node type converted the result
+            node._saved = ctx._saved = tuple(node.data if item is out else item for item in saved)
+        return node
 
 
 def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
@@ -201,30 +208,6 @@ def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
                 datas[k] = kind._copy_data(datas[k])
                 copied = True
     return copied
-
-
-def saved_nodes(node: Node) -> tuple:
-    """``saved_tensors`` of the op that made ``node``, with every input and the output replaced
-    by its graph node (what backward sees under ``create_graph=True``); constant arguments
-    stay raw data."""
-    datas = None if node._ctx is None else node._ctx._datas
-    nodes = []
-    for k, item in enumerate(node._saved):
-        if item is node.data:
-            nodes.append(node)
-            continue
-        for i, parent in enumerate(node._parents):
-            if item is (parent.data if datas is None else datas[i]):
-                nodes.append(item if parent is None else parent)
-                break
-        else:
-            raise ValueError(
-                f"{node._fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is "
-                "neither an input nor the output of forward (or its .data was replaced since), so "
-                "a higher-order gradient cannot be built from it. Save only inputs and the output, "
-                "and keep other values as ctx attributes, e.g. ctx.mask = x > 0."
-            )
-    return tuple(nodes)
 
 
 def _register(fn: type[Function]) -> None:

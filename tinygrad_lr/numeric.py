@@ -47,7 +47,7 @@ def sigmoid(x):
     """1 / (1 + e**-x). For x < -709, e**-x overflows to inf and the result is exactly 0, the
     correctly rounded answer; numpy's overflow warning for it is silenced."""
     if isinstance(x, np.ndarray):
-        out = np.negative(x, out=_fresh(x))
+        out = np.negative(x, out=_fresh(x)) if x.ndim == 0 or x.dtype.kind != "f" else np.negative(x)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
         out += 1
@@ -108,8 +108,21 @@ def softplus(x):
         np.negative(out, out=out)
         np.exp(out, out=out)
         np.log1p(out, out=out)
-        return np.add(out, x, out=out, where=x > 0)  # + max(x, 0), with no second float array
+        out += np.maximum(x, 0)
+        return out
     return float(np.log1p(np.exp(-abs(x)))) + (x if x > 0 else 0.0)
+
+
+def softplus_sum(x) -> float:
+    """Σ softplus(x) without an array of softplus values: Σ log1p(e^−|x|) + (Σx + Σ|x|)/2,
+    as max(x, 0) = (x + |x|)/2."""
+    x = np.asarray(x)
+    t = np.abs(x, out=_fresh(x))
+    positive_part = (np.add.reduce(x, axis=None) + np.add.reduce(t, axis=None)) / 2
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    return np.add.reduce(t, axis=None) + positive_part
 
 
 def maximum(x, y):

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import Node
-from .function import _record
 from .ops import Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sub, Tanh
 
 
 class Operators:
     """Mixin: ``+ - * / **`` with nodes or numbers on either side, unary ``-``, and methods
-    ``exp log sigmoid tanh relu``. The node type converts the other operand (``_operand``), so
-    both operands are nodes of one type and the op is recorded directly."""
+    ``exp log sigmoid tanh relu``. The node type converts the other operand (``_operand``)."""
 
     __slots__ = ()
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray + node -> node
@@ -22,28 +20,28 @@ class Operators:
         raise NotImplementedError
 
     def __add__(self, other):
-        return _record(Add, type(self), (self, self._operand(other, "+")))
+        return Add.apply(self, self._operand(other, "+"))
 
     def __radd__(self, other):
-        return _record(Add, type(self), (self._operand(other, "+"), self))
+        return Add.apply(self._operand(other, "+"), self)
 
     def __sub__(self, other):
-        return _record(Sub, type(self), (self, self._operand(other, "-")))
+        return Sub.apply(self, self._operand(other, "-"))
 
     def __rsub__(self, other):
-        return _record(Sub, type(self), (self._operand(other, "-"), self))
+        return Sub.apply(self._operand(other, "-"), self)
 
     def __mul__(self, other):
-        return _record(Mul, type(self), (self, self._operand(other, "*")))
+        return Mul.apply(self, self._operand(other, "*"))
 
     def __rmul__(self, other):
-        return _record(Mul, type(self), (self._operand(other, "*"), self))
+        return Mul.apply(self._operand(other, "*"), self)
 
     def __truediv__(self, other):
-        return _record(Div, type(self), (self, self._operand(other, "/")))
+        return Div.apply(self, self._operand(other, "/"))
 
     def __rtruediv__(self, other):
-        return _record(Div, type(self), (self._operand(other, "/"), self))
+        return Div.apply(self._operand(other, "/"), self)
 
     def __pow__(self, other):
         if isinstance(other, Node):

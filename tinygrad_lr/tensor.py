@@ -206,18 +206,27 @@ class Tensor(Operators, Node):
         """Bring an incoming gradient to this tensor's shape: sum it over the axes along which
         the tensor was broadcast, and expand it along axes where it is constant."""
         shape = self.data.shape
-        if grad.shape == shape:
+        grad_shape = grad.shape
+        if grad_shape == shape:
             return grad
-        lead = grad.ndim - len(shape)
-        if lead > 0:
-            grad = ops.Sum.apply(grad, tuple(range(lead)), False)
-        elif lead < 0:
-            grad = ops.reshape(grad, (1,) * -lead + grad.shape)
-        if any(m not in (1, n) and n != 1 for n, m in zip(shape, grad.shape)):
-            raise ValueError(f"a gradient of shape {grad.shape} does not fit a tensor of shape {shape}")
-        axes = tuple(i for i, (n, m) in enumerate(zip(shape, grad.shape)) if n == 1 and m != 1)
+        lead = len(grad_shape) - len(shape)
+        if lead > 0 and grad_shape[lead:] == shape and not isinstance(grad, Node):
+            return np.add.reduce(grad, axis=tuple(range(lead)))  # NOTE: the common case, kept cheap
+        if lead < 0:
+            grad = ops.reshape(grad, (1,) * -lead + grad_shape)
+            grad_shape, lead = grad.shape, 0
+        if any(m != n and 1 not in (m, n) for n, m in zip(shape, grad_shape[lead:])):
+            raise ValueError(f"a gradient of shape {grad_shape} does not fit a tensor of shape {shape}")
+        axes = (
+            *range(lead),
+            *(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1),
+        )
         if axes:
-            grad = ops.Sum.apply(grad, axes, True)
+            if isinstance(grad, Node):
+                grad = ops.Sum.apply(grad, axes, False)
+            else:  # NOTE: raw numpy here: this runs for every broadcast in every backward pass
+                grad = np.add.reduce(grad, axis=axes)
+            grad = grad.reshape(tuple(n if n == 1 else m for n, m in zip(shape, grad_shape[lead:])))
         return grad if grad.shape == shape else ops.broadcast_to(grad, shape)
 
 

@@ -23,9 +23,8 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_shapes("matmul", x, y)
         ctx.save_for_backward(x, y)
-        return np.matmul(x, y)
+        return _product("matmul", x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,9 +45,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        _check_shapes("linear", x, w)
         ctx.save_for_backward(x, w)
-        product = np.matmul(x, w)
+        product = _product("linear", x, w)
         if not numeric.broadcasts_to(np.shape(b), np.shape(product)):
             raise ValueError(
                 f"linear: b of shape {np.shape(b)} does not broadcast to x @ w's shape {np.shape(product)}"
@@ -62,14 +60,17 @@ class Linear(Function):
         return (*matmul_grads(x, w, grad, need_x, need_w), grad if need_b else None)
 
 
-def _check_shapes(op: str, x, y) -> None:
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
-        raise ValueError(
-            f"{op}: needs arrays of at least 1 dimension, got shapes {np.shape(x)} and {np.shape(y)}"
-        )
-    k = y.shape[-2 if y.ndim > 1 else 0]
-    if x.shape[-1] != k:
-        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} do not align: {x.shape[-1]} != {k}")
+def _product(op: str, x, y):
+    """x @ y, with an error that names the op and both shapes."""
+    try:
+        return np.matmul(x, y)
+    except ValueError:
+        if np.ndim(x) == 0 or np.ndim(y) == 0:
+            raise ValueError(
+                f"{op}: needs arrays of at least 1 dimension, got shapes {np.shape(x)} and {np.shape(y)}"
+            ) from None
+        k = y.shape[-2 if y.ndim > 1 else 0]
+        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} do not align: {x.shape[-1]} != {k}") from None
 
 
 def matmul_grads(x, y, grad, need_x: bool = True, need_y: bool = True):

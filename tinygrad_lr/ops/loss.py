@@ -31,8 +31,9 @@ class BCEWithLogits(Function):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
         if reduction != "none" and np.shape(z) == np.shape(y):
-            # NOTE: Σ softplus(z) − z·y, with z·y summed by a dot product: no z·y array
-            total = np.add.reduce(numeric.softplus(z), axis=None) - np.dot(np.ravel(z), np.ravel(y))
+            # NOTE: Σ softplus(z) − Σ z·y with no array of either: this op's forward then holds
+            # one activation-sized buffer at a time
+            total = numeric.softplus_sum(z) - np.dot(np.ravel(z), np.ravel(y))
             ctx.count = np.size(z)
         else:
             loss = numeric.add_into(numeric.softplus(z), -(z * y))
