@@ -142,7 +142,7 @@ class BackwardContext:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the op, whether backward must compute its gradient."""
-        return tuple(p is not None and p.requires_grad for p in self._node._parents)
+        return tuple([p is not None and p.requires_grad for p in self._node._parents])
 
     def __getattr__(self, name: str) -> Any:
         ctx = self._node._ctx

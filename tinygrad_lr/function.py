@@ -87,7 +87,7 @@ class Context:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the op, whether backward must compute its gradient."""
-        return tuple(p is not None and p.requires_grad for p in self.parents)
+        return tuple([p is not None and p.requires_grad for p in self.parents])
 
 
 class Function:
