@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/scalar_mlp.py
+	$(BIN)/python benchmarks/tensor_lr.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
