@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import matplotlib.image
+
+import tinygrad_lr as tg
+
 
 def run(*args):
     return subprocess.run(
@@ -10,8 +14,8 @@ def run(*args):
     )
 
 
-def test_demo_prints_the_computation_its_gradients_and_formulas():
-    result = run("demo")
+def test_neuron_prints_the_computation_its_gradients_and_formulas():
+    result = run("neuron")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "p = σ(w·x + b)" in out
@@ -20,13 +24,49 @@ def test_demo_prints_the_computation_its_gradients_and_formulas():
     assert "by hand: dL/dw = (p − 1)·x = -1.4219" in out
 
 
-def test_demo_options_change_the_numbers():
-    result = run("demo", "--x", "1", "--w", "0", "--b", "0")
+def test_neuron_options_change_the_numbers():
+    result = run("neuron", "--x", "1", "--w", "0", "--b", "0")
     assert result.returncode == 0
     assert "dL/d(b) = -0.5" in result.stdout
 
 
 def test_help_and_unknown_commands():
     assert "demo" in run("--help").stdout
+    assert "--batch-size" in run("demo", "--help").stdout
     bad = run("frobnicate")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    assert "must be a positive whole number" in run("demo", "--epochs", "0").stderr
+
+
+def test_demo_trains_reports_and_writes_its_files(tmp_path):
+    result = run("demo", "--out", str(tmp_path), "--epochs", "40", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("Breast Cancer Wisconsin: 569 tumours, 30 features") for line in lines)
+    rows = {
+        line[:22].strip(): line[22:].split() for line in lines if line.startswith(("logistic", "network"))
+    }
+    assert set(rows) == {"logistic regression", "network 30-16-1"}
+    assert float(rows["logistic regression"][1]) >= 0.95  # test accuracy
+    assert "epoch" in result.stderr  # the progress bars
+
+    png = (tmp_path / "loss_curves.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    image = matplotlib.image.imread(tmp_path / "loss_curves.png")
+    assert image.shape[0] > 300 and image.shape[1] > 500 and image.std() > 0.05  # not blank
+
+    X, y = tg.data.load_breast_cancer()
+    _, X_test, _, y_test = tg.data.train_test_split(X, y, test_size=0.2, seed=1, stratify=True)
+    X_train = tg.data.train_test_split(X, y, test_size=0.2, seed=1, stratify=True)[0]
+    _, X_test = tg.data.standardize(X_train, X_test)
+    model = tg.nn.LogisticRegression(30)
+    model.load_state_dict(tg.load(tmp_path / "logistic_regression.npz"))
+    assert f"{tg.training.accuracy(model, X_test, y_test):.3f}" == rows["logistic regression"][1]
+    network = tg.nn.MLP([30, 16, 1])
+    network.load_state_dict(tg.load(tmp_path / "mlp.npz"))
+    assert f"{tg.training.accuracy(network, X_test, y_test):.3f}" == rows["network 30-16-1"][1]
+
+
+def test_demo_is_quiet_on_request(tmp_path):
+    result = run("demo", "--out", str(tmp_path), "--epochs", "2", "--quiet")
+    assert result.returncode == 0 and result.stderr == ""

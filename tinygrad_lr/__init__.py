@@ -8,7 +8,7 @@
 0.0074
 """
 
-from . import engine, numeric
+from . import data, engine, nn, numeric, optim, plots, training
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Backprop, grad, no_grad
 from .function import REGISTRY, Choice, Context, Domain, Function, Param
@@ -31,6 +31,7 @@ from .ops import (
     tanh,
     transpose,
 )
+from .serialize import load, save
 from .tensor import Tensor
 from .value import Value
 
@@ -47,6 +48,7 @@ __all__ = [
     "Value",
     "bce_with_logits",
     "broadcast_to",
+    "data",
     "div",
     "engine",
     "exp",
@@ -54,19 +56,25 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "linear",
+    "load",
     "log",
     "matmul",
     "maximum",
     "mean",
+    "nn",
     "no_grad",
     "numeric",
     "numerical_grad",
+    "optim",
+    "plots",
     "pow",
     "relu",
     "reshape",
+    "save",
     "sigmoid",
     "softplus",
     "sum",
     "tanh",
+    "training",
     "transpose",
 ]

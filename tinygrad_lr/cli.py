@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .engine import walk
 from .numeric import format_number
@@ -12,6 +13,57 @@ from .value import Value
 
 
 def demo(args: argparse.Namespace) -> int:
+    """The main job: logistic regression and a one-hidden-layer network on breast cancer."""
+    import time
+
+    from . import data, nn, optim, plots, serialize, training
+
+    start = time.perf_counter()
+    X, y = data.load_breast_cancer()
+    X_train, X_test, y_train, y_test = data.train_test_split(
+        X, y, test_size=0.2, seed=args.seed, stratify=True
+    )
+    X_train, X_test = data.standardize(X_train, X_test)
+    print(
+        f"Breast Cancer Wisconsin: {len(y)} tumours, {X.shape[1]} features; "
+        f"{len(y_train)} to train on, {len(y_test)} to test (standardized, seed {args.seed})"
+    )
+    models = {
+        "logistic regression": nn.LogisticRegression(X.shape[1], seed=args.seed),
+        f"network 30-{args.hidden}-1": nn.MLP([X.shape[1], args.hidden, 1], seed=args.seed),
+    }
+    histories = {}
+    for name, model in models.items():
+        optimizer = optim.Adam(model.parameters(), lr=args.lr)
+        histories[name] = training.fit(
+            model, optimizer, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+            seed=args.seed, validation=(X_test, y_test), progress=not args.quiet, description=f"{name:>20}",
+        )  # fmt: skip
+
+    print(f"\n{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
+    for name, model in models.items():
+        acc_train, acc_test = (
+            training.accuracy(model, X_train, y_train),
+            training.accuracy(model, X_test, y_test),
+        )
+        loss_train, loss_test = (
+            training.log_loss(model, X_train, y_train),
+            training.log_loss(model, X_test, y_test),
+        )
+        print(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{loss_train:>12.4f}{loss_test:>11.4f}")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        plots.loss_curves(histories, out / "loss_curves.png"),
+        serialize.save(models["logistic regression"], out / "logistic_regression.npz"),
+        serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
+    ]
+    print(f"\nwrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def neuron(args: argparse.Namespace) -> int:
     """One sigmoid neuron (a logistic regression on one feature) and its loss, by backprop."""
     x = Value(args.x, label="x", requires_grad=False)
     w = Value(args.w, label="w")
@@ -53,17 +105,46 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinygrad-lr",
         description="Reverse-mode autodiff on scalars and arrays, taught through logistic regression.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser("demo", help="the main job: a neuron, its loss and its gradients")
-    run.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")
-    run.add_argument("--w", type=float, default=-0.5, help="the weight (default -0.5)")
-    run.add_argument("--b", type=float, default=0.1, help="the bias (default 0.1)")
+    run = commands.add_parser(
+        "demo",
+        help="the main job: train on the bundled breast-cancer data, report, write pictures",
+        description="Train a logistic regression and a network with one hidden layer on the bundled "
+        "Breast Cancer Wisconsin data (standardized, seeded 80/20 split), print their accuracy and "
+        "log-loss, and write the loss curves (PNG) and both models (.npz).",
+    )
+    run.add_argument("--out", default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)")
+    run.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, the initial weights and the batches"
+    )
+    run.add_argument(
+        "--epochs", type=_positive, default=60, help="passes over the training data (default 60)"
+    )
+    run.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate (default 0.01)")
+    run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
+    run.add_argument(
+        "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(handler=demo)
+
+    one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
+    one.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")
+    one.add_argument("--w", type=float, default=-0.5, help="the weight (default -0.5)")
+    one.add_argument("--b", type=float, default=0.1, help="the bias (default 0.1)")
+    one.set_defaults(handler=neuron)
     return parser
 
 

@@ -1,0 +1,108 @@
+"""Data sets: the bundled breast-cancer data (real) and seeded synthetic ones."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+BREAST_CANCER = "breast_cancer_wisconsin.csv"
+
+
+def load_breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """The Breast Cancer Wisconsin (Diagnostic) data, shipped with the package (no download).
+
+    Returns ``X`` of shape (569, 30) and ``y`` of shape (569,), 1 = benign, 0 = malignant. The
+    column names and the attribution are in ``tinygrad_lr/data/README.md``.
+    """
+    with resources.as_file(resources.files(__package__) / BREAST_CANCER) as path:
+        X, y, _ = load_csv(path, target="benign")
+    return X, y
+
+
+def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A CSV file with a header row: numeric feature columns and a 0/1 ``target`` column.
+
+    Returns ``X``, ``y`` and the feature names. Raises ValueError naming the file, the line and
+    the problem for anything else: a missing target column, ragged rows, non-numbers, labels
+    other than 0 and 1.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_csv: no file at {path}")
+    with path.open(newline="") as file:
+        rows = list(csv.reader(file))
+    if not rows:
+        raise ValueError(f"{path}: the file is empty; expected a header row and data rows")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    if target not in header:
+        raise ValueError(
+            f"{path}: no column {target!r} in the header (columns: {', '.join(header[:6])}, ...)"
+        )
+    if not body:
+        raise ValueError(f"{path}: a header but no data rows")
+    values = np.empty((len(body), len(header)))
+    for line, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {line}: {len(row)} values for {len(header)} columns")
+        try:
+            values[line - 2] = [float(v) for v in row]
+        except ValueError:
+            bad = next(v for v in row if not _is_number(v))
+            raise ValueError(f"{path}, line {line}: {bad!r} is not a number") from None
+    column = header.index(target)
+    y = values[:, column]
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"{path}: the target column {target!r} must hold 0 and 1 only")
+    names = [name for i, name in enumerate(header) if i != column]
+    return np.delete(values, column, axis=1), y, names
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles in 2-D: no straight line separates them."""
+    rng = np.random.default_rng(seed)
+    upper = n // 2
+    t = rng.uniform(0, np.pi, n)
+    X = np.where(
+        (np.arange(n) < upper)[:, None],
+        np.stack([np.cos(t), np.sin(t)], axis=1),
+        np.stack([1 - np.cos(t), 0.5 - np.sin(t)], axis=1),
+    )
+    y = (np.arange(n) >= upper).astype(np.float64)
+    return _shuffled(X + rng.normal(0, noise, X.shape), y, rng)
+
+
+def make_xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four clusters at the corners of a square, labelled by XOR of their quadrant: the
+    classic problem that logistic regression cannot solve and one hidden layer can."""
+    rng = np.random.default_rng(seed)
+    corners = rng.integers(0, 2, size=(n, 2))
+    X = corners * 2.0 - 1 + rng.normal(0, noise, (n, 2))
+    return X, (corners[:, 0] ^ corners[:, 1]).astype(np.float64)
+
+
+def make_blobs(
+    n: int = 200, distance: float = 3.0, std: float = 1.0, n_features: int = 2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds ``distance`` apart: linearly separable when distance >> std."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) >= n // 2).astype(np.float64)
+    centers = np.zeros((2, n_features))
+    centers[1, 0] = distance
+    X = centers[y.astype(int)] + rng.normal(0, std, (n, n_features))
+    return _shuffled(X, y, rng)
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(y))
+    return X[order], y[order]

@@ -1,0 +1,19 @@
+"""Networks: Module, layers, the logistic-regression model and the networks that end in it;
+``functional`` has the losses and ``scalar`` the same networks on Values."""
+
+from . import functional, scalar
+from .layers import MLP, Linear, LogisticRegression, ReLU, Sequential, Sigmoid, Tanh
+from .module import Module
+
+__all__ = [
+    "MLP",
+    "Linear",
+    "LogisticRegression",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "functional",
+    "scalar",
+]

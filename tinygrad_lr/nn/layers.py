@@ -1,0 +1,149 @@
+"""Layers and the models of the lesson: logistic regression, and networks that end in it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Tensor
+from .module import Module
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+class Linear(Module):
+    """y = x @ W + b, with W of shape (in_features, out_features) as in the lesson's
+    ``np.dot(x, weights)``.
+
+    Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from
+    ``seed`` (an int, a Generator, or None for fresh entropy).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        seed: int | np.random.Generator | None = 0,
+    ):
+        rng = _rng(seed)
+        bound = 1 / np.sqrt(in_features)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Tensor(
+            rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True, label="W"
+        )
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True, label="b") if bias else None
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.bias is None:
+            return x @ self.weight
+        return ops.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+class Sequential(Module):
+    """Modules applied one after the other."""
+
+    def __init__(self, *layers: Module):
+        self.layers = list(layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+
+class Sigmoid(Module):
+    """σ(x) elementwise."""
+
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x) elementwise."""
+
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise."""
+
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class LogisticRegression(Module):
+    """p(y = 1 | x) = σ(x·w + b): one neuron with a sigmoid output.
+
+    ``forward`` returns probabilities of shape (rows,); ``logits`` returns z = x·w + b, which
+    is what the loss should get (``binary_cross_entropy_with_logits`` is exact and stable where
+    the log of a rounded probability is not).
+    """
+
+    def __init__(self, n_features: int, *, seed: int | np.random.Generator | None = 0):
+        self.linear = Linear(n_features, 1, seed=seed)
+
+    def logits(self, x: Tensor) -> Tensor:
+        return ops.reshape(self.linear(x), (-1,))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.sigmoid(self.logits(x))
+
+    def predict(self, x: Tensor) -> np.ndarray:
+        """Class labels (0 or 1) by thresholding p at 1/2."""
+        return (self.logits(x).data > 0).astype(np.float64)
+
+
+class MLP(Module):
+    """A network of ``sizes = [n_in, hidden..., 1]``: hidden Linear layers with ``activation``
+    ("tanh", "relu" or "sigmoid"), then a LogisticRegression on the last hidden features.
+
+    The lesson's point in code: a network with hidden layers ends in logistic regression, on
+    features it learned instead of the raw inputs.
+    """
+
+    def __init__(
+        self, sizes: Sequence[int], activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
+    ):
+        sizes = list(sizes)
+        if len(sizes) < 2 or sizes[-1] != 1:
+            raise ValueError(f"MLP: sizes must be [n_in, hidden..., 1] (one output probability), got {sizes}")
+        kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
+        if activation not in kinds:
+            raise ValueError(f"MLP: activation must be one of {sorted(kinds)}, got {activation!r}")
+        rng = _rng(seed)
+        layers: list[Module] = []
+        for n_in, n_out in itertools.pairwise(sizes[:-1]):
+            layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
+        self.hidden = Sequential(*layers)
+        self.output = LogisticRegression(sizes[-2], seed=rng)
+
+    def logits(self, x: Tensor) -> Tensor:
+        return self.output.logits(self.hidden(x))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.sigmoid(self.logits(x))
+
+    def predict(self, x: Tensor) -> np.ndarray:
+        """Class labels (0 or 1) by thresholding p at 1/2."""
+        return (self.logits(x).data > 0).astype(np.float64)

@@ -1,0 +1,100 @@
+"""Module: a container of parameters and sub-modules, as in PyTorch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..engine import Node
+from ..tensor import Tensor
+
+
+class Module:
+    """Base class of layers and models.
+
+    Parameters are the attributes that are Tensors with ``requires_grad`` (or Values, for the
+    scalar networks); sub-modules are attributes that are Modules, or lists of them. Both are
+    found by looking at the attributes in the order they were set, so a subclass only has to
+    assign them in ``__init__`` and define ``forward``.
+    """
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
+        """Every parameter with a dotted name (``"layers.0.weight"``), in definition order."""
+        for name, value in vars(self).items():
+            for key, item in _entries(name, value):
+                if isinstance(item, Module):
+                    yield from item.named_parameters(f"{prefix}{key}.")
+                elif isinstance(item, Node) and item.requires_grad:
+                    yield f"{prefix}{key}", item
+
+    def parameters(self) -> list[Node]:
+        """Every parameter, in definition order (what an optimiser updates)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (before the next backward pass)."""
+        for p in self.parameters():
+            p.grad = None if isinstance(p, Tensor) else 0.0
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's data by name: what ``tg.save`` writes."""
+        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict`` or ``tg.load``).
+
+        The names and shapes must match exactly; otherwise a ValueError lists what is missing,
+        what is unexpected and what has the wrong shape, and nothing is changed.
+        """
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        wrong = [
+            f"{name}: file {np.shape(state[name])}, model {np.shape(p.data)}"
+            for name, p in params.items()
+            if name in state and np.shape(state[name]) != np.shape(p.data)
+        ]
+        if missing or unexpected or wrong:
+            problems = []
+            if missing:
+                problems.append(f"missing {', '.join(missing)}")
+            if unexpected:
+                problems.append(f"unexpected {', '.join(unexpected)}")
+            if wrong:
+                problems.append(f"wrong shape {'; '.join(wrong)}")
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for name, p in params.items():
+            value = np.asarray(state[name])
+            if isinstance(p, Tensor):
+                p.data = np.array(value, dtype=p.data.dtype, copy=True)
+            else:
+                p.data = float(value)
+
+    def extra_repr(self) -> str:
+        """Settings shown in the repr, e.g. ``in_features=2, out_features=1``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [(key, item) for name, value in vars(self).items() for key, item in _entries(name, value)]
+        children = [(key, item) for key, item in children if isinstance(item, Module)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for key, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({key.rsplit('.', 1)[-1]}): {body}")
+        return "\n".join([*lines, ")"])
+
+
+def _entries(name: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, (list, tuple)):
+        return [(f"{name}.{i}", item) for i, item in enumerate(value)]
+    return [(name, value)]

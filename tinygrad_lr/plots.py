@@ -1,0 +1,63 @@
+"""Pictures of training with matplotlib: loss curves and decision boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .engine import no_grad
+from .tensor import Tensor
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def loss_curves(histories: Mapping[str, object], path: str | Path) -> Path:
+    """One line per model and split: loss against epoch, on a log scale."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for (name, history), color in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
+        epochs = np.arange(1, len(history.train_loss) + 1)
+        ax.plot(epochs, history.train_loss, color=color, label=f"{name}, train")
+        if history.val_loss:
+            ax.plot(epochs, history.val_loss, color=color, linestyle="--", label=f"{name}, test")
+    ax.set(
+        xlabel="epoch", ylabel="mean binary cross-entropy", yscale="log", title="Training on breast cancer"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+@no_grad()
+def decision_boundaries(
+    models: Mapping[str, object], X: np.ndarray, y: np.ndarray, path: str | Path, titles: Sequence[str] = ()
+) -> Path:
+    """Side-by-side panels: each model's p(y = 1 | x) over the plane, the p = 1/2 line, the data."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.4), dpi=110, squeeze=False)
+    pad = 0.5
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
+    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 200)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    for ax, model, title in zip(axes[0], models.values(), titles or list(models)):
+        p = model(Tensor(grid)).data.reshape(len(ys), len(xs))
+        ax.contourf(xs, ys, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.55)
+        ax.contour(xs, ys, p, levels=[0.5], colors="k", linewidths=1.5)
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", linewidths=0.4, s=18)
+        ax.set(title=title, xticks=[], yticks=[])
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
