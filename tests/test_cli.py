@@ -50,6 +50,8 @@ def test_demo_trains_reports_and_writes_its_files(tmp_path):
     assert float(rows["logistic regression"][1]) >= 0.95  # test accuracy
     assert "epoch" in result.stderr  # the progress bars
 
+    graph = (tmp_path / "logistic_regression_graph.png").read_bytes()
+    assert graph[:8] == b"\x89PNG\r\n\x1a\n" and len(graph) > 10_000
     png = (tmp_path / "loss_curves.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     image = matplotlib.image.imread(tmp_path / "loss_curves.png")
@@ -70,3 +72,22 @@ def test_demo_trains_reports_and_writes_its_files(tmp_path):
 def test_demo_is_quiet_on_request(tmp_path):
     result = run("demo", "--out", str(tmp_path), "--epochs", "2", "--quiet")
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_graph_of_a_formula(tmp_path):
+    out = tmp_path / "g.svg"
+    result = run("graph", "log(sigmoid(w*x + b))", "--set", "x=2", "w=-0.5", "b=0.1", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {out} (11 nodes)"
+    svg = out.read_text()
+    assert "grad 1.4219" in svg and ">w<" in svg  # dL/dw = (σ(−0.9) − 1)·2 · (−1/σ) ... as drawn
+
+
+def test_graph_of_the_lesson_network_and_bad_input(tmp_path):
+    out = tmp_path / "lesson.dot"
+    result = run("graph", "-o", str(out), "--rankdir", "TB", "--no-data")
+    assert result.returncode == 0 and "LogisticRegression" in out.read_text()
+    bad = run("graph", "x.__class__", "--set", "x=1")
+    assert bad.returncode == 2 and "attribute access is not allowed" in bad.stderr
+    missing = run("graph", "x + y", "--set", "x=1")
+    assert missing.returncode == 2 and "give a value for y" in missing.stderr

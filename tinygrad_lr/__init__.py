@@ -8,9 +8,10 @@
 0.0074
 """
 
-from . import data, engine, nn, numeric, optim, plots, training
+from . import data, engine, nn, numeric, optim, plots, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Backprop, grad, no_grad
+from .expr import ExpressionError, expr
 from .function import REGISTRY, Choice, Context, Domain, Function, Param
 from .ops import (
     bce_with_logits,
@@ -34,6 +35,7 @@ from .ops import (
 from .serialize import load, save
 from .tensor import Tensor
 from .value import Value
+from .viz import Drawing, draw
 
 __all__ = [
     "REGISTRY",
@@ -41,6 +43,8 @@ __all__ = [
     "Choice",
     "Context",
     "Domain",
+    "Drawing",
+    "ExpressionError",
     "Function",
     "GradcheckError",
     "Param",
@@ -50,8 +54,10 @@ __all__ = [
     "broadcast_to",
     "data",
     "div",
+    "draw",
     "engine",
     "exp",
+    "expr",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -77,4 +83,5 @@ __all__ = [
     "tanh",
     "training",
     "transpose",
+    "viz",
 ]

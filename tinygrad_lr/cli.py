@@ -16,7 +16,8 @@ def demo(args: argparse.Namespace) -> int:
     """The main job: logistic regression and a one-hidden-layer network on breast cancer."""
     import time
 
-    from . import data, nn, optim, plots, serialize, training
+    from . import data, nn, optim, plots, serialize, training, viz
+    from .tensor import Tensor
 
     start = time.perf_counter()
     X, y = data.load_breast_cancer()
@@ -54,9 +55,14 @@ def demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    logistic = models["logistic regression"]
+    loss = nn.functional.binary_cross_entropy_with_logits(logistic.logits(Tensor(X_test[:3])), y_test[:3])
+    loss.label = "loss"
+    loss.backward(retain_grads=True)
     written = [
         plots.loss_curves(histories, out / "loss_curves.png"),
-        serialize.save(models["logistic regression"], out / "logistic_regression.npz"),
+        viz.draw(loss).render(out / "logistic_regression_graph.png"),
+        serialize.save(logistic, out / "logistic_regression.npz"),
         serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
     ]
     print(f"\nwrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
@@ -105,6 +111,57 @@ def neuron(args: argparse.Namespace) -> int:
     return 0
 
 
+def graph(args: argparse.Namespace) -> int:
+    """Draw the graph of a formula, or of the lesson's logistic regression, after backward."""
+    from . import viz
+
+    if args.expression:
+        from .expr import ExpressionError, expr
+
+        try:
+            values = dict(_assignment(item) for item in args.set)
+            out = expr(args.expression, **values)
+        except ExpressionError as error:
+            print(f"tinygrad-lr graph: {error}", file=sys.stderr)
+            return 2
+        out.label = out.label or "out"
+    else:
+        out = _lesson_loss()
+    out.backward(retain_grads=True)
+    drawing = viz.draw(out, rankdir=args.rankdir, show_data=not args.no_data, show_grad=not args.no_grad)
+    try:
+        path = drawing.render(args.output)
+    except viz.GraphvizMissing as error:
+        print(f"tinygrad-lr graph: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({drawing.n_nodes} nodes)")
+    return 0
+
+
+def _lesson_loss():
+    """The lesson's example as a logistic regression: x 2x2, a sigmoid neuron, the BCE loss."""
+    import numpy as np
+
+    from . import nn
+    from .tensor import Tensor
+
+    model = nn.LogisticRegression(2)
+    model.linear.weight.data = np.array([[0.5], [0.3]])
+    model.linear.bias.data = np.array([0.1])
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
+    loss = nn.functional.binary_cross_entropy(model(x), np.array([1.0, 0.0]))
+    loss.label = "loss"
+    return loss
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--set takes NAME=NUMBER, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -139,6 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(handler=demo)
+
+    draw = commands.add_parser(
+        "graph",
+        help="draw a computation graph (a formula, or the lesson's logistic regression)",
+        description="Draw the graph of a formula after backward, with every value and gradient, e.g. "
+        'tinygrad-lr graph "log(sigmoid(w*x + b))" --set x=2 w=-0.5 b=0.1 -o graph.png. '
+        "Without a formula: the lesson's logistic regression and its loss.",
+    )
+    draw.add_argument(
+        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+    )
+    draw.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables")
+    draw.add_argument("-o", "--output", default="graph.png", help="the file to write: .png .svg .pdf or .dot")
+    draw.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"
+    )
+    draw.add_argument("--no-data", action="store_true", help="leave the data out of the boxes")
+    draw.add_argument("--no-grad", action="store_true", help="leave the gradients out of the boxes")
+    draw.set_defaults(handler=graph)
 
     one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
     one.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")

@@ -14,6 +14,7 @@ from typing import Any
 
 class _GradMode(threading.local):
     enabled = True
+    scope: tuple[str, ...] = ()  # names of the nn.Module calls under way, outermost first
 
 
 _mode = _GradMode()
@@ -62,7 +63,7 @@ class Node:
     the hooks at the end of this class; everything about graph order and backprop lives here.
     """
 
-    __slots__ = ("_ctx", "_fn", "_parents", "_saved", "data", "grad", "label", "requires_grad")
+    __slots__ = ("_ctx", "_fn", "_parents", "_saved", "_scope", "data", "grad", "label", "requires_grad")
 
     # --- graph structure -------------------------------------------------------------------
 
@@ -82,13 +83,21 @@ class Node:
 
     # --- autodiff --------------------------------------------------------------------------
 
-    def backward(self, grad: Any = None) -> None:
-        """Backpropagate from this node, filling ``.grad`` of every node that requires grad.
+    def backward(self, grad: Any = None, *, retain_grads: bool = False) -> None:
+        """Backpropagate from this node, filling ``.grad`` of the nodes that require grad.
 
         Leaves accumulate across calls (as in PyTorch); other nodes keep the gradient of the
-        latest pass. ``grad`` is the upstream gradient dL/dself (default 1 for a scalar).
+        latest pass: every Value does, a Tensor only with ``retain_grads=True`` (to look at
+        or draw them), so that large activations' gradients can be freed. ``grad`` is the
+        upstream gradient dL/dself (default 1 for a scalar).
         """
-        Backprop(self, grad).run()
+        Backprop(self, grad, retain_grads=retain_grads).run()
+
+    def draw(self, **options: Any):
+        """The picture of the graph that computed this node: see ``tg.draw`` for the options."""
+        from .viz import draw
+
+        return draw(self, **options)
 
     # --- hooks for node types --------------------------------------------------------------
 
@@ -223,6 +232,7 @@ class Backprop:
     create_graph : run backward formulas on graph nodes so the gradients are differentiable.
     write : store gradients in ``.grad`` (``backward``), or else only collect those of the
         ``wanted`` nodes in ``results`` (``grad``).
+    retain_grads : with ``write``, store ``.grad`` on interior Tensors too.
     """
 
     def __init__(
@@ -233,6 +243,7 @@ class Backprop:
         create_graph: bool = False,
         write: bool = True,
         wanted: Sequence[Node] = (),
+        retain_grads: bool = False,
     ):
         if not root.requires_grad:
             raise RuntimeError(
@@ -245,6 +256,7 @@ class Backprop:
         self.root = root
         self.create_graph = create_graph
         self.write = write
+        self.retain_grads = retain_grads
         _, self._waiting = graph_order(root)
         self._waiting[root] = 0
         self._grads: dict[Node, Any] = {root: seed}
@@ -271,7 +283,7 @@ class Backprop:
             if fn is None:
                 if grad is not None:
                     node._accumulate(grad)
-            elif node._keeps_grad:
+            elif node._keeps_grad or self.retain_grads:
                 node.grad = node._zero_grad_data() if grad is None else _data(grad)
         elif node in self._wanted:
             self.results[node] = grad

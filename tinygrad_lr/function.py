@@ -101,6 +101,7 @@ class Function:
         the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``.
     domain : one ``Domain``, ``Choice`` or ``Param`` per input: where the property tests draw
         inputs and constant arguments.
+    commutative : the inputs can be swapped (pictures then do not label the edges).
     tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
     shapes : how the property tests shape the array inputs: ``"broadcast"`` (mutually
         broadcastable, the default), ``"matmul"``, ``"linear"`` or ``"scatter"``.
@@ -112,6 +113,7 @@ class Function:
     symbol: ClassVar[str]
     formula: ClassVar[tuple[str, ...]] = ()
     domain: ClassVar[tuple[Domain | Choice | Param, ...] | None] = None
+    commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
     shapes: ClassVar[str] = "broadcast"
     inputs: ClassVar[tuple[str, ...]] = ()
@@ -190,6 +192,8 @@ class Function:
             ctx.parents = args
         saved = ctx._saved
         node = kind._from_op(out, cls, args, saved, keep)
+        if _mode.scope:
+            node._scope = _mode.scope
         if saved and node.data is not out:  # the node type converted the result
             node._saved = ctx._saved = tuple(node.data if item is out else item for item in saved)
         return node

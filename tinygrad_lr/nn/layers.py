@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, scoped
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -103,7 +103,9 @@ class LogisticRegression(Module):
     def __init__(self, n_features: int, *, seed: int | np.random.Generator | None = 0):
         self.linear = Linear(n_features, 1, seed=seed)
 
+    @scoped
     def logits(self, x: Tensor) -> Tensor:
+        """z = x·w + b, of shape (rows,)."""
         return ops.reshape(self.linear(x), (-1,))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -138,7 +140,9 @@ class MLP(Module):
         self.hidden = Sequential(*layers)
         self.output = LogisticRegression(sizes[-2], seed=rng)
 
+    @scoped
     def logits(self, x: Tensor) -> Tensor:
+        """The output layer's z, computed from the features of the hidden layers."""
         return self.output.logits(self.hidden(x))
 
     def forward(self, x: Tensor) -> Tensor:

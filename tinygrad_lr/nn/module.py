@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..engine import Node
+from ..engine import Node, _mode
 from ..tensor import Tensor
 
 
@@ -24,7 +25,20 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+        return _in_scope(self, self.forward, args)
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, with dotted names ("" for this one)."""
+        yield prefix.rstrip("."), self
+        for name, value in vars(self).items():
+            for key, item in _entries(name, value):
+                if isinstance(item, Module):
+                    yield from item.named_modules(f"{prefix}{key}.")
+
+    def _name_submodules(self) -> None:
+        for name, module in self.named_modules():
+            kind = type(module).__name__
+            module._scope_name = f"{name}: {kind}" if name else kind
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
         """Every parameter with a dotted name (``"layers.0.weight"``), in definition order."""
@@ -92,6 +106,32 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({key.rsplit('.', 1)[-1]}): {body}")
         return "\n".join([*lines, ")"])
+
+
+def scoped(method: Callable) -> Callable:
+    """Mark a method other than ``forward`` (such as ``logits``) as a call of its module, so the
+    nodes it makes are drawn in the module's box."""
+
+    @functools.wraps(method)
+    def wrapper(self: Module, *args: Any) -> Any:
+        return _in_scope(self, functools.partial(method, self), args)
+
+    return wrapper
+
+
+def _in_scope(module: Module, run: Callable, args: tuple) -> Any:
+    # Record which module call made each node, for the pictures' module boxes.
+    outer = _mode.scope
+    if not outer:
+        module._name_submodules()
+    name = getattr(module, "_scope_name", type(module).__name__)
+    if outer and outer[-1] == name:  # forward calling logits: one box, not two
+        return run(*args)
+    _mode.scope = (*outer, name)
+    try:
+        return run(*args)
+    finally:
+        _mode.scope = outer
 
 
 def _entries(name: str, value: Any) -> list[tuple[str, Any]]:

@@ -18,6 +18,7 @@ POSITIVE = Domain(0.2, 3.0)
 class Add(Function):
     """f(x, y) = x + y;  ∂f/∂x = 1, ∂f/∂y = 1."""
 
+    commutative = True
     symbol = "+"
     formula = ("1", "1")
     domain = (REAL, REAL)
@@ -66,6 +67,7 @@ class Neg(Function):
 class Mul(Function):
     """f(x, y) = x·y;  ∂f/∂x = y, ∂f/∂y = x."""
 
+    commutative = True
     symbol = "*"
     formula = ("y", "x")
     domain = (REAL, REAL)
@@ -150,6 +152,7 @@ class Maximum(Function):
     """f(x, y) = max(x, y);  ∂f/∂x = 1 where x > y, ∂f/∂y = 1 where y > x, and ½ each at a tie
     (the central difference there, and PyTorch's choice)."""
 
+    commutative = True
     symbol = "max"
     formula = ("1 if x>y else 0", "1 if y>x else 0")
     domain = (REAL, Domain(avoid=("x",)))
