@@ -29,3 +29,20 @@ MODULES = [
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
     assert result.failed == 0
+
+
+def test_the_docs_pictures_are_made_by_a_script(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_pictures.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    made = {p.name for p in tmp_path.iterdir()}
+    committed = {p.name for p in (ROOT / "docs" / "images").iterdir()}
+    assert made == committed  # every picture in the docs comes from the script
+    for name in made:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -56,7 +56,8 @@ def demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
-    loss = nn.functional.binary_cross_entropy_with_logits(logistic.logits(Tensor(X_test[:3])), y_test[:3])
+    rows = Tensor(X_test[:3], label="X (3 test rows)")
+    loss = nn.functional.binary_cross_entropy_with_logits(logistic.logits(rows), y_test[:3])
     loss.label = "loss"
     loss.backward(retain_grads=True)
     written = [

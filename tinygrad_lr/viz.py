@@ -183,10 +183,10 @@ def _box(node: Node, show_data: bool, show_grad: bool, color: str | None) -> str
 def _values(data: Any) -> str:
     if data is None:
         return "—"
-    if not isinstance(data, np.ndarray):
+    if not isinstance(data, np.ndarray) or data.ndim == 0:
         return html.escape(format_number(float(data), 5))
     if data.size <= 12:
-        text = np.array2string(data, precision=4, separator=", ", suppress_small=True)
+        text = np.array2string(data, precision=4, separator=", ")
         return "<br/>".join(html.escape(line) for line in text.splitlines())
     return html.escape(
         f"mean {format_number(float(data.mean()), 3)}, range [{format_number(float(data.min()), 3)}, "

@@ -1,0 +1,56 @@
+"""Make every picture in the docs from the project's own code.
+
+python docs/make_pictures.py            # writes docs/images/
+python docs/make_pictures.py OUT_DIR    # anywhere else (the test suite does this)
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import tinygrad_lr as tg
+from tinygrad_lr import nn
+
+
+def neuron(out: Path) -> None:
+    """One sigmoid neuron and its log-likelihood, after backward."""
+    loss = tg.expr("log(sigmoid(w*x + b))", x=2.0, w=-0.5, b=0.1)
+    loss.label = "out"
+    loss.backward()
+    loss.draw().render(out / "neuron.png")
+
+
+def lesson_network(out: Path) -> None:
+    """The lesson's logistic regression on its 2x2 input, with the BCE loss."""
+    model = nn.LogisticRegression(2)
+    model.linear.weight.data = np.array([[0.5], [0.3]])
+    model.linear.bias.data = np.array([0.1])
+    x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
+    loss = nn.functional.binary_cross_entropy_with_logits(model.logits(x), np.array([1.0, 0.0]))
+    loss.label = "loss"
+    loss.backward(retain_grads=True)
+    loss.draw(rankdir="LR").render(out / "lesson_network.png")
+
+
+def xor(out: Path) -> None:
+    """Logistic regression against one hidden layer on XOR."""
+    X, y = tg.data.make_xor(200, noise=0.15)
+    models = {"logistic regression": nn.LogisticRegression(2), "one hidden layer": nn.MLP([2, 8, 1])}
+    titles = []
+    for name, model in models.items():
+        tg.training.fit(model, tg.optim.Adam(model.parameters(), lr=0.05), X, y, epochs=300)
+        titles.append(f"{name}: accuracy {tg.training.accuracy(model, X, y):.2f}")
+    tg.plots.decision_boundaries(models, X, y, out / "xor.png", titles=titles)
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "images"
+    out.mkdir(parents=True, exist_ok=True)
+    for make in (neuron, lesson_network, xor):
+        make(out)
+    print(f"wrote the pictures to {out}")
+
+
+if __name__ == "__main__":
+    main()
