@@ -13,9 +13,25 @@ ROOT = Path(__file__).resolve().parents[1]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
-def test_readme_examples():
-    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False, optionflags=FLAGS)
-    assert result.attempted > 0 and result.failed == 0
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_markdown_examples_run(path):
+    result = doctest.testfile(str(path), module_relative=False, optionflags=FLAGS)
+    assert result.failed == 0
+
+
+def test_the_stepping_transcript_is_what_the_command_prints():
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "stepping.md").read_text()
+    transcript = text.split("```text\n", 1)[1].split("\n```", 1)[0]
+    printed = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lr", "step", "--all"], capture_output=True, text=True, check=True
+    ).stdout
+    assert printed.rstrip("\n") == transcript
 
 
 MODULES = [

@@ -139,6 +139,91 @@ def graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def step(args: argparse.Namespace) -> int:
+    """Walk through backprop one node at a time: Enter for the next step, q to quit."""
+    from .step import names
+
+    if args.expression:
+        from .expr import ExpressionError, expr
+
+        try:
+            loss = expr(args.expression, **dict(_assignment(item) for item in args.set))
+        except ExpressionError as error:
+            print(f"tinygrad-lr step: {error}", file=sys.stderr)
+            return 2
+        loss.label = loss.label or "L"
+        print(f"L = {args.expression}\n")
+    else:
+        loss = _lesson_neuron()
+        print(
+            "The lesson's neuron: p = σ(w1·x1 + w2·x2 + b) on the first row of its inputs "
+            "(x1, x2) = (1, 2),\nwith the loss L = −ℓ, ℓ = y·log p + (1 − y)·log(1 − p), "
+            "for the label y = 1.\n"
+        )
+    known = names(loss)
+    shown = [node for node in walk(loss) if node._fn is not None or node.requires_grad]
+    width = max(len(known[node]) for node in shown)
+    print("forward:")
+    for node in shown:
+        print(f"  {known[node]:>{width}} = {format_number(node.data)}")
+    steps = loss.backward_steps()
+    print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
+    waiting = not args.all
+    frames = Path(args.frames) if args.frames else None
+    pictures = []
+    while steps.remaining:
+        if waiting:
+            try:
+                answer = input("  [Enter] next step, q to quit > ")
+            except EOFError:  # stdin closed or not a terminal: show the rest
+                waiting = False
+                answer = ""
+            if answer.strip().lower() in ("q", "quit"):
+                print(f"stopped after {len(steps.done)} of {steps.total} steps")
+                return 0
+        print(steps.step())
+        if frames is not None:
+            pictures.append(steps.draw().render(frames / f"step_{len(steps.done):03d}.png"))
+    leaves = [n for n in walk(loss) if n._fn is None and n.requires_grad]
+    print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {format_number(n.grad)}" for n in leaves))
+    if pictures:
+        from PIL import Image
+
+        images = [Image.open(p).convert("RGB") for p in pictures]
+        width, height = max(i.width for i in images), max(i.height for i in images)
+        canvases = []
+        for image in images:
+            canvas = Image.new("RGB", (width, height), "white")
+            canvas.paste(image, (0, 0))
+            canvases.append(canvas)
+        canvases[0].save(
+            frames / "backprop.gif", save_all=True, append_images=canvases[1:], duration=1200, loop=0
+        )
+        print(f"wrote {len(pictures)} frames and {frames / 'backprop.gif'}")
+    return 0
+
+
+def _lesson_neuron():
+    """The lesson's first row and first weight column as one sigmoid neuron, on Values."""
+    x1, x2 = Value(1.0, label="x1", requires_grad=False), Value(2.0, label="x2", requires_grad=False)
+    w1, w2, b = Value(0.5, label="w1"), Value(0.3, label="w2"), Value(0.1, label="b")
+    y = Value(1.0, label="y", requires_grad=False)
+    z = w1 * x1 + w2 * x2 + b
+    p = z.sigmoid()
+    q = 1 - p
+    not_y = 1 - y
+    log_p, log_q = p.log(), q.log()
+    likelihood = y * log_p + not_y * log_q
+    loss = -likelihood
+    labels = (
+        (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
+        (likelihood, "ℓ"), (loss, "L"),
+    )  # fmt: skip
+    for node, label in labels:
+        node.label = label
+    return loss
+
+
 def _lesson_loss():
     """The lesson's example as a logistic regression: x 2x2, a sigmoid neuron, the BCE loss."""
     import numpy as np
@@ -216,6 +301,22 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--no-data", action="store_true", help="leave the data out of the boxes")
     draw.add_argument("--no-grad", action="store_true", help="leave the gradients out of the boxes")
     draw.set_defaults(handler=graph)
+
+    walkthrough = commands.add_parser(
+        "step",
+        help="step through backprop in the terminal, one node at a time",
+        description="Walk through backprop node by node, with the chain rule and its numbers: Enter for "
+        "the next step, q to quit. Without a formula: the lesson's neuron and its loss.",
+    )
+    walkthrough.add_argument("expression", nargs="?", help="a formula, as for tinygrad-lr graph")
+    walkthrough.add_argument(
+        "--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
+    walkthrough.add_argument("--all", action="store_true", help="print every step without waiting")
+    walkthrough.add_argument(
+        "--frames", metavar="DIR", help="write a picture per step and backprop.gif to DIR"
+    )
+    walkthrough.set_defaults(handler=step)
 
     one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
     one.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")

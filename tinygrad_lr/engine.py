@@ -8,7 +8,7 @@ into the parents. All traversal is iterative, so a million-node chain backprops.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -92,6 +92,11 @@ class Node:
         upstream gradient dL/dself (default 1 for a scalar).
         """
         Backprop(self, grad, retain_grads=retain_grads).run()
+
+    def backward_steps(self, grad: Any = None) -> Backprop:
+        """A stepper over this node's backward pass: ``.step()`` one node at a time, with the
+        chain rule and its numbers; it is exactly what ``backward()`` runs to the end."""
+        return Backprop(self, grad, retain_grads=True)
 
     def draw(self, **options: Any):
         """The picture of the graph that computed this node: see ``tg.draw`` for the options."""
@@ -218,12 +223,14 @@ def graph_order(root: Node) -> tuple[list[Node], dict[Node, int]]:
 
 
 class Backprop:
-    """One backward pass, node by node, in the order the gradients become final.
+    """One backward pass, node by node, in the order the gradients become final: the engine
+    and the stepper in one.
 
     A node is processed once every consumer has sent its contribution: its gradient is then
-    complete, and its op's backward turns it into contributions for its parents. ``backward()``
-    is ``Backprop(root).run()``; the stepper (``backward_steps``) runs the same object one node
-    at a time.
+    complete, and its op's backward turns it into contributions for its parents.
+    ``backward()`` is ``Backprop(root).run()``. At a REPL, ``step()`` processes one node and
+    returns a ``Step`` that shows the chain rule with its numbers; iterating steps to the end;
+    ``draw()`` pictures the progress.
 
     Parameters
     ----------
@@ -257,16 +264,15 @@ class Backprop:
         self.create_graph = create_graph
         self.write = write
         self.retain_grads = retain_grads
-        _, self._waiting = graph_order(root)
+        nodes, self._waiting = graph_order(root)
         self._waiting[root] = 0
         self._grads: dict[Node, Any] = {root: seed}
         self._ready = [root]
         self._wanted = set(wanted)
         self.results: dict[Node, Any] = {}
-
-    def __iter__(self) -> Iterator[Node]:
-        while self._ready:
-            yield self._process(self._ready.pop())
+        self.done: list[Node] = []  # filled by step() only: run() keeps no record
+        self.finished: dict[Node, Any] = {}  # the final gradient of each node step() processed
+        self.total = len(nodes)
 
     def run(self) -> Backprop:
         """Process every remaining node."""
@@ -275,7 +281,53 @@ class Backprop:
             process(ready.pop())
         return self
 
-    def _process(self, node: Node) -> Node:
+    def step(self):
+        """Process the next node and return its ``Step``: the node's gradient, and what it
+        sends to each parent, with the local derivative from the op table and the numbers."""
+        if not self._ready:
+            raise StopIteration("backprop is finished: every gradient is final")
+        return self._process(self._ready.pop(), record=True)
+
+    def __iter__(self):
+        while self._ready:
+            yield self.step()
+
+    @property
+    def current(self) -> Node | None:
+        """The node the last step processed (None before the first)."""
+        return self.done[-1] if self.done else None
+
+    @property
+    def remaining(self) -> int:
+        """How many nodes are still to be processed."""
+        return self.total - len(self.done) if self._ready else 0
+
+    def draw(self, **options: Any):
+        """The graph with processed nodes in green, the current one in amber, nodes whose
+        gradient is final but not passed on yet pale green, and those whose gradient is still
+        incomplete red (see ``tg.draw`` for the options)."""
+        from .step import draw_progress
+
+        return draw_progress(self, **options)
+
+    def frames(self, folder: Any, suffix: str = ".png") -> list:
+        """Step to the end, writing a picture after every step; returns the paths."""
+        from .step import write_frames
+
+        return write_frames(self, folder, suffix)
+
+    def gif(self, path: Any, seconds_per_step: float = 1.2):
+        """Step to the end and write an animated GIF with one frame per step."""
+        from .step import write_gif
+
+        return write_gif(self, path, seconds_per_step)
+
+    def __repr__(self) -> str:
+        from .step import describe
+
+        return describe(self)
+
+    def _process(self, node: Node, record: bool = False):
         grads, waiting, ready = self._grads, self._waiting, self._ready
         grad = grads.pop(node, None)
         fn = node._fn
@@ -287,11 +339,10 @@ class Backprop:
                 node.grad = node._zero_grad_data() if grad is None else _data(grad)
         elif node in self._wanted:
             self.results[node] = grad
-        if fn is None:
-            return node
-        parents = node._parents
+        sent = [] if record else None
+        parents = () if fn is None else node._parents
         contributions = None
-        if grad is not None:
+        if grad is not None and fn is not None:
             ctx = node._ctx
             if ctx is None or self.create_graph:
                 ctx = BackwardContext(node, self.create_graph)
@@ -306,6 +357,7 @@ class Backprop:
         for i, parent in enumerate(parents):
             if parent is None or not parent.requires_grad:
                 continue
+            g = None
             if contributions is not None and (g := contributions[i]) is not None:
                 reduce = type(parent)._reduce_grad
                 if reduce is not None:
@@ -316,7 +368,15 @@ class Backprop:
             waiting[parent] = left
             if not left:
                 ready.append(parent)
-        return node
+            if record:
+                sent.append((i, parent, g, grads.get(parent), not left))
+        if not record:
+            return node
+        from .step import Step
+
+        self.done.append(node)
+        self.finished[node] = grad
+        return Step(self, node, grad, sent)
 
 
 def _data(grad: Any) -> Any:

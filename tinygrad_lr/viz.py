@@ -84,6 +84,7 @@ def draw(
     highlight: Iterable[Node] | Mapping[Node, str] = (),
     max_nodes: int = DEFAULT_MAX_NODES,
     clusters: bool = True,
+    grads: Mapping[Node, Any] | None = None,
 ) -> Drawing:
     """The picture of the graph that computed ``root`` (a Value or a Tensor).
 
@@ -95,6 +96,7 @@ def draw(
     max_nodes : refuse larger graphs (boxes plus op ellipses) with an error that says how many
         there are, instead of a layout that takes minutes and a picture nobody can read.
     clusters : group the nodes made inside each ``nn.Module`` call in a labelled box.
+    grads : gradients to show instead of ``.grad`` (the stepper shows them as they stand).
     """
     if not isinstance(root, Node):
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
@@ -120,7 +122,8 @@ def draw(
     body: dict[tuple, list[str]] = {}
     for node in nodes:
         scope = getattr(node, "_scope", ()) if clusters else ()
-        box = _box(node, show_data, show_grad, colors.get(node))
+        grad = node.grad if grads is None else grads.get(node, node.grad)
+        box = _box(node, grad, show_data, show_grad, colors.get(node))
         body.setdefault(scope, []).append(f"  {ids[node]} [shape=plaintext label=<{box}>];")
         if node._fn is not None:
             op = f"{ids[node]}_op"
@@ -159,7 +162,7 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
     return out
 
 
-def _box(node: Node, show_data: bool, show_grad: bool, color: str | None) -> str:
+def _box(node: Node, grad: Any, show_data: bool, show_grad: bool, color: str | None) -> str:
     """The HTML-like label of a Value or Tensor: name (and shape), data, gradient."""
     constant = not node.requires_grad and node._fn is None
     fill = color or (_COLORS["constant"] if constant else _COLORS["node"])
@@ -174,7 +177,7 @@ def _box(node: Node, show_data: bool, show_grad: bool, color: str | None) -> str
     if show_data or constant:
         cells.append(f"data {_values(node.data)}")
     if show_grad and not constant:
-        cells.append(f"grad {_values(node.grad)}")
+        cells.append(f"grad {_values(grad.data if isinstance(grad, Node) else grad)}")
     row = "".join(f'<td bgcolor="{fill}">{cell}</td>' for cell in cells) or f'<td bgcolor="{fill}"> </td>'
     table = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
     return f"<table {table}><tr>{row}</tr></table>"

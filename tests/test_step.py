@@ -1,0 +1,186 @@
+"""The backprop stepper: the same order and arithmetic as backward(), and what it shows."""
+
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pexpect
+import pytest
+from hypothesis import given
+from PIL import Image
+
+import tinygrad_lr as tg
+from tinygrad_lr import Tensor, Value
+from tinygrad_lr.engine import Backprop
+
+from .test_dag_property import programs, run
+
+
+def neuron():
+    x, w, b = Value(2.0, label="x", requires_grad=False), Value(-0.5, label="w"), Value(0.1, label="b")
+    z = w * x + b
+    z.label = "z"
+    p = z.sigmoid()
+    p.label = "p"
+    loss = -p.log()
+    loss.label = "L"
+    return loss, (x, w, b, z, p)
+
+
+@given(programs())
+def test_stepping_to_the_end_gives_backwards_gradients_and_contributions_add_up(program):
+    leaves, steps = program
+    stepped = [Value(x) for x in leaves]
+    plain = [Value(x) for x in leaves]
+    run(steps, *plain).backward()
+    out = run(steps, *stepped)
+    stepper = out.backward_steps()
+    received: dict = {}
+    for step in stepper:
+        for parent, _, _, contribution, total, final in step.sent:
+            received[parent] = contribution if parent not in received else received[parent] + contribution
+            assert (total == received[parent]) or (math.isnan(total) and math.isnan(received[parent]))
+            if final:
+                assert stepper._waiting[parent] == 0
+    for a, b in zip(stepped, plain):
+        assert a.grad == b.grad or (math.isnan(a.grad) and math.isnan(b.grad))
+    for node, grad in stepper.finished.items():  # every node's gradient is what it received
+        if node is not out and node in received:
+            assert grad == received[node] or (math.isnan(grad) and math.isnan(received[node]))
+
+
+def test_backward_is_the_stepper_run_to_the_end(monkeypatch):
+    calls = []
+    original = Backprop._process
+
+    def counting(self, node, record=False):
+        calls.append(record)
+        return original(self, node, record)
+
+    monkeypatch.setattr(Backprop, "_process", counting)
+    loss, _ = neuron()
+    loss.backward()
+    assert len(calls) == 7 and not any(calls)  # every node, one code path, no records
+    calls.clear()
+    list(neuron()[0].backward_steps())
+    assert len(calls) == 7 and all(calls)
+
+
+def test_a_step_reads_as_the_chain_rule_with_numbers():
+    loss, (_, w, b, z, p) = neuron()
+    steps = loss.backward_steps()
+    assert repr(steps) == "Backprop from L: 0 of 7 nodes done; call .step() for the next"
+    first, _, third, fourth = steps.step(), steps.step(), steps.step(), steps.step()
+    assert first.node is loss and third.node is p and fourth.node is z
+    s = 1 / (1 + math.exp(0.9))
+    text = repr(fourth)
+    assert text.splitlines()[0] == f"step 4 of 7: z = w*x + b; dL/d(z) = {tg.numeric.format_number(s - 1, 5)}"
+    assert "dL/d(b) += dL/d(z) · 1 = -0.71095 · 1.0 = -0.71095   [done: dL/d(b) = -0.71095]" in text
+    assert "dL/d(z) += dL/d(p) · σ(z)·(1−σ(z))" in repr(third)
+    assert f"= -3.4596 · {tg.numeric.format_number(s * (1 - s), 5)} = -0.71095" in repr(third)
+    assert steps.current is z and steps.done[-2:] == [p, z] and steps.remaining == 3
+    assert "4 of 7 nodes done, last z" in repr(steps)
+    rest = list(steps)
+    assert {st.node for st in rest} >= {w, b} and steps.remaining == 0
+    assert "7 of 7 nodes done" in repr(steps) and "finished" in repr(steps)
+    with pytest.raises(StopIteration, match="finished"):
+        steps.step()
+    assert w.grad == pytest.approx((s - 1) * 2.0) and b.grad == pytest.approx(s - 1)
+
+
+def test_the_formula_text_comes_from_the_op_table(monkeypatch):
+    monkeypatch.setattr(tg.REGISTRY["sigmoid"], "formula", ("SIGMA-PRIME-OF-x",))
+    loss, _ = neuron()
+    assert "dL/d(p) · SIGMA-PRIME-OF-z" in "\n".join(repr(step) for step in loss.backward_steps())
+
+
+def test_partial_gradients_say_more_to_come():
+    a = Value(3.0, label="a")
+    loss = a * a + a
+    loss.label = "L"
+    lines = "\n".join(repr(step) for step in loss.backward_steps())
+    assert "[more to come]" in lines and "[done: dL/d(a) = 7.0]" in lines
+
+
+def test_tensor_graphs_step_with_arrays():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
+    W = Tensor([[0.5], [0.3]], requires_grad=True, label="W")
+    loss = tg.bce_with_logits((x @ W).reshape(-1), [1.0, 0.0])
+    loss.label = "loss"
+    text = "\n".join(repr(step) for step in loss.backward_steps())
+    assert "dL/d(W) += xᵀ·dL/d(x @ W)" in text and "[[1.2807], [1.6243]]" in text
+    assert np.allclose(W.grad, [[1.2807], [1.6243]], atol=1e-4)
+
+
+def test_draw_colours_the_progress():
+    loss, _ = neuron()
+    steps = loss.backward_steps()
+    for _ in range(4):
+        steps.step()
+    source = steps.draw().source
+    from tinygrad_lr import step as stepmod
+
+    box = {label: line for line in source.splitlines() for label in "wbpz" if f"<b>{label}</b>" in line}
+    assert stepmod.CURRENT in box["z"] and stepmod.DONE in box["p"]
+    assert stepmod.READY in box["b"] and "grad —" in box["w"]  # w has not been reached
+
+
+def test_frames_and_gif_have_one_picture_per_step(tmp_path):
+    loss, _ = neuron()
+    paths = loss.backward_steps().frames(tmp_path / "frames")
+    assert len(paths) == 7 and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    gif = neuron()[0].backward_steps().gif(tmp_path / "backprop.gif")
+    with Image.open(gif) as image:
+        assert image.format == "GIF" and image.n_frames == 7
+
+
+def cli(*args, stdin=""):
+    return subprocess.run(
+        [sys.executable, "-m", "tinygrad_lr", "step", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_with_piped_input_steps_then_quits():
+    result = cli(stdin="\n\nq\n")
+    assert result.returncode == 0
+    assert "step 2 of 15" in result.stdout and "step 3 of 15" not in result.stdout
+    assert "stopped after 2 of 15 steps" in result.stdout
+
+
+def test_cli_without_input_shows_every_step():
+    result = cli("sigmoid(w*x + b)", "--set", "x=2", "w=-0.5", "b=0.1")
+    assert result.returncode == 0
+    assert re.search(r"step 6 of 6: \w, an input", result.stdout)
+    # σ'(−0.9) = 0.2055: dL/dw = σ'·x, dL/dx = σ'·w, dL/db = σ'
+    assert "gradients: dL/dw = 0.411001, dL/dx = -0.10275, dL/db = 0.2055" in result.stdout
+    assert cli("x.y", "--set", "x=1").returncode == 2
+
+
+def test_cli_all_and_frames(tmp_path):
+    result = cli("--all", "--frames", str(tmp_path))
+    assert result.returncode == 0 and "[Enter]" not in result.stdout
+    assert len(list(tmp_path.glob("step_*.png"))) == 15
+    with Image.open(tmp_path / "backprop.gif") as image:
+        assert image.n_frames == 15
+
+
+def test_cli_in_a_real_terminal():
+    child = pexpect.spawn(sys.executable, ["-m", "tinygrad_lr", "step"], encoding="utf-8", timeout=60)
+    child.expect(r"\[Enter\] next step, q to quit > ")
+    child.sendline("")
+    child.expect(r"step 1 of 15: L = -ℓ; dL/d\(L\) = 1.0")
+    child.expect(r"\[Enter\] next step")
+    child.sendline("")
+    child.expect(r"step 2 of 15")
+    child.expect(r"\[Enter\] next step")
+    child.sendline("q")
+    child.expect("stopped after 2 of 15 steps")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -1,0 +1,203 @@
+"""Stepping through backprop: the records a ``Backprop`` step returns, and their pictures.
+
+A ``Step`` is what the engine did for one node, nothing re-enacted: the node's gradient
+dL/d(node), and for each parent the local derivative (its formula from the op table, with the
+operands' names) and the contribution added to the parent's gradient::
+
+    dL/d(z) += dL/d(p) · σ(z)·(1−σ(z)) = -3.4596 · 0.2055 = -0.71095   (z is done)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engine import Backprop, BackwardContext, Node, walk
+from .numeric import format_number
+
+DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
+_INFIX = {"+", "-", "*", "/", "**", "@"}
+
+
+class Step:
+    """One node of a backward pass: its gradient and what it sent to each parent.
+
+    Attributes
+    ----------
+    node : the node processed.
+    grad : dL/d(node), final when the step runs.
+    sent : one ``(parent, formula, local, contribution, total, final)`` tuple per parent that
+        requires grad: the local derivative as text and (for scalars) its value, the amount
+        added to the parent's gradient, the parent's gradient so far, and whether it is final.
+    """
+
+    def __init__(self, backprop: Backprop, node: Node, grad: Any, sent: list):
+        self.backprop = backprop
+        self.index = len(backprop.done)
+        self.node = node
+        self.grad = grad
+        names = _names(backprop)
+        fn = node._fn
+        locals_ = (
+            _local_derivatives(node) if fn is not None and not isinstance(node.data, np.ndarray) else None
+        )
+        self.sent = []
+        for i, parent, contribution, total, final in sent:
+            operands = {n: _grouped(names[p]) for n, p in zip(fn.inputs, node._parents) if p is not None}
+            operands["out"] = _grouped(names[node])
+            operands["g"] = f"dL/d({names[node]})"
+            local = None if locals_ is None else locals_[i]
+            self.sent.append((parent, fn.derivative(i, operands), local, contribution, total, final))
+
+    def lines(self) -> list[str]:
+        """The step as text: the node, then one chain-rule line per parent."""
+        names = _names(self.backprop)
+        node, fn = self.node, self.node._fn
+        formula = _formula(node, names) if fn is not None else ""
+        what = names[node] if formula in ("", names[node]) else f"{names[node]} = {formula}"
+        kind = "" if fn is not None else ", an input"
+        gradient = f"dL/d({names[node]}) = {_show(self.grad)}"
+        out = [f"step {self.index} of {self.backprop.total}: {what}{kind}; {gradient}"]
+        if fn is None:
+            out.append("  its gradient is final; an input passes nothing on")
+        for parent, formula, local, contribution, total, final in self.sent:
+            # a formula in terms of g (matmul's xᵀ·g) is the whole product already
+            chain = formula if "dL/d(" in formula else f"dL/d({names[node]}) · {formula}"
+            line = f"  dL/d({names[parent]}) += {chain}"
+            if local is not None and contribution is not None:
+                line += f" = {_show(self.grad)} · {_show(local)} = {_show(contribution)}"
+            elif contribution is not None:
+                line += f" = {_show(contribution)}"
+            else:
+                line += " (no gradient flows here)"
+            status = f"done: dL/d({names[parent]}) = {_show(total)}" if final else "more to come"
+            out.append(f"{line}   [{status}]")
+        return out
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def describe(backprop: Backprop) -> str:
+    """The stepper at a glance: progress, and the node the last step processed."""
+    names = _names(backprop)
+    head = f"Backprop from {names[backprop.root]}: {len(backprop.done)} of {backprop.total} nodes done"
+    if backprop.current is not None:
+        head += f", last {names[backprop.current]}"
+    return head + ("; finished" if not backprop.remaining else "; call .step() for the next")
+
+
+def draw_progress(backprop: Backprop, **options: Any):
+    """The graph with the stepper's progress: processed nodes green, the current one amber,
+    nodes whose gradient is final but not yet passed on pale green, nodes still waiting for
+    contributions red; boxes show the gradients as they stand."""
+    from .viz import draw
+
+    colors = {node: READY if backprop._waiting[node] == 0 else PARTIAL for node in backprop._grads}
+    colors.update(dict.fromkeys(backprop.done, DONE))
+    if backprop.current is not None:
+        colors[backprop.current] = CURRENT
+    shown = {node: None for node in walk(backprop.root)}
+    shown.update(backprop._grads)
+    shown.update(backprop.finished)
+    return draw(backprop.root, highlight=colors, grads=shown, **options)
+
+
+def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png") -> list[Path]:
+    """Step to the end, rendering the graph after each step into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    while backprop.remaining:
+        backprop.step()
+        paths.append(backprop.draw().render(folder / f"step_{len(backprop.done):03d}{suffix}"))
+    return paths
+
+
+def write_gif(backprop: Backprop, path: Any, seconds_per_step: float = 1.2) -> Path:
+    """Step to the end and write an animated GIF, one frame per step (Pillow)."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        images = [Image.open(p).convert("RGB") for p in write_frames(backprop, folder)]
+    if not images:
+        raise ValueError("gif: there are no steps left to show")
+    width, height = max(i.width for i in images), max(i.height for i in images)
+    frames = []
+    for image in images:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+        frames.append(canvas)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], duration=int(seconds_per_step * 1000), loop=0
+    )
+    return path
+
+
+def _local_derivatives(node: Node) -> tuple:
+    """∂(node)/∂(input) for a scalar op: its backward with an upstream gradient of 1."""
+    fn = node._fn
+    ctx = node._ctx if node._ctx is not None else BackwardContext(node)
+    local = fn.backward(ctx, 1.0)
+    return local if isinstance(local, tuple) else (local,)
+
+
+def _names(backprop: Backprop) -> dict[Node, str]:
+    cached = getattr(backprop, "_names", None)
+    if cached is None:
+        cached = backprop._names = names(backprop.root)
+    return cached
+
+
+def names(root: Node) -> dict[Node, str]:
+    """A readable name for every node: its label, else the formula that made it from named
+    nodes (``w*x``), else a short number; constants are their value."""
+    result: dict[Node, str] = {}
+    for count, node in enumerate(walk(root)):
+        if node.label:
+            name = node.label
+        elif node._fn is None:
+            name = _show(node.data) if not node.requires_grad else f"v{count}"
+        else:
+            name = _formula(node, result)
+            if len(name) > 18:
+                name = f"v{count}"
+        result[node] = name
+    if not root.label and root._fn is not None:
+        result[root] = "L"
+    return result
+
+
+def _formula(node: Node, names: dict[Node, str]) -> str:
+    operands = [names.get(p, "?") for p in node._parents if p is not None]
+    op = node.op
+    if node._fn.symbol in _INFIX and len(operands) == 2:
+        space = " " if op in ("+", "-", "@") else ""
+        return f"{operands[0]}{space}{op}{space}{operands[1]}"
+    if op.startswith("**") and len(operands) == 1:
+        return f"{operands[0]}{op}"
+    if op == "-" and len(operands) == 1:
+        return f"-{operands[0]}"
+    return f"{op}({', '.join(operands)})"
+
+
+def _grouped(name: str) -> str:
+    """A name that is itself a formula, in parentheses, so that 1/x stays 1/(1.0 - p)."""
+    return f"({name})" if any(c in name for c in " +-−*/@") and not name.startswith("(") else name
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "0"
+    if isinstance(value, Node):
+        value = value.data
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        if value.size <= 6:
+            return np.array2string(value, precision=4, separator=", ").replace("\n", "")
+        return f"{value.shape} array, mean {format_number(float(value.mean()), 4)}"
+    return format_number(float(value), 5)
