@@ -60,14 +60,7 @@ def test_tensors_first_and_second_derivatives(fn):
 def test_float32_stays_float32_forward_and_backward(fn):
     @given(testing.tensor_arguments(fn, dtype=np.float32))
     def check(args):
-        marks = [isinstance(spec, Domain) for spec in fn.domain]
-        inputs = [tg.Tensor(a, requires_grad=True) if m else a for a, m in zip(args, marks)]
-        out = fn.apply(*inputs)
-        assert out.dtype == np.float32
-        (out * 1.5).sum().backward()
-        for x in inputs:
-            if isinstance(x, tg.Tensor):
-                assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
+        testing.check_float32(fn, args)
 
     check()
 

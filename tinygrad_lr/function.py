@@ -139,8 +139,19 @@ class Function:
     @classmethod
     def derivative(cls, i: int, names: dict[str, str]) -> str:
         """The local derivative with respect to input ``i``, with the variable names of
-        ``formula`` replaced by ``names`` (e.g. ``{"x": "w", "y": "x", "out": "z"}``)."""
-        return _NAME.sub(lambda m: names.get(m.group(0), m.group(0)), cls.formula[i])
+        ``formula`` replaced by ``names`` (e.g. ``{"x": "w", "y": "x", "out": "z"}``); a name
+        that is itself a formula gets parentheses where it needs them: 1/(1 - p), cos(x*x)."""
+        text = cls.formula[i]
+
+        def replace(match: re.Match) -> str:
+            name = names.get(match.group(0), match.group(0))
+            enclosed = (
+                text[match.start() - 1 : match.start()] == "(" and text[match.end() : match.end() + 1] == ")"
+            )
+            compound = any(c in name for c in " +-−*/@") and not name.startswith(("(", "dL/d("))
+            return f"({name})" if compound and not enclosed else name
+
+        return _NAME.sub(replace, text)
 
     @classmethod
     def describe(cls, node: Node) -> str:

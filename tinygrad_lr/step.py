@@ -46,8 +46,8 @@ class Step:
         )
         self.sent = []
         for i, parent, contribution, total, final in sent:
-            operands = {n: _grouped(names[p]) for n, p in zip(fn.inputs, node._parents) if p is not None}
-            operands["out"] = _grouped(names[node])
+            operands = {n: names[p] for n, p in zip(fn.inputs, node._parents) if p is not None}
+            operands["out"] = names[node]
             operands["g"] = f"dL/d({names[node]})"
             local = None if locals_ is None else locals_[i]
             self.sent.append((parent, fn.derivative(i, operands), local, contribution, total, final))
@@ -184,11 +184,6 @@ def _formula(node: Node, names: dict[Node, str]) -> str:
     if op == "-" and len(operands) == 1:
         return f"-{operands[0]}"
     return f"{op}({', '.join(operands)})"
-
-
-def _grouped(name: str) -> str:
-    """A name that is itself a formula, in parentheses, so that 1/x stays 1/(1.0 - p)."""
-    return f"({name})" if any(c in name for c in " +-−*/@") and not name.startswith("(") else name
 
 
 def _show(value: Any) -> str:

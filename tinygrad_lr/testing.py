@@ -15,12 +15,22 @@ shapes for Tensors, and checks first and second derivatives against finite diffe
     def test_my_op_on_tensors(args):
         testing.check_op(MyOp, args)
 
+To have the project's own registry-wide property tests cover ops defined in your files, name
+those files (or modules) in ``TINYGRAD_LR_OPS`` when you run them: ``load_user_ops`` imports
+them before the tests read the registry::
+
+    TINYGRAD_LR_OPS=my_ops.py make test
+
 Needs the ``hypothesis`` package (``pip install tinygrad_lr[dev]``).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -198,3 +208,36 @@ def check_op(fn: type[Function], args: tuple, *, second_order: bool = True, **to
     gradcheck(call, nodes, **tolerances)
     if second_order:
         gradgradcheck(call, nodes, **tolerances)
+
+
+def check_float32(fn: type[Function], args: tuple) -> None:
+    """Check that ``fn`` keeps float32 arrays float32: its output and every input's gradient."""
+    marks = [isinstance(spec, Domain) for spec in fn.domain]
+    inputs = [Tensor(np.asarray(a, np.float32), requires_grad=True) if m else a for a, m in zip(args, marks)]
+    out = fn.apply(*inputs)
+    if out.dtype != np.float32:
+        raise AssertionError(f"{fn.name}: float32 inputs gave a {out.dtype} output")
+    (out * 1.5).sum().backward()
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and (x.grad.dtype != np.float32 or x.grad.shape != x.shape):
+            raise AssertionError(f"{fn.name}: input {i} got a gradient of {x.grad.dtype} {x.grad.shape}")
+
+
+def load_user_ops(spec: str | None = None) -> list[str]:
+    """Import the op files or modules named in ``spec`` (default: the ``TINYGRAD_LR_OPS``
+    environment variable; separated by commas), so that their Functions register themselves.
+    Returns what was loaded."""
+    spec = os.environ.get("TINYGRAD_LR_OPS", "") if spec is None else spec
+    loaded = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        path = Path(item)
+        if path.suffix == ".py":
+            if not path.is_file():
+                raise FileNotFoundError(f"TINYGRAD_LR_OPS: no file {path}")
+            module_spec = importlib.util.spec_from_file_location(f"tinygrad_lr_user_ops.{path.stem}", path)
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            importlib.import_module(item)
+        loaded.append(item)
+    return loaded
