@@ -1,8 +1,13 @@
-"""The examples in the README and in docstrings run, and print what they say."""
+"""The docs: their examples run and print what they say, their pictures come from a script,
+the site builds, the reference is complete."""
 
 import doctest
 import importlib
+import inspect
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,9 +28,6 @@ def test_markdown_examples_run(path):
 
 
 def test_the_stepping_transcript_is_what_the_command_prints():
-    import subprocess
-    import sys
-
     text = (ROOT / "docs" / "stepping.md").read_text()
     transcript = text.split("```text\n", 1)[1].split("\n```", 1)[0]
     printed = subprocess.run(
@@ -48,9 +50,6 @@ def test_docstring_examples(name):
 
 
 def test_the_docs_pictures_are_made_by_a_script(tmp_path):
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "make_pictures.py"), str(tmp_path)],
         capture_output=True,
@@ -62,3 +61,24 @@ def test_the_docs_pictures_are_made_by_a_script(tmp_path):
     assert made == committed  # every picture in the docs comes from the script
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_docs_site_builds_strictly(tmp_path):
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "tutorial" / "index.html").is_file()
+
+
+def test_the_api_reference_names_every_public_name():
+    text = (ROOT / "docs" / "api.md").read_text()
+    missing = [name for name in tinygrad_lr.__all__ if f"tg.{name}" not in text]
+    assert not missing, f"docs/api.md does not mention {missing}"
+
+
+def test_code_listings_in_the_docs_are_the_source():
+
+    text = (ROOT / "docs" / "how-it-works.md").read_text()
+    listing = "class Mul(Function):" + text.split("```python\nclass Mul(Function):", 1)[1].split("```", 1)[0]
+    assert listing.strip() == inspect.getsource(tinygrad_lr.ops.Mul).strip()

@@ -132,7 +132,12 @@ class Node:
 
     def _accumulate(self, grad: Any) -> None:
         """Add a finished gradient into ``.grad`` of a leaf."""
-        self.grad = self.grad + grad
+        self.grad = self._as_grad(self.grad + grad)
+
+    @staticmethod
+    def _as_grad(grad: Any) -> Any:
+        """A gradient in the form ``.grad`` holds (a Value's is a Python float)."""
+        return grad
 
 
 class BackwardContext:
@@ -336,7 +341,7 @@ class Backprop:
                 if grad is not None:
                     node._accumulate(grad)
             elif node._keeps_grad or self.retain_grads:
-                node.grad = node._zero_grad_data() if grad is None else _data(grad)
+                node.grad = node._zero_grad_data() if grad is None else node._as_grad(_data(grad))
         elif node in self._wanted:
             self.results[node] = grad
         sent = [] if record else None

@@ -81,6 +81,10 @@ class Value(Operators, Node):
     def _zero_grad_data(self) -> float:
         return 0.0
 
+    @staticmethod
+    def _as_grad(grad: Any) -> float:
+        return grad if type(grad) is float else float(grad)  # numpy scalars from users' ops
+
 
 def _to_float(x: Any, where: str) -> float:
     if isinstance(x, numbers.Real):

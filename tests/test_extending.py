@@ -1,0 +1,67 @@
+"""docs/extending.md, followed as a user would: an op in a file of one's own is covered by the
+registry-wide property tests and by the stepper, with no change to the package."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def user_file(tmp_path: Path) -> Path:
+    text = (ROOT / "docs" / "extending.md").read_text()
+    code = re.search(r"```python\n(# my_ops\.py\n.*?)```", text, re.S).group(1)
+    path = tmp_path / "my_ops.py"
+    path.write_text(code)
+    return path
+
+
+def test_the_registry_wide_property_tests_cover_a_users_op(tmp_path):
+    path = user_file(tmp_path)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ops_property.py"]
+    env = {**os.environ, "TINYGRAD_LR_OPS": str(path)}
+    result = subprocess.run(
+        [*command, "-k", "sin or cos", "-rA"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    tests = (
+        "test_every_op_declares_a_domain",
+        "test_values_first_and_second_derivatives",
+        "test_tensors_first_and_second_derivatives",
+        "test_float32_stays_float32_forward_and_backward",
+    )
+    for test in tests:
+        assert f"PASSED tests/test_ops_property.py::{test}[sin]" in result.stdout
+        assert f"PASSED tests/test_ops_property.py::{test}[cos]" in result.stdout
+    without = subprocess.run([*command, "-k", "sin or cos"], cwd=ROOT, capture_output=True, text=True)
+    assert (
+        "deselected" in without.stdout and " passed" not in without.stdout
+    )  # nothing to run: the ops came from the file
+
+
+def test_the_stepper_and_pictures_cover_a_users_op(tmp_path):
+    path = user_file(tmp_path)
+    script = (
+        f"import runpy, tinygrad_lr as tg; ops = runpy.run_path({str(path)!r}); "
+        "x = tg.Value(0.3, label='x'); y = ops['Sin'].apply(x); y.label = 'y'; "
+        "print(next(iter(y.backward_steps()))); print(tg.draw(y).source.count('label=\"sin\"'))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "dL/d(x) += dL/d(y) · cos(x) = 1.0 · 0.95534 = 0.95534" in result.stdout
+    assert result.stdout.strip().endswith("1")
+
+
+def test_the_op_authors_test_from_the_docs_runs(tmp_path):
+    user_file(tmp_path)
+    text = (ROOT / "docs" / "extending.md").read_text()
+    code = re.search(r"```python\n(from hypothesis import given\n.*?)```", text, re.S).group(1)
+    (tmp_path / "test_my_ops.py").write_text(code)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_ops.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "2 passed" in result.stdout
