@@ -78,7 +78,22 @@ def test_constants_get_no_gradient_and_do_not_block_backward():
 def test_backward_from_a_constant_explains():
     k = Value(5.0, requires_grad=False)
     with pytest.raises(RuntimeError, match="does not require grad"):
-        (k * 2).backward()
+        (k * Value(2.0, requires_grad=False)).backward()
+
+
+def test_numbers_in_arithmetic_become_values_with_grads_as_in_micrograd():
+    a = Value(2.0)
+    c = a * 3
+    c.backward()
+    three = c.parents[1]
+    assert isinstance(three, Value) and three.data == 3.0 and three.grad == 2.0
+
+
+def test_grad_refuses_inputs_that_record_nothing():
+    X = tg.Tensor([1.0, 2.0])
+    W = tg.Tensor([0.5, 0.5], requires_grad=True)
+    with pytest.raises(ValueError, match=r"inputs\[0\] does not require grad.*requires_grad=True"):
+        tg.grad((X * W).sum(), [X])
 
 
 def test_grad_returns_gradients_without_touching_dot_grad():
@@ -152,8 +167,12 @@ def test_no_grad_as_a_decorator_and_nested():
     def evaluate(v):
         return v.sigmoid()
 
+    @tg.no_grad
+    def bare(v):
+        return v.tanh()
+
     x = Value(0.0)
-    assert evaluate(x).is_leaf
+    assert evaluate(x).is_leaf and bare(x).is_leaf
     with tg.no_grad():
         with tg.no_grad():
             pass

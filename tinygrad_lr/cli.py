@@ -207,11 +207,11 @@ def _lesson_neuron():
     """The lesson's first row and first weight column as one sigmoid neuron, on Values."""
     x1, x2 = Value(1.0, label="x1", requires_grad=False), Value(2.0, label="x2", requires_grad=False)
     w1, w2, b = Value(0.5, label="w1"), Value(0.3, label="w2"), Value(0.1, label="b")
-    y = Value(1.0, label="y", requires_grad=False)
+    y, one = Value(1.0, label="y", requires_grad=False), Value(1.0, requires_grad=False)
     z = w1 * x1 + w2 * x2 + b
     p = z.sigmoid()
-    q = 1 - p
-    not_y = 1 - y
+    q = one - p
+    not_y = one - y
     log_p, log_q = p.log(), q.log()
     likelihood = y * log_p + not_y * log_q
     loss = -likelihood

@@ -32,6 +32,13 @@ class no_grad:
     parameter updates.
     """
 
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self  # @no_grad as well as @no_grad()
+
+    def __init__(self, func=None) -> None:
+        pass
+
     def __enter__(self) -> None:
         self._previous = _mode.enabled
         _mode.enabled = False
@@ -91,7 +98,7 @@ class Node:
         or draw them), so that large activations' gradients can be freed. ``grad`` is the
         upstream gradient dL/dself (default 1 for a scalar).
         """
-        Backprop(self, grad, retain_grads=retain_grads).run()
+        Backprop(self, grad, retain_grads=retain_grads, record=False).run()
 
     def backward_steps(self, grad: Any = None) -> Backprop:
         """A stepper over this node's backward pass: ``.step()`` one node at a time, with the
@@ -245,6 +252,8 @@ class Backprop:
     write : store gradients in ``.grad`` (``backward``), or else only collect those of the
         ``wanted`` nodes in ``results`` (``grad``).
     retain_grads : with ``write``, store ``.grad`` on interior Tensors too.
+    record : keep which nodes were processed and their gradients, for ``draw`` (off in
+        ``backward()`` and ``grad()``, which need no record).
     """
 
     def __init__(
@@ -256,6 +265,7 @@ class Backprop:
         write: bool = True,
         wanted: Sequence[Node] = (),
         retain_grads: bool = False,
+        record: bool = True,
     ):
         if not root.requires_grad:
             raise RuntimeError(
@@ -269,21 +279,22 @@ class Backprop:
         self.create_graph = create_graph
         self.write = write
         self.retain_grads = retain_grads
+        self.record = record
         nodes, self._waiting = graph_order(root)
         self._waiting[root] = 0
         self._grads: dict[Node, Any] = {root: seed}
         self._ready = [root]
         self._wanted = set(wanted)
         self.results: dict[Node, Any] = {}
-        self.done: list[Node] = []  # filled by step() only: run() keeps no record
+        self.done: list[Node] = []  # kept unless record=False (backward() and grad() keep none)
         self.finished: dict[Node, Any] = {}  # the final gradient of each node step() processed
         self.total = len(nodes)
 
     def run(self) -> Backprop:
         """Process every remaining node."""
-        ready, process = self._ready, self._process
+        ready, process, record = self._ready, self._process, self.record
         while ready:
-            process(ready.pop())
+            process(ready.pop(), record)
         return self
 
     def step(self):
@@ -353,7 +364,7 @@ class Backprop:
                 ctx = BackwardContext(node, self.create_graph)
             contributions = fn.backward(ctx, grad)
             if type(contributions) is not tuple:
-                contributions = (contributions,)
+                contributions = tuple(contributions) if type(contributions) is list else (contributions,)
             if len(contributions) != len(parents):
                 raise TypeError(
                     f"{fn.__name__}.backward returned {len(contributions)} gradients for "
@@ -407,11 +418,17 @@ def grad(
     for i, node in enumerate(inputs):
         if not isinstance(node, Node):
             raise TypeError(f"grad: inputs[{i}] is a {type(node).__name__}, not a Value or Tensor")
+        if not node.requires_grad:
+            raise ValueError(
+                f"grad: inputs[{i}] does not require grad, so nothing is recorded for it; "
+                "create it with requires_grad=True (e.g. tg.Tensor(data, requires_grad=True))"
+            )
     found = {}
     if output.requires_grad:  # else nothing depends on a variable: every gradient is zero
-        found = (
-            Backprop(output, grad_output, create_graph=create_graph, write=False, wanted=inputs).run().results
+        backprop = Backprop(
+            output, grad_output, create_graph=create_graph, write=False, wanted=inputs, record=False
         )
+        found = backprop.run().results
     results = []
     for node in inputs:
         g = found.get(node)

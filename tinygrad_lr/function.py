@@ -98,7 +98,8 @@ class Function:
     name : registry key (default: the class name in lower case).
     symbol : how the op is shown in reprs and pictures (default: ``name``).
     formula : the local derivative, one text per input (a str for a one-input op), written in
-        the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``.
+        the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``. Optional,
+        but the registry-wide tests ask every registered op for one.
     domain : one ``Domain``, ``Choice`` or ``Param`` per input: where the property tests draw
         inputs and constant arguments.
     commutative : the inputs can be swapped (pictures then do not label the edges).
@@ -106,7 +107,8 @@ class Function:
     shapes : how the property tests shape the array inputs: ``"broadcast"`` (mutually
         broadcastable, the default), ``"matmul"``, ``"linear"`` or ``"scatter"``.
 
-    Pass ``register=False`` in the class statement to keep an op out of the registry.
+    Pass ``register=False`` in the class statement to keep an op out of the registry. An op
+    whose name is taken is registered under ``module.ClassName``.
     """
 
     name: ClassVar[str]
@@ -141,6 +143,8 @@ class Function:
         """The local derivative with respect to input ``i``, with the variable names of
         ``formula`` replaced by ``names`` (e.g. ``{"x": "w", "y": "x", "out": "z"}``); a name
         that is itself a formula gets parentheses where it needs them: 1/(1 - p), cos(x*x)."""
+        if not cls.formula:
+            return f"∂{cls.symbol}/∂{names.get(cls.inputs[i], cls.inputs[i])}"  # no formula given
         text = cls.formula[i]
 
         def replace(match: re.Match) -> str:
@@ -226,15 +230,16 @@ def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
 
 
 def _register(fn: type[Function]) -> None:
-    old = REGISTRY.get(fn.name)
-    if old is not None and (old.__module__, old.__qualname__) != (fn.__module__, fn.__qualname__):
-        raise ValueError(
-            f"an op named {fn.name!r} is already registered ({old.__module__}.{old.__qualname__}); "
-            f"give {fn.__qualname__} another name (class attribute name = '...')"
-        )
-    if len(fn.formula) != len(fn.inputs):
+    if fn.formula and len(fn.formula) != len(fn.inputs):
         raise TypeError(
             f"{fn.__qualname__}: formula has {len(fn.formula)} entries but forward takes "
             f"{len(fn.inputs)} inputs {fn.inputs}; give one derivative text per input"
         )
+    old = REGISTRY.get(fn.name)
+    if old is not None and (old.__module__, old.__qualname__) != (fn.__module__, fn.__qualname__):
+        # Another op has this name (a user's Softplus next to the built-in one): both stay
+        # usable, and the newcomer is registered under its full name.
+        fn.name = f"{fn.__module__}.{fn.__qualname__}"
+        if fn.__dict__.get("symbol") is None:
+            fn.symbol = old.symbol if old.__name__ == fn.__name__ else fn.__name__.lower()
     REGISTRY[fn.name] = fn

@@ -156,13 +156,13 @@ def _names(backprop: Backprop) -> dict[Node, str]:
 
 def names(root: Node) -> dict[Node, str]:
     """A readable name for every node: its label, else the formula that made it from named
-    nodes (``w*x``), else a short number; constants are their value."""
+    nodes (``w*x``), else a short number; unnamed scalar inputs are their value."""
     result: dict[Node, str] = {}
     for count, node in enumerate(walk(root)):
         if node.label:
             name = node.label
-        elif node._fn is None:
-            name = _show(node.data) if not node.requires_grad else f"v{count}"
+        elif node._fn is None:  # an unnamed input: a number mixed into the arithmetic, say
+            name = _show(node.data) if np.size(node.data) == 1 else f"v{count}"
         else:
             name = _formula(node, result)
             if len(name) > 18:

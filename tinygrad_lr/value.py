@@ -17,8 +17,8 @@ class Value(Operators, Node):
     ----------
     data : a real number, stored as a Python float.
     label : a name shown in reprs, pictures and the stepper.
-    requires_grad : whether backward computes ``.grad`` for it (numbers mixed into arithmetic
-        become constants with ``requires_grad=False``).
+    requires_grad : whether backward computes ``.grad`` for it. Numbers mixed into
+        arithmetic become Values too, and get a grad, as in micrograd.
 
     Examples
     --------
@@ -69,7 +69,7 @@ class Value(Operators, Node):
     def _operand(self, other: Any, op: str) -> Value:
         if isinstance(other, Value):
             return other
-        return Value(_to_float(other, op), requires_grad=False)
+        return Value(_to_float(other, op))  # as in micrograd, every Value gets a grad
 
     @staticmethod
     def _copy_data(data: float) -> float:
