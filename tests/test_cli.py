@@ -91,3 +91,23 @@ def test_graph_of_the_lesson_network_and_bad_input(tmp_path):
     assert bad.returncode == 2 and "attribute access is not allowed" in bad.stderr
     missing = run("graph", "x + y", "--set", "x=1")
     assert missing.returncode == 2 and "give a value for y" in missing.stderr
+
+
+def test_graph_and_demo_refuse_bad_input_clearly(tmp_path):
+    moved = run(
+        "graph", "--set", "x=2", "w=-0.5", "b=0.1", "log(sigmoid(w*x + b))", "-o", str(tmp_path / "g.dot")
+    )
+    assert moved.returncode == 0 and moved.stdout.startswith("wrote") and "(11 nodes)" in moved.stdout
+    for args, message in [
+        (("graph", "x", "--set", "x=abc"), "--set x=abc: 'abc' is not a number"),
+        (("graph", "x", "--set", "x=1", "-o", "g.jpg"), "must end in .png, .svg, .pdf or .dot"),
+        (("demo", "--lr", "-1"), "--lr: must be a positive number"),
+        (("demo", "--lr", "nan"), "--lr: must be a positive number"),
+        (("demo", "--epochs", "x"), "--epochs: must be a positive whole number"),
+    ]:
+        result = run(*args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    result = run("demo", "--out", str(a_file))
+    assert result.returncode == 2 and "is a file; give a folder" in result.stderr

@@ -70,6 +70,8 @@ def test_standardize_fits_on_train_only():
     assert np.allclose(s_train, [[-1, 0], [1, 0]]) and np.allclose(s_test, [[3, 1]])
     with pytest.raises(ValueError, match="has shape"):
         data.standardize(train, np.ones((1, 3)))
+    alone = data.standardize(train)  # one array in, one array out
+    assert isinstance(alone, np.ndarray) and np.allclose(alone, s_train)
 
 
 def test_batches_cover_every_row_once():

@@ -1,6 +1,7 @@
 """The formula parser: what it evaluates, and everything it refuses."""
 
 import math
+import re
 
 import pytest
 
@@ -29,7 +30,15 @@ def test_evaluates_with_labelled_inputs_ready_for_backward():
     ],
 )
 def test_arithmetic_and_functions(text, value):
-    assert expr(text, x=2).data == pytest.approx(value)
+    assert expr(text, **({"x": 2} if re.search(r"\bx\b", text) else {})).data == pytest.approx(value)
+
+
+def test_values_must_be_numbers_and_every_one_used():
+    with pytest.raises(ExpressionError, match="w='abc': give a number"):
+        expr("w * 2", w="abc")
+    with pytest.raises(ExpressionError, match="wx not in the formula; the variables are w, x"):
+        expr("w * x", w=1, x=2, wx=3)
+    assert expr("w * 2", w=tg.Value(1.5)).data == 3.0
 
 
 @pytest.mark.parametrize(

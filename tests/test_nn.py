@@ -209,3 +209,10 @@ def test_bce_on_probabilities_has_the_lesson_gradient():
     F.binary_cross_entropy(p, 1.0).backward()
     assert p.grad == pytest.approx(-1 / 0.8)
     assert math.isfinite(p.grad)
+
+
+def test_bce_refuses_probabilities_outside_zero_one():
+    with pytest.raises(ValueError, match=r"must be probabilities in \[0, 1\], got values from 0.2 to 1.5"):
+        F.binary_cross_entropy(Tensor([0.2, 1.5]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="pass logits to binary_cross_entropy_with_logits"):
+        F.binary_cross_entropy(Value(-0.1), 1.0)

@@ -62,3 +62,14 @@ def test_a_mismatched_file_names_the_difference(tmp_path):
     path = tg.save(nn.LogisticRegression(4), tmp_path / "lr.npz")
     with pytest.raises(ValueError, match=r"linear.weight: file \(4, 1\), model \(3, 1\)"):
         nn.LogisticRegression(3).load_state_dict(tg.load(path))
+
+
+def test_saved_files_have_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = tg.save({"w": np.ones(1)}, tmp_path / "m.npz")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

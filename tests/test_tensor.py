@@ -156,6 +156,7 @@ def test_reshape_and_transpose():
     (y * Tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
     assert np.array_equal(x.grad, np.arange(6.0).reshape(3, 2).T.ravel())
     assert x.reshape((3, -1)).shape == (3, 2)
+    assert x.reshape(2, 3).transpose((1, 0)).shape == (3, 2)
     with pytest.raises(ValueError, match=r"reshape: cannot reshape shape \(6,\) \(size 6\) into \(4,\)"):
         x.reshape(4)
 

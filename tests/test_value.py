@@ -136,3 +136,15 @@ def test_repr_reads_well():
 def test_values_are_hashable_by_identity():
     a, b = Value(1.0), Value(1.0)
     assert len({a, b}) == 2 and a != b and a == a
+
+
+def test_powers_at_zero_have_zero_gradients_not_nan():
+    x = Value(0.0)
+    (x**0).backward()
+    assert x.grad == 0.0
+    base, exponent = Value(0.0), Value(2.0)
+    (base**exponent).backward()
+    assert (base.grad, exponent.grad) == (0.0, 0.0)  # 2·0¹ and 0²·ln 0 → 0
+    base, exponent = Value(0.0), Value(0.0)
+    (base**exponent).backward()
+    assert (base.grad, exponent.grad) == (0.0, 0.0)

@@ -20,6 +20,10 @@ def demo(args: argparse.Namespace) -> int:
     from .tensor import Tensor
 
     start = time.perf_counter()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"tinygrad-lr demo: --out {out} is a file; give a folder", file=sys.stderr)
+        return 2
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -53,7 +57,6 @@ def demo(args: argparse.Namespace) -> int:
         )
         print(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{loss_train:>12.4f}{loss_test:>11.4f}")
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
     rows = Tensor(X_test[:3], label="X (3 test rows)")
@@ -116,12 +119,22 @@ def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's logistic regression, after backward."""
     from . import viz
 
-    if args.expression:
+    try:
+        expression, values = _formula_and_values(args)
+    except ValueError as error:
+        print(f"tinygrad-lr graph: {error}", file=sys.stderr)
+        return 2
+    if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
+        print(
+            f"tinygrad-lr graph: -o {args.output}: the file must end in .png, .svg, .pdf or .dot",
+            file=sys.stderr,
+        )
+        return 2
+    if expression:
         from .expr import ExpressionError, expr
 
         try:
-            values = dict(_assignment(item) for item in args.set)
-            out = expr(args.expression, **values)
+            out = expr(expression, **values)
         except ExpressionError as error:
             print(f"tinygrad-lr graph: {error}", file=sys.stderr)
             return 2
@@ -143,16 +156,21 @@ def step(args: argparse.Namespace) -> int:
     """Walk through backprop one node at a time: Enter for the next step, q to quit."""
     from .step import names
 
-    if args.expression:
+    try:
+        expression, values = _formula_and_values(args)
+    except ValueError as error:
+        print(f"tinygrad-lr step: {error}", file=sys.stderr)
+        return 2
+    if expression:
         from .expr import ExpressionError, expr
 
         try:
-            loss = expr(args.expression, **dict(_assignment(item) for item in args.set))
+            loss = expr(expression, **values)
         except ExpressionError as error:
             print(f"tinygrad-lr step: {error}", file=sys.stderr)
             return 2
         loss.label = loss.label or "L"
-        print(f"L = {args.expression}\n")
+        print(f"L = {expression}\n")
     else:
         loss = _lesson_neuron()
         print(
@@ -240,16 +258,36 @@ def _lesson_loss():
     return loss
 
 
-def _assignment(text: str) -> tuple[str, float]:
-    name, _, value = text.partition("=")
+def _formula_and_values(args: argparse.Namespace) -> tuple[str | None, dict[str, float]]:
+    """The formula and its --set values; a formula written after --set lands among the values
+    (argparse gives it to --set), so it is taken back from there."""
+    expression, values = args.expression, {}
+    for item in args.set:
+        name, equals, value = item.partition("=")
+        if not equals:
+            if expression is not None:
+                raise ValueError(f"--set takes NAME=NUMBER, got {item!r}")
+            expression = item
+            continue
+        try:
+            values[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--set {item}: {value!r} is not a number") from None
+    return expression, values
+
+
+def _rate(text: str) -> float:
     try:
-        return name.strip(), float(value)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--set takes NAME=NUMBER, got {text!r}") from None
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = int(text) if text.strip().lstrip("+").isdigit() else 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
@@ -275,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--epochs", type=_positive, default=60, help="passes over the training data (default 60)"
     )
-    run.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate (default 0.01)")
+    run.add_argument("--lr", type=_rate, default=0.01, help="Adam's learning rate (default 0.01)")
     run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
     run.add_argument(
         "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"

@@ -53,7 +53,19 @@ def expr(text: str, **variables: float) -> Value:
     missing = sorted(names - variables.keys())
     if missing:
         raise ExpressionError(f"give a value for {', '.join(missing)}, e.g. {missing[0]}=1.0")
-    leaves = {name: Value(float(variables[name]), label=name) for name in sorted(names)}
+    unused = sorted(variables.keys() - names)
+    if unused:
+        raise ExpressionError(
+            f"{', '.join(unused)} not in the formula; the variables are {', '.join(sorted(names))}"
+        )
+    leaves = {}
+    for name in sorted(names):
+        value = variables[name]
+        value = value.data if isinstance(value, Value) else value
+        try:
+            leaves[name] = Value(float(value), label=name)
+        except (TypeError, ValueError):
+            raise ExpressionError(f"{name}={value!r}: give a number") from None
     return _evaluate(tree, leaves)
 
 

@@ -36,6 +36,9 @@ def save(module_or_state: Any, path: str | Path) -> Path:
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a saved model is not
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

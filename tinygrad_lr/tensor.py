@@ -122,8 +122,11 @@ class Tensor(Operators, Node):
         """The same elements in a new shape (one dimension may be -1)."""
         return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
-    def transpose(self, *axes: int) -> Tensor:
-        """Permute the axes (reverse them when none are given), as ``np.transpose``."""
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """Permute the axes (reverse them when none are given): ``t.transpose(1, 0)`` or
+        ``t.transpose((1, 0))``, as ndarray.transpose."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = tuple(axes[0])
         return ops.transpose(self, axes or None)
 
     @property

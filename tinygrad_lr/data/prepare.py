@@ -36,12 +36,12 @@ def train_test_split(
     return X[train], X[test], y[train], y[test]
 
 
-def standardize(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:
     """Scale every column to mean 0 and standard deviation 1, with the mean and deviation of
     ``train`` (fit on train, apply to the rest: the test set must not leak into training).
 
-    Returns the scaled ``train`` followed by the scaled ``others``. A constant column is only
-    centred (its deviation counts as 1).
+    Returns the scaled ``train`` followed by the scaled ``others`` (just the scaled array when
+    there are no others). A constant column is only centred (its deviation counts as 1).
     """
     train = np.asarray(train, dtype=np.float64)
     if train.ndim != 2:
@@ -56,7 +56,7 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...
                 f"standardize: array {i + 1} has shape {other.shape}, but train has {train.shape[1]} features"
             )
         scaled.append((other - mean) / std)
-    return tuple(scaled)
+    return tuple(scaled) if others else scaled[0]
 
 
 def batches(

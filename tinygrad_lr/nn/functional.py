@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .. import ops
 from ..engine import Node
 from ..tensor import Tensor
@@ -27,6 +29,12 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any = None, reduction: str = "m
     for training: p = σ(z) rounds to 1 for z > 37, where this loss can no longer tell.
     """
     p, y = _check(p, y, reduction, "binary_cross_entropy")
+    data = np.asarray(p.data if isinstance(p, Node) else p)
+    if np.any((data < 0) | (data > 1)):
+        raise ValueError(
+            f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
+            f"{np.nanmin(data):.4g} to {np.nanmax(data):.4g}; pass logits to binary_cross_entropy_with_logits"
+        )
     log_p = ops.log(ops.maximum(p, _LOG_FLOOR))
     log_q = ops.log(ops.maximum(1 - p, _LOG_FLOOR))
     return _reduce(-(y * log_p + (1 - y) * log_q), weight, reduction)

@@ -115,12 +115,19 @@ class Pow(Function):
     def forward(ctx, x, y):
         out = numeric.power(x, y)
         ctx.save_for_backward(x, y, out)
+        # NOTE: at x = 0 the formulas meet 0·∞ where the derivatives are 0: ln 0 = −∞ against
+        # 0^y = 0, and x^(y−1) = ∞ against y = 0. Adding 1 to x just there keeps the factors
+        # finite and changes nothing else (constants, so higher derivatives are unaffected).
+        zero = np.equal(x, 0)
+        ctx.for_log = zero.astype(np.result_type(out)) if isinstance(zero, np.ndarray) else float(zero)
+        both = zero & np.equal(y, 0)
+        ctx.for_pow = both.astype(np.result_type(out)) if isinstance(both, np.ndarray) else float(both)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
-        return grad * y * tg.pow(x, y - 1), grad * out * tg.log(x)
+        return grad * y * tg.pow(x + ctx.for_pow, y - 1), grad * out * tg.log(x + ctx.for_log)
 
 
 class PowNumber(Function):
@@ -141,6 +148,8 @@ class PowNumber(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         n = ctx.n
+        if n == 0:  # x^0 is constant: 0, not 0·x^(−1), which is nan at x = 0
+            return grad * 0.0, None
         return grad * n * tg.pow(x, n - 1), None
 
     @classmethod
