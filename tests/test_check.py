@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 import tinygrad_lr as tg
@@ -90,3 +91,9 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
 def test_gradcheck_needs_a_scalar_output_node():
     with pytest.raises(TypeError, match="must return a Value or Tensor"):
         tg.gradcheck(lambda a: 1.0, [Value(1.0)])
+
+
+def test_gradcheck_on_float32_says_to_use_float64():
+    t = tg.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    with pytest.raises(tg.GradcheckError, match="the input is float32: check gradients in float64"):
+        tg.gradcheck(lambda t: (t * t * t).sum(), [t])

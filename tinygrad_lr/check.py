@@ -70,11 +70,14 @@ def gradcheck(
             where = tuple(int(k) for k in np.argwhere(bad)[0])
             name = f" ({node.label!r})" if node.label else ""
             at = f", element {where}" if where else ""
+            hint = ""
+            if getattr(node.data, "dtype", np.float64) != np.float64:
+                hint = f"; the input is {node.data.dtype}: check gradients in float64"
             raise GradcheckError(
                 f"gradcheck: gradient of input {i}{name}{at} disagrees: analytic "
                 f"{a[where]:.10g} vs numeric {n[where]:.10g} (|difference| "
                 f"{abs(a[where] - n[where]):.3g} > atol {atol:g} + rtol {rtol:g}·|numeric|); "
-                f"{int(bad.sum())} of {bad.size} elements differ"
+                f"{int(bad.sum())} of {bad.size} elements differ{hint}"
             )
     return True
 
