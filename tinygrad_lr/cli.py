@@ -22,8 +22,7 @@ def demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        print(f"tinygrad-lr demo: --out {out} is a file; give a folder", file=sys.stderr)
-        return 2
+        raise _Refused(f"--out {out} is a file; give a folder")
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -119,35 +118,17 @@ def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's logistic regression, after backward."""
     from . import viz
 
-    try:
-        expression, values = _formula_and_values(args)
-    except ValueError as error:
-        print(f"tinygrad-lr graph: {error}", file=sys.stderr)
-        return 2
     if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
-        print(
-            f"tinygrad-lr graph: -o {args.output}: the file must end in .png, .svg, .pdf or .dot",
-            file=sys.stderr,
-        )
-        return 2
-    if expression:
-        from .expr import ExpressionError, expr
-
-        try:
-            out = expr(expression, **values)
-        except ExpressionError as error:
-            print(f"tinygrad-lr graph: {error}", file=sys.stderr)
-            return 2
-        out.label = out.label or "out"
-    else:
+        raise _Refused(f"-o {args.output}: the file must end in .png, .svg, .pdf or .dot")
+    _, out = _formula(args, "out")
+    if out is None:
         out = _lesson_loss()
     out.backward(retain_grads=True)
     drawing = viz.draw(out, rankdir=args.rankdir, show_data=not args.no_data, show_grad=not args.no_grad)
     try:
         path = drawing.render(args.output)
     except viz.GraphvizMissing as error:
-        print(f"tinygrad-lr graph: {error}", file=sys.stderr)
-        return 1
+        raise _Refused(str(error), status=1) from None
     print(f"wrote {path} ({drawing.n_nodes} nodes)")
     return 0
 
@@ -156,20 +137,8 @@ def step(args: argparse.Namespace) -> int:
     """Walk through backprop one node at a time: Enter for the next step, q to quit."""
     from .step import names
 
-    try:
-        expression, values = _formula_and_values(args)
-    except ValueError as error:
-        print(f"tinygrad-lr step: {error}", file=sys.stderr)
-        return 2
-    if expression:
-        from .expr import ExpressionError, expr
-
-        try:
-            loss = expr(expression, **values)
-        except ExpressionError as error:
-            print(f"tinygrad-lr step: {error}", file=sys.stderr)
-            return 2
-        loss.label = loss.label or "L"
+    expression, loss = _formula(args, "L")
+    if loss is not None:
         print(f"L = {expression}\n")
     else:
         loss = _lesson_neuron()
@@ -258,22 +227,40 @@ def _lesson_loss():
     return loss
 
 
-def _formula_and_values(args: argparse.Namespace) -> tuple[str | None, dict[str, float]]:
-    """The formula and its --set values; a formula written after --set lands among the values
-    (argparse gives it to --set), so it is taken back from there."""
+class _Refused(Exception):
+    """Input the command cannot use: printed as one line, with exit status ``status``."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+def _formula(args: argparse.Namespace, label: str):
+    """The formula of ``graph`` and ``step`` and the Value it computes (None without one). A
+    formula written after --set lands among the values (argparse gives it to --set), so it is
+    taken back from there."""
+    from .expr import ExpressionError, expr
+
     expression, values = args.expression, {}
     for item in args.set:
         name, equals, value = item.partition("=")
         if not equals:
             if expression is not None:
-                raise ValueError(f"--set takes NAME=NUMBER, got {item!r}")
+                raise _Refused(f"--set takes NAME=NUMBER, got {item!r}")
             expression = item
             continue
         try:
             values[name.strip()] = float(value)
         except ValueError:
-            raise ValueError(f"--set {item}: {value!r} is not a number") from None
-    return expression, values
+            raise _Refused(f"--set {item}: {value!r} is not a number") from None
+    if not expression:
+        return None, None
+    try:
+        out = expr(expression, **values)
+    except ExpressionError as error:
+        raise _Refused(str(error)) from None
+    out.label = out.label or label
+    return expression, out
 
 
 def _rate(text: str) -> float:
@@ -366,7 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except _Refused as error:
+        print(f"tinygrad-lr {args.command}: {error}", file=sys.stderr)
+        return error.status
 
 
 if __name__ == "__main__":

@@ -119,10 +119,15 @@ def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png") -> list[
 
 def write_gif(backprop: Backprop, path: Any, seconds_per_step: float = 1.2) -> Path:
     """Step to the end and write an animated GIF, one frame per step (Pillow)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return gif_from_frames(write_frames(backprop, folder), path, seconds_per_step)
+
+
+def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2) -> Path:
+    """An animated GIF of the pictures ``frames``, centred on a canvas of the largest size."""
     from PIL import Image
 
-    with tempfile.TemporaryDirectory() as folder:
-        images = [Image.open(p).convert("RGB") for p in write_frames(backprop, folder)]
+    images = [Image.open(p).convert("RGB") for p in frames]
     if not images:
         raise ValueError("gif: there are no steps left to show")
     width, height = max(i.width for i in images), max(i.height for i in images)
