@@ -216,3 +216,12 @@ def test_bce_refuses_probabilities_outside_zero_one():
         F.binary_cross_entropy(Tensor([0.2, 1.5]), np.array([1.0, 0.0]))
     with pytest.raises(ValueError, match="pass logits to binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(Value(-0.1), 1.0)
+
+
+def test_bce_with_logits_stays_finite_at_the_float_limit():
+    for z, y in [([1e308], [1.0]), ([1e308, 1e308], [1.0, 1.0]), ([-1e308, 3e307], [0.0, 1.0])]:
+        t = Tensor(np.array(z), requires_grad=True)
+        loss = F.binary_cross_entropy_with_logits(t, np.array(y))
+        assert loss.data == 0.0
+        loss.backward()
+        assert np.all(np.isfinite(t.grad))

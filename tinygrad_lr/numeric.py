@@ -113,16 +113,22 @@ def softplus(x):
     return float(np.log1p(np.exp(-abs(x)))) + (x if x > 0 else 0.0)
 
 
-def softplus_sum(x) -> float:
-    """Σ softplus(x) without an array of softplus values: Σ log1p(e^−|x|) + (Σx + Σ|x|)/2,
-    as max(x, 0) = (x + |x|)/2."""
-    x = np.asarray(x)
-    t = np.abs(x, out=_fresh(x))
-    positive_part = (np.add.reduce(x, axis=None) + np.add.reduce(t, axis=None)) / 2
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    return np.add.reduce(t, axis=None) + positive_part
+def logistic_loss(z, y):
+    """softplus(z) − z·y elementwise, as (max(z, 0) − z·y) + log1p(e^−|z|): two parts that are
+    never negative for y in [0, 1], so nothing cancels, and no step overflows for finite z."""
+    loss = np.maximum(z, 0) - z * y
+    e = np.exp(-np.abs(z))
+    return loss + np.log1p(e)
+
+
+def logistic_loss_sum(z, y, block: int = 65_536) -> float:
+    """Σ logistic_loss(z, y) over arrays of one shape, a block at a time, so that the
+    temporaries stay small however long z is."""
+    z, y = np.ravel(z), np.ravel(y)
+    total = 0.0
+    for start in range(0, z.size, block):
+        total += np.add.reduce(logistic_loss(z[start : start + block], y[start : start + block]))
+    return total
 
 
 def maximum(x, y):

@@ -31,16 +31,13 @@ class BCEWithLogits(Function):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
         if reduction != "none" and np.shape(z) == np.shape(y):
-            # NOTE: Σ softplus(z) − Σ z·y with no array of either: this op's forward then holds
-            # one activation-sized buffer at a time
-            total = numeric.softplus_sum(z) - np.dot(np.ravel(z), np.ravel(y))
-            ctx.count = np.size(z)
+            total = numeric.logistic_loss_sum(z, y)  # no activation-sized array
         else:
-            loss = numeric.add_into(numeric.softplus(z), -(z * y))
+            loss = numeric.logistic_loss(z, y)
             if reduction == "none":
                 return loss
             total = np.add.reduce(loss, axis=None)
-            ctx.count = np.size(loss)
+        ctx.count = np.size(z) if np.shape(z) == np.shape(y) else np.size(loss)
         return total / ctx.count if reduction == "mean" else total
 
     @staticmethod
