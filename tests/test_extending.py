@@ -65,3 +65,16 @@ def test_the_op_authors_test_from_the_docs_runs(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
     assert "2 passed" in result.stdout
+
+
+def test_the_docs_and_the_demo_show_the_same_ops(tmp_path):
+    import ast
+
+    def classes(text):
+        return [
+            ast.dump(n)
+            for n in ast.parse(text).body
+            if isinstance(n, ast.ClassDef) and n.name in ("Sin", "Cos")
+        ]
+
+    assert classes(user_file(tmp_path).read_text()) == classes((ROOT / "demos" / "custom_ops.py").read_text())

@@ -139,7 +139,7 @@ def test_scalar_networks_train():
     assert losses[-1] < 0.7 * losses[0]
     assert len(model.parameters()) == 2 * 4 + 4 + 4 + 1
     with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
-        model.output.neurons if False else model.layers[0].neurons[0]([1.0, 2.0, 3.0])
+        model.layers[0].neurons[0]([1.0, 2.0, 3.0])
 
 
 # --- losses ---------------------------------------------------------------------------------

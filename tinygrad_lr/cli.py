@@ -263,6 +263,13 @@ def _formula(args: argparse.Namespace, label: str):
     return expression, out
 
 
+def _formula_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+    )
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables")
+
+
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -315,10 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         'tinygrad-lr graph "log(sigmoid(w*x + b))" --set x=2 w=-0.5 b=0.1 -o graph.png. '
         "Without a formula: the lesson's logistic regression and its loss.",
     )
-    draw.add_argument(
-        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
-    )
-    draw.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables")
+    _formula_arguments(draw)
     draw.add_argument("-o", "--output", default="graph.png", help="the file to write: .png .svg .pdf or .dot")
     draw.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"

@@ -120,10 +120,28 @@ class Node:
     # None where gradients always arrive in the right shape (Value).
     _reduce_grad: Any = None
 
+    # What a node of this type holds: data of type _data_type (anything else goes through
+    # _to_data) and, before any backward pass, the gradient _empty_grad.
+    _data_type: type = object
+    _empty_grad: Any = None
+
+    @staticmethod
+    def _to_data(data: Any) -> Any:
+        return data
+
     @classmethod
     def _from_op(cls, data: Any, fn: Any = None, parents: tuple = (), saved: tuple = (), ctx: Any = None):
         """Wrap the raw result of an op (``fn`` None: a leaf, nothing recorded)."""
-        raise NotImplementedError
+        node = object.__new__(cls)
+        node.data = data if type(data) is cls._data_type else cls._to_data(data)
+        node.grad = cls._empty_grad
+        node.label = ""
+        node.requires_grad = fn is not None
+        node._fn = fn
+        node._parents = parents
+        node._saved = saved
+        node._ctx = ctx
+        return node
 
     @staticmethod
     def _copy_data(data: Any) -> Any:

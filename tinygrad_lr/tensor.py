@@ -154,18 +154,8 @@ class Tensor(Operators, Node):
     _keeps_grad = False  # like PyTorch: only leaves keep .grad, so activations can be freed
     _scalar = False
 
-    @classmethod
-    def _from_op(cls, data: Any, fn: Any = None, parents: tuple = (), saved: tuple = (), ctx: Any = None):
-        node = object.__new__(cls)
-        node.data = data if type(data) is np.ndarray else np.asarray(data)
-        node.grad = None
-        node.label = ""
-        node.requires_grad = fn is not None
-        node._fn = fn
-        node._parents = parents
-        node._saved = saved
-        node._ctx = ctx
-        return node
+    _data_type = np.ndarray
+    _to_data = staticmethod(np.asarray)  # numpy returns scalars for 0-d results
 
     def _operand(self, other: Any, op: str) -> Tensor:
         if isinstance(other, Tensor):

@@ -99,9 +99,6 @@ def value_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
     return st.tuples(*parts).filter(lambda args: _apart(fn, args))
 
 
-op_arguments = value_arguments
-
-
 def tensor_arguments(fn: type[Function], dtype: Any = np.float64) -> st.SearchStrategy[tuple]:
     """One argument per input of ``fn``: arrays of ``dtype`` (shaped by ``fn.shapes``) for its
     Domain inputs, and constants or shape-derived parameters for the others."""

@@ -53,18 +53,9 @@ class Value(Operators, Node):
 
     # --- node hooks ------------------------------------------------------------------------
 
-    @classmethod
-    def _from_op(cls, data: Any, fn: Any = None, parents: tuple = (), saved: tuple = (), ctx: Any = None):
-        node = object.__new__(cls)
-        node.data = data if type(data) is float else float(data)
-        node.grad = 0.0
-        node.label = ""
-        node.requires_grad = fn is not None
-        node._fn = fn
-        node._parents = parents
-        node._saved = saved
-        node._ctx = ctx
-        return node
+    _data_type = float
+    _empty_grad = 0.0
+    _to_data = staticmethod(float)
 
     def _operand(self, other: Any, op: str) -> Value:
         if isinstance(other, Value):
