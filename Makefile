@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test bench docs pictures format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,17 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scalar_mlp.py
 	$(BIN)/python benchmarks/tensor_lr.py
 
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+	@echo "the documentation site is in site/ (open site/index.html, or run: $(BIN)/mkdocs serve)"
+
+pictures: $(STAMP)
+	@echo "rewriting docs/images/ from the project's own code (files whose picture changed)"
+	$(BIN)/python docs/make_pictures.py
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .hypothesis

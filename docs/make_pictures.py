@@ -1,10 +1,17 @@
 """Make every picture in the docs from the project's own code.
 
-python docs/make_pictures.py            # writes docs/images/
+python docs/make_pictures.py            # rewrites docs/images/ (make pictures)
 python docs/make_pictures.py OUT_DIR    # anywhere else (the test suite does this)
+
+The pictures are deterministic: a file is replaced only when its picture changed, so running
+this on an unchanged tree leaves git status clean. Graphs are laid out by whichever graphviz
+draws (the system dot, else pygraphviz's), and two graphviz versions may place a box a pixel
+apart: the committed pictures come from pygraphviz's, the renderer every pip user has.
 """
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +54,16 @@ def xor(out: Path) -> None:
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "images"
     out.mkdir(parents=True, exist_ok=True)
-    for make in (neuron, lesson_network, xor):
-        make(out)
-    print(f"wrote the pictures to {out}")
+    changed = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for make in (neuron, lesson_network, xor):
+            make(Path(scratch))
+        for made in sorted(Path(scratch).iterdir()):
+            target = out / made.name
+            if not target.exists() or target.read_bytes() != made.read_bytes():
+                shutil.copyfile(made, target)
+                changed.append(made.name)
+    print(f"{out}: {', '.join(changed) or 'nothing'} changed")
 
 
 if __name__ == "__main__":

@@ -11,3 +11,8 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 load_user_ops()  # TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wide tests
+
+# The tests' subprocesses start from the package alone, whatever the caller's shell has set:
+# the user's ops were loaded above, into this process only.
+for variable in ("TINYGRAD_LR_OPS", "PYTHONWARNINGS", "PYTHONSTARTUP", "COLUMNS"):
+    os.environ.pop(variable, None)

@@ -61,6 +61,14 @@ def test_the_docs_pictures_are_made_by_a_script(tmp_path):
     assert made == committed  # every picture in the docs comes from the script
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_pictures.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert again.stdout.strip().endswith("nothing changed")  # deterministic: a rerun rewrites nothing
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
 
 
 def test_the_docs_site_builds_strictly(tmp_path):

@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -144,22 +145,65 @@ def check_files(tmp_path, drawing):
     assert pdf[:5] == b"%PDF-" and len(pdf) > 1000
 
 
-def test_renders_with_pygraphviz_when_dot_is_not_on_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", "")
-    assert shutil.which("dot") is None
-    monkeypatch.setattr(viz, "_with_dot", None)  # must not be called
+@pytest.fixture(params=["pygraphviz", pytest.param("system dot", marks=pytest.mark.system_dot)])
+def renderer(request, monkeypatch):
+    """Each rendering path in turn: pygraphviz alone (no dot on PATH), then the system dot."""
+    if request.param == "pygraphviz":
+        monkeypatch.setenv("PATH", "")
+        assert shutil.which("dot") is None
+        monkeypatch.setattr(viz, "_with_dot", None)  # must not be called
+    else:
+        if shutil.which("dot") is None:
+            if os.environ.get("TINYGRAD_LR_REQUIRE_DOT"):
+                pytest.fail("the system dot is not on PATH, but TINYGRAD_LR_REQUIRE_DOT is set")
+            pytest.skip("no system dot on PATH (apt-get install graphviz); .ci/run installs it")
+        monkeypatch.setattr(viz, "_with_pygraphviz", None)  # must not be called
+    return request.param
+
+
+def test_renders_png_svg_and_pdf(tmp_path, renderer):
     loss, _ = neuron()
     check_files(tmp_path, loss.draw())
 
 
-def test_renders_with_the_system_dot(tmp_path, monkeypatch):
-    if shutil.which("dot") is None:
-        if os.environ.get("TINYGRAD_LR_REQUIRE_DOT"):
-            pytest.fail("the system dot is not on PATH, but TINYGRAD_LR_REQUIRE_DOT is set")
-        pytest.skip("no system dot on PATH (apt-get install graphviz); .ci/run installs it")
-    monkeypatch.setattr(viz, "_with_pygraphviz", None)  # must not be called
-    loss, _ = neuron()
-    check_files(tmp_path, loss.draw())
+def test_graphviz_errors_raise_and_its_warnings_are_not_printed(renderer, capfd):
+    with pytest.raises(viz.GraphvizError, match=r"could not draw the graph: Error: .*mismatched tag"):
+        viz.render_bytes("digraph { a [label=<<b>x</i>>]; }", "svg")
+    with pytest.raises(viz.GraphvizError, match=r"syntax error in line 1"):
+        viz.Drawing("digraph { a -> ; }", 1).render("never.svg")
+    data, said = viz.render_bytes("digraph { a [shape=nonsense]; }", "svg")
+    assert data.lstrip().startswith(b"<?xml")
+    assert any("unknown shape nonsense" in line for line in said)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_big_graph_renders_without_chatter(renderer, capfd):
+    source = "digraph {" + "".join(f" n{i};" for i in range(1200)) + " }"  # pygraphviz warns above 1000
+    assert viz.render_bytes(source, "svg")[0].count(b'<g id="node') == 1200
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_projects_own_pictures_make_graphviz_say_nothing(renderer):
+    model = nn.MLP([2, 3, 1], seed=0)
+    loss = nn.functional.binary_cross_entropy(model(Tensor([[1.0, 2.0], [3.0, 4.0]])), np.array([1.0, 0.0]))
+    loss.backward(retain_grads=True)
+    for root in (loss, neuron()[0]):
+        _, said = viz.render_bytes(root.draw().source, "svg")
+        assert not [line for line in said if not line.startswith("Fontconfig")], said
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_rendering_in_a_fresh_process_prints_nothing(tmp_path, fmt):
+    # a new process: the fontconfig bundled with pygraphviz reads its configuration (and used
+    # to complain about Debian's) only once, at the first picture
+    script = (
+        "import tinygrad_lr as tg; l = tg.expr('log(sigmoid(w*x + b))', x=2, w=-0.5, b=0.1); "
+        f"l.backward(); tg.draw(l).render({str(tmp_path / ('x.' + fmt))!r})"
+    )
+    env = {**os.environ, "PATH": ""}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (tmp_path / f"x.{fmt}").stat().st_size > 1000
 
 
 def test_without_any_graphviz_the_error_says_what_to_install(monkeypatch):

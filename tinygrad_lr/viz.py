@@ -9,8 +9,15 @@ and otherwise with pygraphviz, whose wheels carry the graphviz libraries.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,10 @@ _COLORS = {"node": "#e3f2fd", "constant": "#f5f5f5", "op": "#fff8e1", "border": 
 
 class GraphvizMissing(RuntimeError):
     """Neither the system ``dot`` nor pygraphviz is available to lay out a picture."""
+
+
+class GraphvizError(RuntimeError):
+    """graphviz could not lay out or render a picture; the message is graphviz's own."""
 
 
 class Drawing:
@@ -61,9 +72,7 @@ class Drawing:
 
     def pipe(self, fmt: str = "svg") -> bytes:
         """The picture as bytes of format ``fmt`` (png, svg or pdf)."""
-        if shutil.which("dot"):
-            return _with_dot(self.source, fmt)
-        return _with_pygraphviz(self.source, fmt)
+        return render_bytes(self.source, fmt)[0]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"image/svg+xml": self.pipe("svg").decode()}
@@ -201,13 +210,35 @@ def _escape_dot(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _with_dot(source: str, fmt: str) -> bytes:
-    import graphviz
+def render_bytes(source: str, fmt: str) -> tuple[bytes, list[str]]:
+    """Lay out the DOT ``source`` and render it as ``fmt``; returns the bytes and what graphviz
+    said on the way (warnings, one per line), without printing any of it.
 
-    return graphviz.Source(source).pipe(format=fmt)
+    graphviz reports problems on stderr and often renders anyway (a malformed label still gives
+    a picture): an ``Error`` line raises ``GraphvizError``, and the warnings are returned, not
+    printed, as are the font-configuration messages of the libraries in pygraphviz's wheel.
+    """
+    if shutil.which("dot"):
+        data, said = _with_dot(source, fmt)
+    else:
+        data, said = _with_pygraphviz(source, fmt)
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    errors = [i for i, line in enumerate(lines) if line.startswith("Error")]
+    if errors or not data:
+        detail = " ".join(lines[errors[0] :] if errors else lines) or "no output and no message"
+        raise GraphvizError(f"graphviz could not draw the graph: {detail}")
+    return data, lines
 
 
-def _with_pygraphviz(source: str, fmt: str) -> bytes:
+def _with_dot(source: str, fmt: str) -> tuple[bytes, str]:
+    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True, check=False)
+    said = done.stderr.decode(errors="replace")
+    if done.returncode:
+        said += f"\nError: dot exited with status {done.returncode}"
+    return done.stdout, said
+
+
+def _with_pygraphviz(source: str, fmt: str) -> tuple[bytes, str]:
     try:
         import pygraphviz
     except ImportError:
@@ -216,4 +247,38 @@ def _with_pygraphviz(source: str, fmt: str) -> bytes:
             "apt-get install graphviz; macOS: brew install graphviz) or pip install pygraphviz; "
             "writing .dot files needs neither"
         ) from None
-    return pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    data, failure = b"", ""
+    # NOTE: graphviz and the fontconfig bundled with it write to file descriptor 2 directly,
+    # past Python's sys.stderr; pygraphviz itself writes a size warning to sys.stderr.
+    with _stderr_captured() as said, contextlib.redirect_stderr(io.StringIO()):
+        try:
+            data = pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+        except (pygraphviz.DotError, ValueError) as error:
+            failure = f"\nError: {error}"
+    return data, said.getvalue() + failure
+
+
+_FD2 = threading.Lock()
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    """Point file descriptor 2 at a temporary file while the block runs; yields a buffer that
+    holds what was written there once the block is over. One block at a time (a process has
+    one fd 2)."""
+    said = io.StringIO()
+    with _FD2, tempfile.TemporaryFile() as sink:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to capture
+            yield said
+            return
+        sys.stderr.flush()
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said.write(sink.read().decode(errors="replace"))
