@@ -25,7 +25,7 @@ from tinygrad_lr import nn, viz
 
 def size(root: tg.Value) -> int:
     nodes = tg.engine.walk(root)
-    return len(nodes) + sum(n._fn is not None for n in nodes)
+    return len(nodes) + sum(n._ctx is not None for n in nodes)
 
 
 def network_graph(target: int) -> tg.Value:

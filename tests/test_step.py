@@ -13,7 +13,6 @@ from PIL import Image
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
-from tinygrad_lr.engine import Backprop
 
 from .test_dag_property import programs, run
 
@@ -43,7 +42,7 @@ def test_stepping_to_the_end_gives_backwards_gradients_and_contributions_add_up(
             received[parent] = contribution if parent not in received else received[parent] + contribution
             assert (total == received[parent]) or (math.isnan(total) and math.isnan(received[parent]))
             if final:
-                assert stepper._waiting[parent] == 0
+                assert stepper._pass.waiting[parent] == 0
     for a, b in zip(stepped, plain):
         assert a.grad == b.grad or (math.isnan(a.grad) and math.isnan(b.grad))
     for node, grad in stepper.finished.items():  # every node's gradient is what it received
@@ -53,19 +52,19 @@ def test_stepping_to_the_end_gives_backwards_gradients_and_contributions_add_up(
 
 def test_backward_is_the_stepper_run_to_the_end(monkeypatch):
     calls = []
-    original = Backprop._process
+    original = tg.engine.BackwardPass.step
 
-    def counting(self, node, record=False):
-        calls.append(record)
-        return original(self, node, record)
+    def counting(self, sent=None):
+        calls.append(self)
+        return original(self, sent)
 
-    monkeypatch.setattr(Backprop, "_process", counting)
+    monkeypatch.setattr(tg.engine.BackwardPass, "step", counting)
     loss, _ = neuron()
     loss.backward()
-    assert len(calls) == 7 and not any(calls)  # every node, one code path, no records
+    assert len(calls) == 7 and len(set(calls)) == 1  # every node, through the one per-node step
     calls.clear()
     list(neuron()[0].backward_steps())
-    assert len(calls) == 7 and all(calls)
+    assert len(calls) == 7 and len(set(calls)) == 1
 
 
 def test_a_step_reads_as_the_chain_rule_with_numbers():

@@ -25,7 +25,7 @@ def test_construction_and_dtypes():
     assert not t.requires_grad and t.grad is None and t.is_leaf
     assert Tensor(np.ones(3, dtype=np.float32)).dtype == np.float32
     assert Tensor([1, 2, 3]).dtype == np.float64  # integers are promoted so gradients exist
-    assert Tensor([True, False]).dtype == np.float64
+    assert Tensor([True, False]).dtype == np.bool_  # a mask stays a mask
     assert Tensor(2.5).shape == ()
     array = np.zeros(3)
     assert Tensor(array).data is array  # a float ndarray is used without a copy
@@ -104,7 +104,7 @@ def test_backward_of_a_non_scalar_explains_what_to_pass():
     with pytest.raises(ValueError, match=r"grad has shape \(3,\) but the output has shape \(2, 3\)"):
         y.backward(np.ones(3))
     y.backward(np.full((2, 3), 0.5))
-    assert np.array_equal(y._parents[0].grad, np.ones((2, 3)))
+    assert np.array_equal(y.parents[0].grad, np.ones((2, 3)))
 
 
 MATMUL_SHAPES = [

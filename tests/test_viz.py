@@ -33,7 +33,7 @@ def test_one_box_per_node_and_one_ellipse_per_op():
     nodes = tg.engine.walk(loss)
     source = tg.draw(loss).source
     assert len(boxes(source)) == len(nodes)
-    assert source.count("shape=ellipse") == sum(n._fn is not None for n in nodes)
+    assert source.count("shape=ellipse") == sum(n._ctx is not None for n in nodes)
     assert {label for label in re.findall(r'shape=ellipse.*label="([^"]*)"', source)} == {
         "*",
         "+",
@@ -221,5 +221,5 @@ def test_jupyter_display_is_svg():
     bundle = loss.draw()._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg", "<!--"))
     nodes = tg.engine.walk(loss)
-    count = len(nodes) + sum(n._fn is not None for n in nodes)
+    count = len(nodes) + sum(n._ctx is not None for n in nodes)
     assert f"<Drawing of {count} nodes" in repr(loss.draw())

@@ -10,7 +10,7 @@
 
 from . import data, engine, nn, numeric, optim, plots, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from .engine import Backprop, grad, no_grad
+from .engine import grad, no_grad
 from .expr import ExpressionError, expr
 from .function import REGISTRY, Choice, Context, Domain, Function, Param
 from .ops import (
@@ -33,6 +33,7 @@ from .ops import (
     transpose,
 )
 from .serialize import load, save
+from .step import Backprop
 from .tensor import Tensor
 from .value import Value
 from .viz import Drawing, draw

@@ -89,20 +89,21 @@ def neuron(args: argparse.Namespace) -> int:
     print("One sigmoid neuron: p = σ(w·x + b), loss L = −log p for the label y = 1\n")
     print("forward")
     for node in walk(loss):
-        how = f"{node._fn.name}({', '.join(p.label for p in node.parents)})" if node._fn else "input"
+        how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
         print(f"  {node.label:>5} = {format_number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
     for node in reversed(walk(loss)):
         if not node.requires_grad:
             continue
         line = f"  dL/d({node.label}) = {format_number(node.grad)}"
-        fn = node._fn
-        if fn is not None:
-            names = {n: p.label for n, p in zip(fn.inputs, node._parents) if p is not None}
+        ctx = node._ctx
+        if ctx is not None:
+            fn = ctx.fn
+            names = {n: p.label for n, p in zip(fn.inputs, ctx.parents) if p is not None}
             names["out"] = node.label
             rules = [
                 f"d({node.label})/d({p.label}) = {fn.derivative(i, names)}"
-                for i, p in enumerate(node._parents)
+                for i, p in enumerate(ctx.parents)
                 if p is not None and p.requires_grad
             ]
             line = f"{line:<28}" + ", ".join(rules)
@@ -148,7 +149,7 @@ def step(args: argparse.Namespace) -> int:
             "for the label y = 1.\n"
         )
     known = names(loss)
-    shown = [node for node in walk(loss) if node._fn is not None or node.requires_grad]
+    shown = [node for node in walk(loss) if node._ctx is not None or node.requires_grad]
     width = max(len(known[node]) for node in shown)
     print("forward:")
     for node in shown:
@@ -171,7 +172,7 @@ def step(args: argparse.Namespace) -> int:
         print(steps.step())
         if frames is not None:
             pictures.append(steps.draw().render(frames / f"step_{len(steps.done):03d}.png"))
-    leaves = [n for n in walk(loss) if n._fn is None and n.requires_grad]
+    leaves = [n for n in walk(loss) if n._ctx is None and n.requires_grad]
     print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {format_number(n.grad)}" for n in leaves))
     if pictures:
         from PIL import Image

@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .engine import Node, _mode
+from . import numeric
+from .engine import Node, _recording, _scope
 
 _NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")  # "y" in "−x/y²", not "x" in "exp"
 
@@ -61,33 +62,109 @@ class Param:
     kind: str
 
 
-class Context:
-    """The ``ctx`` of an op (PyTorch's): forward keeps inputs and the output for backward with
-    ``save_for_backward``, and attributes set on it (``ctx.mask = ...``) are there in backward.
+class Context(list):
+    """The record of one op in the graph, and the ``ctx`` its forward and backward receive (as in
+    PyTorch): the list of the op's input nodes (``None`` for a constant argument), with the op
+    as ``fn`` and what forward saved.
 
-    Only an op whose forward set attributes keeps its Context after forward (on the node, as
-    ``_ctx``); the others keep just the saved tuple, and backward gets a ``BackwardContext``.
+    forward keeps inputs and the output for backward with ``save_for_backward``, and anything
+    else as attributes (``ctx.mask = x > 0``), which backward reads back.
+
+    What was saved is traced once, when forward returns, to the input it came from (or the
+    output), together with the version of each saved Tensor: backward through a tensor changed
+    in place since then raises, and under ``create_graph=True`` backward is handed the graph
+    nodes themselves (``on_graph``), so its formula builds the graph of the gradient.
+
+    NOTE: the context *is* the list of inputs, rather than holding a tuple of them, so that a
+    recorded op costs two objects (its node and this) for Python's garbage collector to track,
+    not three: on a scalar graph that is a fifth of the time (benchmarks/scalar_mlp.py).
     """
 
-    __slots__ = ("__dict__", "_datas", "_saved", "parents")
+    __slots__ = ("__dict__", "fn", "saved", "saved_from", "scope", "versions")
 
-    def __init__(self) -> None:
-        self._saved: tuple = ()
-        self._datas: list | None = None  # what forward received, where it is not the parents' data
+    # Set where needed, to keep a recorded op cheap (a slot read before it is set raises
+    # AttributeError): saved_from only where something was saved, scope inside an nn.Module call.
+
+    @classmethod
+    def of(cls, fn: type[Function], inputs: Any = ()) -> Context:
+        """A new context for a call of ``fn`` on ``inputs`` (nodes, None for constants)."""
+        ctx = cls(inputs)
+        ctx.fn, ctx.saved, ctx.versions = fn, (), ()
+        return ctx
+
+    @property
+    def parents(self) -> Context:
+        """The input nodes, in the order of forward's arguments (None for a constant)."""
+        return self
 
     def save_for_backward(self, *items: Any) -> None:
         """Keep inputs and/or the output of ``forward`` for ``backward``."""
-        self._saved = items
+        self.saved = items
 
     @property
     def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept."""
-        return self._saved
+        """What ``save_for_backward`` kept; raises if a saved tensor was changed in place since."""
+        if self.versions:
+            self._check_versions()
+        return self.saved
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the op, whether backward must compute its gradient."""
         return tuple([p is not None and p.requires_grad for p in self.parents])
+
+    def on_graph(self, node: Node) -> Context:
+        """This context as backward sees it under ``create_graph=True``: ``saved_tensors`` gives
+        the graph nodes of the saved inputs and output (``node``), constants stay raw."""
+        if not self.saved:
+            return self
+        self._check_versions()
+        nodes = []
+        for k, (item, source) in enumerate(zip(self.saved, self.saved_from)):
+            if source is not None and source is not OUTPUT and self.parents[source] is None:
+                nodes.append(item)  # a constant argument stays raw data
+                continue
+            owner = node if source is OUTPUT else None if source is None else self.parents[source]
+            if owner is None:
+                raise ValueError(
+                    f"{self.fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is neither "
+                    "an input nor the output of forward, so a higher-order gradient cannot be built from "
+                    "it. Save only inputs and the output, and keep other values as ctx attributes, "
+                    "e.g. ctx.mask = x > 0."
+                )
+            if not owner._holds(item):
+                raise RuntimeError(
+                    f"{self.fn.__name__}: the .data of {_describe(owner, source)} changed after forward, "
+                    "so this graph no longer computes what backward would differentiate; run forward again"
+                )
+            nodes.append(owner)
+        view = Context.of(self.fn, self)
+        view.__dict__.update(self.__dict__)
+        view.saved, view.saved_from, view.versions = tuple(nodes), self.saved_from, ()
+        return view
+
+    def _check_versions(self) -> None:
+        for k, (counter, seen) in enumerate(self.versions):
+            if counter is not None and counter.count != seen:
+                source = self.saved_from[k]
+                what = _describe(None if source is OUTPUT else self.parents[source], source)
+                raise RuntimeError(
+                    f"one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"operation: {what} of {self.fn.name} is at version {counter.count}; forward saw "
+                    f"version {seen}. Run forward again after changing it (an optimiser step changes the "
+                    f"parameters in place), or change a copy (x = x + 1 instead of x += 1)."
+                )
+
+
+OUTPUT = -1  # in Context.saved_from: the item is the op's output
+
+
+def _describe(node: Node | None, source: int | None) -> str:
+    if source is OUTPUT:
+        return "the output"
+    name = f" {node.label!r}" if node is not None and node.label else ""
+    shape = f" of shape {node.data.shape}" if node is not None and hasattr(node.data, "shape") else ""
+    return f"input {source}{name}{shape}"
 
 
 class Function:
@@ -158,8 +235,8 @@ class Function:
         return _NAME.sub(replace, text)
 
     @classmethod
-    def describe(cls, node: Node) -> str:
-        """How the op that made ``node`` is shown (override to include constants, e.g. '**2')."""
+    def describe(cls, ctx: Context) -> str:
+        """How the op recorded in ``ctx`` is shown (override to include constants, e.g. '**2')."""
         return cls.symbol
 
     @classmethod
@@ -167,11 +244,12 @@ class Function:
         """Run the op on Values, Tensors or raw data (floats, ndarrays).
 
         With graph nodes among ``args`` the result is a node of the same type that records the
-        op (unless under ``no_grad``); with raw data only, the raw result.
+        op (unless under ``no_grad`` or no input requires grad); with raw data only, the raw
+        result.
         """
         kind = None
         datas = []
-        requires_grad = plain = False
+        requires_grad = constants = False
         for arg in args:
             if isinstance(arg, Node):
                 if kind is None:
@@ -185,48 +263,60 @@ class Function:
                 requires_grad = requires_grad or arg.requires_grad
             else:
                 datas.append(arg)
-                plain = True
+                constants = True
         if kind is None:
-            return cls.forward(Context(), *args)
+            return cls.forward(Context.of(cls), *args)
         if cls.tensor_only and kind._scalar:
             raise TypeError(f"{cls.name} works on Tensors, not on {kind.__name__}s")
-        if len(datas) > 1 and (
-            datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas)
-        ):
-            plain = _make_distinct(args, datas, kind) or plain
-        ctx = Context()
-        out = cls.forward(ctx, *datas)
-        if not (requires_grad and _mode.enabled):
-            return kind._from_op(out)
-        keep = None
-        if plain or ctx.__dict__:  # forward set attributes, or got constants: backward needs ctx
-            keep = ctx
-            if plain:
-                ctx._datas = datas
-                args = tuple(arg if isinstance(arg, Node) else None for arg in args)
-            ctx.parents = args
-        saved = ctx._saved
-        node = kind._from_op(out, cls, args, saved, keep)
-        if _mode.scope:
-            node._scope = _mode.scope
-        if saved and node.data is not out:  # the node type converted the result
-            node._saved = ctx._saved = tuple(node.data if item is out else item for item in saved)
+        recording = requires_grad and _recording.get()
+        parents = args
+        if recording:
+            if constants:
+                parents = tuple([arg if isinstance(arg, Node) else None for arg in args])
+            if (len(datas) == 2 and datas[0] is datas[1] and parents[0] is not parents[1]) or len(datas) > 2:
+                _distinct(parents, datas, kind)
+        ctx = Context(parents if recording else ())  # Context.of, inlined: this runs for every op
+        ctx.fn, ctx.saved, ctx.versions = cls, (), ()
+        # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
+        out = cls.forward(ctx, *datas) if kind._scalar else numeric.quietly(cls.forward, ctx, *datas)
+        try:
+            node = kind._from_op(out, ctx if recording else None, args)
+        except TypeError as error:  # what forward returned is no data for this node type
+            raise TypeError(f"{cls.__name__}.forward {error}") from None
+        if not recording:
+            return node
+        saved = ctx.saved
+        if saved:
+            sources = []
+            for item in saved:
+                if item is out:
+                    sources.append(OUTPUT)
+                else:
+                    for i, data in enumerate(datas):
+                        if item is data:
+                            sources.append(i)
+                            break
+                    else:
+                        sources.append(None)
+            ctx.saved_from = sources = tuple(sources)
+            if node.data is not out:  # the node type converted the result: save what it holds
+                ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(saved, sources)])
+            if not kind._scalar:
+                ctx.versions = node._saved_versions(ctx)
+        scope = _scope.get()
+        if scope:
+            ctx.scope = scope
         return node
 
 
-def _make_distinct(args: tuple, datas: list, kind: type[Node]) -> bool:
-    """Give forward a copy where two different nodes hold the same data object; say if it did.
-
-    Saved items are traced back to their node by identity (``saved_nodes``), and
-    ``Value(1.0) * Value(1.0)`` can share one float constant."""
-    copied = False
+def _distinct(parents: tuple, datas: list, kind: type[Node]) -> None:
+    """Give forward a view or copy where two different nodes hold the very same data object
+    (``Value(1.0) * Value(1.0)`` can share one float, ``x * x.detach()`` one array), so that
+    what it saves traces back to one input."""
     for j in range(1, len(datas)):
         for i in range(j):
-            if datas[i] is datas[j] and args[i] is not args[j]:
-                k = j if isinstance(args[j], Node) else i
-                datas[k] = kind._copy_data(datas[k])
-                copied = True
-    return copied
+            if datas[i] is datas[j] and parents[i] is not parents[j]:
+                datas[j] = kind._copy_data(datas[j])
 
 
 def _register(fn: type[Function]) -> None:

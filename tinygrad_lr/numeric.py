@@ -19,6 +19,46 @@ import numpy as np
 
 _QUIET = {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
 
+try:  # numpy >= 2 keeps its floating-point error state in a context variable
+    from numpy._core.umath import _extobj_contextvar, _make_extobj
+
+    _IGNORE_ALL = _make_extobj(all="ignore")
+    _enter_quiet, _leave_quiet = _extobj_contextvar.set, _extobj_contextvar.reset
+except ImportError:  # pragma: no cover - other numpy builds: the public, slower errstate
+
+    def _enter_quiet(_state=None):
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def _leave_quiet(state):
+        state.__exit__(None, None, None)
+
+    _IGNORE_ALL = None
+
+
+class quiet:
+    """numpy's floating-point warnings off while the block runs: IEEE results (inf, nan), no
+    ``RuntimeWarning``, as for Python floats here. ``np.errstate(all="ignore")`` costs a
+    microsecond to enter; this costs a fifth of that, and the engine enters it per op."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _enter_quiet(_IGNORE_ALL)
+
+    def __exit__(self, *exc: object) -> None:
+        _leave_quiet(self._token)
+
+
+def quietly(function, *args):
+    """``function(*args)`` with numpy's floating-point warnings off (see ``quiet``)."""
+    token = _enter_quiet(_IGNORE_ALL)
+    try:
+        return function(*args)
+    finally:
+        _leave_quiet(token)
+
 
 def exp(x):
     """e**x; overflows to inf."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import Node
+from . import numeric
+from .engine import Node, grad_enabled
+from .function import Function
 from .ops import Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sub, Tanh
 
 
@@ -20,25 +22,25 @@ class Operators:
         raise NotImplementedError
 
     def __add__(self, other):
-        return Add.apply(self, self._operand(other, "+"))
+        return Add.apply(self, other if type(other) is type(self) else self._operand(other, "+"))
 
     def __radd__(self, other):
         return Add.apply(self._operand(other, "+"), self)
 
     def __sub__(self, other):
-        return Sub.apply(self, self._operand(other, "-"))
+        return Sub.apply(self, other if type(other) is type(self) else self._operand(other, "-"))
 
     def __rsub__(self, other):
         return Sub.apply(self._operand(other, "-"), self)
 
     def __mul__(self, other):
-        return Mul.apply(self, self._operand(other, "*"))
+        return Mul.apply(self, other if type(other) is type(self) else self._operand(other, "*"))
 
     def __rmul__(self, other):
         return Mul.apply(self._operand(other, "*"), self)
 
     def __truediv__(self, other):
-        return Div.apply(self, self._operand(other, "/"))
+        return Div.apply(self, other if type(other) is type(self) else self._operand(other, "/"))
 
     def __rtruediv__(self, other):
         return Div.apply(self._operand(other, "/"), self)
@@ -47,6 +49,54 @@ class Operators:
         if isinstance(other, Node):
             return Pow.apply(self, self._operand(other, "**"))
         return PowNumber.apply(self, self._exponent(other))
+
+    # In place, as in PyTorch: the node keeps its identity and its data changes. Allowed where no
+    # recorded gradient depends on it: under no_grad (``w -= lr * w.grad``), or on a node that
+    # requires no grad. Anything saved for backward notices the change (see Tensor.version).
+
+    def __iadd__(self, other):
+        return self._in_place(Add, other, "+=")
+
+    def __isub__(self, other):
+        return self._in_place(Sub, other, "-=")
+
+    def __imul__(self, other):
+        return self._in_place(Mul, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._in_place(Div, other, "/=")
+
+    def __ipow__(self, other):
+        if isinstance(other, Node):
+            return self._in_place(Pow, other, "**=")
+        return self._in_place(PowNumber, self._exponent(other), "**=")
+
+    def _in_place(self, fn: type[Function], other: Any, op: str):
+        if fn is not PowNumber:
+            other = self._operand(other, op)
+        self._check_in_place(other if isinstance(other, Node) else None, f"x {op} y")
+        self._assign(numeric.quietly(fn.apply, self.data, getattr(other, "data", other)), op)
+        return self
+
+    def _check_in_place(self, other: Node | None, what: str) -> None:
+        """Refuse an in-place change that would make a recorded gradient wrong (as PyTorch)."""
+        if not grad_enabled():
+            return
+        kind = type(self).__name__
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(
+                f"{what}: a leaf {kind} that requires grad is being used in an in-place operation; "
+                f"update parameters under `with tg.no_grad():` (as an optimiser step does), or write "
+                f"x = x + ... for a new {kind}"
+            )
+        if self.requires_grad or (other is not None and other.requires_grad):
+            raise RuntimeError(
+                f"{what}: changing a {kind} in place inside a recorded computation would hide the change "
+                f"from backward; write x = x + ... (a new {kind}) instead, or do it under tg.no_grad()"
+            )
+
+    def _assign(self, result: Any, op: str) -> None:
+        raise NotImplementedError
 
     def __rpow__(self, other):
         return Pow.apply(self._operand(other, "**"), self)
@@ -76,6 +126,19 @@ class Operators:
     def relu(self):
         """max(x, 0), elementwise."""
         return ReLU.apply(self)
+
+    def draw(self, **options: Any):
+        """The picture of the graph that computed this node: see ``tg.draw`` for the options."""
+        from .viz import draw  # pictures are built on the core, never the other way round
+
+        return draw(self, **options)
+
+    def backward_steps(self, grad: Any = None):
+        """A stepper over this node's backward pass: ``.step()`` one node at a time, with the
+        chain rule and its numbers; it is exactly what ``backward()`` runs to the end."""
+        from .step import Backprop
+
+        return Backprop(self, grad)
 
     def _exponent(self, n: Any) -> float:
         if isinstance(n, bool) or not isinstance(n, (int, float)):

@@ -15,11 +15,80 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Backprop, BackwardContext, Node, walk
+from . import numeric
+from .engine import BackwardPass, Node, store_grads, walk
 from .numeric import format_number
 
 DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
 _INFIX = {"+", "-", "*", "/", "**", "@"}
+
+
+class Backprop:
+    """A backward pass to step through: ``step()`` processes one node (the engine's own step,
+    exactly what ``backward()`` runs to the end) and returns a ``Step`` that shows the chain
+    rule with its numbers; iterating steps to the end; ``draw()`` pictures the progress.
+
+    Gradients land in ``.grad`` as in ``backward()``, interior Tensors' included (as with
+    ``retain_grads=True``), so that every box of a picture shows its gradient.
+    """
+
+    def __init__(self, root: Node, grad: Any = None):
+        self.root = root
+        self._pass = BackwardPass(root, grad, deliver=store_grads(retain_grads=True))
+        self.total = len(self._pass.waiting)
+        self.done: list[Node] = []  # the nodes processed, in order
+        self.finished: dict[Node, Any] = {}  # the final gradient of each node processed
+
+    def step(self) -> Step:
+        """Process the next node and return its ``Step``: the node's gradient, and what it
+        sends to each parent, with the local derivative from the op table and the numbers."""
+        state = self._pass
+        if not state.ready:
+            raise StopIteration("backprop is finished: every gradient is final")
+        before = {parent: state.grads.get(parent) for parent in state.ready[-1].parents}  # step() takes it
+        sent: list = []
+        with numeric.quiet():
+            node, grad = state.step(sent)
+        self.done.append(node)
+        self.finished[node] = grad
+        return Step(self, node, grad, sent, before)
+
+    def run(self) -> Backprop:
+        """Process every remaining node (each step is recorded, as by ``step()``)."""
+        while self._pass.ready:
+            self.step()
+        return self
+
+    def __iter__(self):
+        while self._pass.ready:
+            yield self.step()
+
+    @property
+    def current(self) -> Node | None:
+        """The node the last step processed (None before the first)."""
+        return self.done[-1] if self.done else None
+
+    @property
+    def remaining(self) -> int:
+        """How many nodes are still to be processed."""
+        return self.total - len(self.done) if self._pass.ready else 0
+
+    def draw(self, **options: Any):
+        """The graph with processed nodes in green, the current one in amber, nodes whose
+        gradient is final but not passed on yet pale green, and those whose gradient is still
+        incomplete red (see ``tg.draw`` for the options)."""
+        return draw_progress(self, **options)
+
+    def frames(self, folder: Any, suffix: str = ".png") -> list:
+        """Step to the end, writing a picture after every step; returns the paths."""
+        return write_frames(self, folder, suffix)
+
+    def gif(self, path: Any, seconds_per_step: float = 1.2):
+        """Step to the end and write an animated GIF with one frame per step."""
+        return write_gif(self, path, seconds_per_step)
+
+    def __repr__(self) -> str:
+        return describe(self)
 
 
 class Step:
@@ -34,34 +103,43 @@ class Step:
         added to the parent's gradient, the parent's gradient so far, and whether it is final.
     """
 
-    def __init__(self, backprop: Backprop, node: Node, grad: Any, sent: list):
+    def __init__(self, backprop: Backprop, node: Node, grad: Any, sent: list, before: dict):
         self.backprop = backprop
         self.index = len(backprop.done)
         self.node = node
         self.grad = grad
         names = _names(backprop)
-        fn = node._fn
+        ctx = node._ctx
         locals_ = (
-            _local_derivatives(node) if fn is not None and not isinstance(node.data, np.ndarray) else None
+            _local_derivatives(node) if ctx is not None and not isinstance(node.data, np.ndarray) else None
         )
         self.sent = []
-        for i, parent, contribution, total, final in sent:
-            operands = {n: names[p] for n, p in zip(fn.inputs, node._parents) if p is not None}
+        waiting = backprop._pass.waiting
+        parents = () if ctx is None else ctx.parents
+        totals = dict(before)
+        for i, parent in enumerate(parents):
+            if parent is None or not parent.requires_grad:
+                continue
+            operands = {n: names[p] for n, p in zip(ctx.fn.inputs, parents) if p is not None}
             operands["out"] = names[node]
             operands["g"] = f"dL/d({names[node]})"
             local = None if locals_ is None else locals_[i]
-            self.sent.append((parent, fn.derivative(i, operands), local, contribution, total, final))
+            if sent[i] is not None:  # the same sum, in the same order, as the engine's
+                totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
+            last = all(p is not parent for p in parents[i + 1 :])  # x·x sends to x twice
+            final = last and waiting[parent] == 0
+            self.sent.append((parent, ctx.fn.derivative(i, operands), local, sent[i], totals[parent], final))
 
     def lines(self) -> list[str]:
         """The step as text: the node, then one chain-rule line per parent."""
         names = _names(self.backprop)
-        node, fn = self.node, self.node._fn
-        formula = _formula(node, names) if fn is not None else ""
+        node, ctx = self.node, self.node._ctx
+        formula = _formula(node, names) if ctx is not None else ""
         what = names[node] if formula in ("", names[node]) else f"{names[node]} = {formula}"
-        kind = "" if fn is not None else ", an input"
+        kind = "" if ctx is not None else ", an input"
         gradient = f"dL/d({names[node]}) = {_show(self.grad)}"
         out = [f"step {self.index} of {self.backprop.total}: {what}{kind}; {gradient}"]
-        if fn is None:
+        if ctx is None:
             out.append("  its gradient is final; an input passes nothing on")
         for parent, formula, local, contribution, total, final in self.sent:
             # a formula in terms of g (matmul's xᵀ·g) is the whole product already
@@ -96,12 +174,13 @@ def draw_progress(backprop: Backprop, **options: Any):
     contributions red; boxes show the gradients as they stand."""
     from .viz import draw
 
-    colors = {node: READY if backprop._waiting[node] == 0 else PARTIAL for node in backprop._grads}
+    state = backprop._pass
+    colors = {node: READY if state.waiting[node] == 0 else PARTIAL for node in state.grads}
     colors.update(dict.fromkeys(backprop.done, DONE))
     if backprop.current is not None:
         colors[backprop.current] = CURRENT
     shown = {node: None for node in walk(backprop.root)}
-    shown.update(backprop._grads)
+    shown.update(state.grads)
     shown.update(backprop.finished)
     return draw(backprop.root, highlight=colors, grads=shown, **options)
 
@@ -146,9 +225,7 @@ def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2
 
 def _local_derivatives(node: Node) -> tuple:
     """∂(node)/∂(input) for a scalar op: its backward with an upstream gradient of 1."""
-    fn = node._fn
-    ctx = node._ctx if node._ctx is not None else BackwardContext(node)
-    local = fn.backward(ctx, 1.0)
+    local = node._ctx.fn.backward(node._ctx, 1.0)
     return local if isinstance(local, tuple) else (local,)
 
 
@@ -166,22 +243,22 @@ def names(root: Node) -> dict[Node, str]:
     for count, node in enumerate(walk(root)):
         if node.label:
             name = node.label
-        elif node._fn is None:  # an unnamed input: a number mixed into the arithmetic, say
+        elif node._ctx is None:  # an unnamed input: a number mixed into the arithmetic, say
             name = _show(node.data) if np.size(node.data) == 1 else f"v{count}"
         else:
             name = _formula(node, result)
             if len(name) > 18:
                 name = f"v{count}"
         result[node] = name
-    if not root.label and root._fn is not None:
+    if not root.label and root._ctx is not None:
         result[root] = "L"
     return result
 
 
 def _formula(node: Node, names: dict[Node, str]) -> str:
-    operands = [names.get(p, "?") for p in node._parents if p is not None]
+    operands = [names.get(p, "?") for p in node._ctx.parents if p is not None]
     op = node.op
-    if node._fn.symbol in _INFIX and len(operands) == 2:
+    if node._ctx.fn.symbol in _INFIX and len(operands) == 2:
         space = " " if op in ("+", "-", "@") else ""
         return f"{operands[0]}{space}{op}{space}{operands[1]}"
     if op.startswith("**") and len(operands) == 1:

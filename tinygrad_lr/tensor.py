@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import Node
+from .engine import InvalidGradient, Node
+from .function import OUTPUT
 from .operators import Operators
 
 
@@ -18,9 +19,11 @@ class Tensor(Operators, Node):
     Parameters
     ----------
     data : array-like of real numbers. Python data becomes float64; float32 (and other float)
-        arrays keep their dtype, and their gradients have it too. Integer and boolean data are
-        promoted to float64, so that gradients exist. A float ndarray is used as it is, without
-        a copy (as ``torch.from_numpy``).
+        arrays keep their dtype, and their gradients have it too. Integer data is promoted to
+        float64, so that gradients exist; boolean data stays boolean (a mask: it indexes, and
+        cannot require grad). A float ndarray is used as it is, without a copy (as
+        ``torch.from_numpy``): change it through the tensor (``t += 1``, ``t[0] = 2``), or
+        directly through ``.data`` at your own risk, as in PyTorch.
     requires_grad : whether backward computes ``.grad`` for it (False by default: data and
         constants; parameters set it).
     label : a name shown in reprs, pictures and the stepper.
@@ -36,15 +39,20 @@ class Tensor(Operators, Node):
            [1.5]])
     """
 
-    __slots__ = ()
+    __slots__ = ("_version",)
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = ""):
         self.data = _to_array(data, "Tensor")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise ValueError(
+                f"Tensor: only floating-point data can require grad, and this is {self.data.dtype}"
+            )
         self.grad = None
         self.label = label
-        self.requires_grad = requires_grad
-        self._fn = self._ctx = None
-        self._parents = self._saved = ()
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        # the same data, the same count of in-place changes (a view of a tensor shares it too)
+        self._version = data._version if isinstance(data, Tensor) else Version()
 
     # --- array surface ---------------------------------------------------------------------
 
@@ -80,8 +88,15 @@ class Tensor(Operators, Node):
         return self.data
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that does not require grad."""
-        return Tensor(self.data)
+        """The same data as a new leaf that does not require grad (it shares the data, and so
+        its count of in-place changes, as in PyTorch)."""
+        return Tensor(self)
+
+    @property
+    def version(self) -> int:
+        """How many in-place changes this tensor's data has had (PyTorch's ``_version``): ops
+        remember it when they save the tensor, and backward refuses to use a changed one."""
+        return self._version.count
 
     def __repr__(self) -> str:
         body = np.array2string(
@@ -92,7 +107,7 @@ class Tensor(Operators, Node):
             parts.append(f"dtype={self.data.dtype}")
         if self.label:
             parts.append(f"label={self.label!r}")
-        if self._fn is not None:
+        if self._ctx is not None:
             parts.append(f"op={self.op!r}")
         elif self.requires_grad:
             parts.append("requires_grad=True")
@@ -149,13 +164,70 @@ class Tensor(Operators, Node):
         """log(1 + eˣ), elementwise, without overflow."""
         return ops.softplus(self)
 
+    # --- comparisons and in-place changes ---------------------------------------------------
+
+    __hash__ = Node.__hash__  # nodes are dict keys by identity; == compares elementwise
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def _compare(self, other: Any, compare: np.ufunc) -> Tensor:
+        """An elementwise comparison: a boolean Tensor, which carries no gradient."""
+        other = other.data if isinstance(other, Tensor) else _to_array(other, compare.__name__)
+        return Tensor(compare(self.data, other))
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return self._in_place(ops.MatMul, other, "@=")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``, in place (under ``no_grad`` for a tensor that requires grad)."""
+        value = self._operand(value, "[]=")
+        self._check_in_place(value, "t[...] = value")
+        try:
+            self.data[_index(index)] = value.data
+        except (ValueError, TypeError) as error:
+            raise type(error)(
+                f"t[...] = value: {error} (tensor of shape {self.shape}, {self.dtype})"
+            ) from None
+        self._version.count += 1
+
     # --- node hooks ------------------------------------------------------------------------
 
     _keeps_grad = False  # like PyTorch: only leaves keep .grad, so activations can be freed
     _scalar = False
-
+    _grad_type = None  # every gradient goes through _fit_grad: its shape is checked there
     _data_type = np.ndarray
-    _to_data = staticmethod(np.asarray)  # numpy returns scalars for 0-d results
+
+    @classmethod
+    def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()) -> Tensor:
+        if type(data) is not np.ndarray:
+            if not isinstance(data, (np.ndarray, np.generic, float, int)):
+                raise TypeError(f"returned {type(data).__name__} {data!r:.40}; return an ndarray")
+            data = np.asarray(data)  # numpy returns scalars for 0-d results
+        kind = data.dtype.kind
+        if kind != "f" and (ctx is not None or kind not in "biu"):
+            raise TypeError(
+                f"returned an array of {data.dtype}; "
+                + ("an op that records a gradient returns floats" if kind in "biu" else "return real numbers")
+            )
+        node = super()._from_op(data, ctx, inputs)
+        node._version = _shared_version(data, inputs)
+        return node
 
     def _operand(self, other: Any, op: str) -> Tensor:
         if isinstance(other, Tensor):
@@ -186,6 +258,64 @@ class Tensor(Operators, Node):
     def _wrong_seed(self, shape: tuple) -> Any:
         raise ValueError(f"backward: grad has shape {shape} but the output has shape {self.shape}")
 
+    def _fit_grad(self, grad: Any, out: Node) -> Any:
+        """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
+        this tensor was broadcast: its shape must be this tensor's own, or one that broadcasting
+        this tensor against the op's other inputs or to its output explains."""
+        if isinstance(grad, Node) and not isinstance(grad, Tensor):
+            raise InvalidGradient(f"got a {type(grad).__name__}; a Tensor's gradient is an array")
+        data = grad.data if isinstance(grad, Tensor) else grad
+        if not isinstance(data, np.ndarray):
+            if not isinstance(data, (np.generic, int, float, complex)) or isinstance(data, bool):
+                raise InvalidGradient(f"got {type(grad).__name__}; return an array of the input's shape")
+            grad = data = np.asarray(data)
+        if data.dtype.kind not in "fiu":
+            what = "complex" if data.dtype.kind == "c" else "non-numeric"
+            raise InvalidGradient(
+                f"got a {what} gradient ({data.dtype}); the input is real: return real numbers"
+            )
+        shape, grad_shape = self.data.shape, data.shape
+        if grad_shape == shape:
+            return grad
+        known = [out.data.shape, *(np.shape(p.data) for p in out._ctx.parents if p is not None)]
+        if not _broadcast_explains(shape, grad_shape, known):
+            raise InvalidGradient(
+                f"got shape {grad_shape} but expected a shape compatible with {shape} (the input's own, "
+                "or one it was broadcast to in forward)"
+            )
+        return self._reduce_grad(grad)
+
+    def _saved_versions(self, ctx: Any) -> tuple:
+        parents = ctx.parents
+        versions = []
+        for source in ctx.saved_from:
+            owner = self if source is OUTPUT else None if source is None else parents[source]
+            counter = None if owner is None else owner._version
+            versions.append((counter, 0 if counter is None else counter.count))
+        return tuple(versions)
+
+    def _holds(self, data: np.ndarray) -> bool:
+        # in-place changes are counted by the version; this catches .data replaced by another array
+        return self.data is data or data.size == 0 or np.may_share_memory(self.data, data)
+
+    def _assign(self, result: Any, op: str) -> None:
+        try:
+            np.copyto(self.data, result, casting="same_kind")
+        except ValueError as error:
+            if not self.data.flags.writeable:
+                raise ValueError(
+                    f"{op}: this tensor's data is read-only (a broadcast view); change a copy"
+                ) from None
+            raise ValueError(
+                f"{op}: the result has shape {np.shape(result)}, which does not fit this tensor's shape "
+                f"{self.shape}; an in-place change cannot change the shape ({error})"
+            ) from None
+        except TypeError:
+            raise TypeError(
+                f"{op}: the result is {np.result_type(result)}, which this {self.dtype} tensor cannot hold"
+            ) from None
+        self._version.count += 1
+
     def _zero_grad_data(self) -> np.ndarray:
         return np.zeros_like(self.data)
 
@@ -196,31 +326,59 @@ class Tensor(Operators, Node):
             self.grad += grad
 
     def _reduce_grad(self, grad: Any) -> Any:
-        """Bring an incoming gradient to this tensor's shape: sum it over the axes along which
-        the tensor was broadcast, and expand it along axes where it is constant."""
+        """Sum a gradient over the axes along which this tensor was broadcast (the caller has
+        checked that broadcasting explains its shape)."""
         shape = self.data.shape
         grad_shape = grad.shape
-        if grad_shape == shape:
-            return grad
         lead = len(grad_shape) - len(shape)
         if lead > 0 and grad_shape[lead:] == shape and not isinstance(grad, Node):
             return np.add.reduce(grad, axis=tuple(range(lead)))  # NOTE: the common case, kept cheap
-        if lead < 0:
-            grad = ops.reshape(grad, (1,) * -lead + grad_shape)
-            grad_shape, lead = grad.shape, 0
-        if any(m != n and 1 not in (m, n) for n, m in zip(shape, grad_shape[lead:])):
-            raise ValueError(f"a gradient of shape {grad_shape} does not fit a tensor of shape {shape}")
         axes = (
             *range(lead),
             *(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1),
         )
-        if axes:
-            if isinstance(grad, Node):
-                grad = ops.Sum.apply(grad, axes, False)
-            else:  # NOTE: raw numpy here: this runs for every broadcast in every backward pass
-                grad = np.add.reduce(grad, axis=axes)
-            grad = grad.reshape(tuple(n if n == 1 else m for n, m in zip(shape, grad_shape[lead:])))
-        return grad if grad.shape == shape else ops.broadcast_to(grad, shape)
+        if isinstance(grad, Node):
+            return ops.Sum.apply(grad, axes, False).reshape(shape)
+        return np.add.reduce(grad, axis=axes).reshape(shape)  # NOTE: raw numpy: runs for every broadcast
+
+
+class Version:
+    """The count of in-place changes of a tensor's data, shared by the tensors that hold the
+    same data or views of it (PyTorch's version counter)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _shared_version(data: np.ndarray, inputs: tuple) -> Version:
+    """The version counter of an op's result: an input's, if the result is a view of its data
+    (reshape, transpose, slicing), so that changing one in place is seen through the other."""
+    if data.base is not None:
+        for tensor in inputs:
+            if isinstance(tensor, Tensor) and np.may_share_memory(data, tensor.data):
+                return tensor._version
+    return Version()
+
+
+def _broadcast_explains(shape: tuple, grad_shape: tuple, known: list[tuple]) -> bool:
+    """Whether a gradient of ``grad_shape`` for an input of ``shape`` is that input broadcast:
+    every axis where they differ is one the input had as 1 (or lacked), and has, counted from
+    the right, the size of that axis in the op's output or another input (``known``)."""
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        return False
+    for k, size in enumerate(grad_shape):
+        own = shape[k - lead] if k >= lead else 1
+        if own == size:
+            continue
+        if own != 1:
+            return False
+        from_right = len(grad_shape) - k
+        if not any(len(other) >= from_right and other[-from_right] == size for other in known):
+            return False
+    return True
 
 
 def _to_array(data: Any, where: str) -> np.ndarray:
@@ -228,15 +386,15 @@ def _to_array(data: Any, where: str) -> np.ndarray:
         return data.data
     if isinstance(data, Node):
         raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
-    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+    if type(data) is np.ndarray and data.dtype.kind in "fb":
         return data
     try:
-        array = np.asarray(data)
+        array = np.asarray(data)  # a plain ndarray: np.matrix would make * a matrix product
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
-    if array.dtype.kind in "biu":
+    if array.dtype.kind in "iu":
         return array.astype(np.float64)
-    if array.dtype.kind != "f":
+    if array.dtype.kind not in "fb":
         raise TypeError(
             f"{where}: expected real numbers, got {type(data).__name__} with dtype {array.dtype} "
             f"({str(data)[:40]!r})"
@@ -245,11 +403,17 @@ def _to_array(data: Any, where: str) -> np.ndarray:
 
 
 def _index(index: Any) -> Any:
-    """Make an index hashable-free and explicit: Tensors become their arrays, lists arrays."""
+    """An index as numpy takes it: a Tensor gives its array (booleans: a mask, integers:
+    positions), a list an array; floats are refused, as numpy and PyTorch refuse them."""
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data if index.data.dtype.kind == "b" else index.data.astype(np.intp)
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index.data
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise IndexError(
+            f"tensors used as indices must be integers or booleans (a mask), not {index.dtype}; "
+            "index with a list or an integer array, e.g. t[[0, 2]], or with a mask such as t[t > 0]"
+        )
     return index

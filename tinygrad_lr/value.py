@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .engine import Node
+from .engine import InvalidGradient, Node
 from .numeric import format_number
 from .operators import Operators
 
@@ -36,14 +36,13 @@ class Value(Operators, Node):
         self.grad = 0.0
         self.label = label
         self.requires_grad = requires_grad
-        self._fn = self._ctx = None
-        self._parents = self._saved = ()
+        self._ctx = None
 
     def __repr__(self) -> str:
         text = f"Value(data={format_number(self.data)}, grad={format_number(self.grad)}"
         if self.label:
             text += f", label={self.label!r}"
-        if self._fn is not None:
+        if self._ctx is not None:
             text += f", op={self.op!r}"
         return text + ")"
 
@@ -55,12 +54,19 @@ class Value(Operators, Node):
 
     _data_type = float
     _empty_grad = 0.0
-    _to_data = staticmethod(float)
+
+    @staticmethod
+    def _to_data(data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise TypeError(f"returned {type(data).__name__} {data!r:.40} for Values; return a real number")
+        return float(data)  # numpy scalars from a user's op
 
     def _operand(self, other: Any, op: str) -> Value:
         if isinstance(other, Value):
             return other
-        return Value(_to_float(other, op))  # as in micrograd, every Value gets a grad
+        value = Value(0.0)  # as in micrograd, a number in arithmetic is a Value with a grad
+        value.data = _to_float(other, op)
+        return value
 
     @staticmethod
     def _copy_data(data: float) -> float:
@@ -69,15 +75,36 @@ class Value(Operators, Node):
     def _seed(self, grad: Any) -> Any:
         return 1.0 if grad is None else grad if isinstance(grad, Value) else _to_float(grad, "backward")
 
+    def _fit_grad(self, grad: Any, out: Node) -> Any:
+        if isinstance(grad, Value):
+            return grad
+        if isinstance(grad, numbers.Real) and not isinstance(grad, bool):
+            return float(grad)  # numpy scalars from a user's op
+        raise InvalidGradient(f"got {type(grad).__name__} {grad!r:.40}; a Value's gradient is a real number")
+
+    def _saved_versions(self, ctx: Any) -> tuple:
+        return ()  # a float never changes in place: a changed Value holds another (see _holds)
+
+    def _holds(self, data: float) -> bool:
+        return self.data == data or (self.data != self.data and data != data)  # nan is nan
+
+    def _assign(self, result: Any, op: str) -> None:
+        self.data = _to_float(result, op)
+
     def _zero_grad_data(self) -> float:
         return 0.0
 
+    def _accumulate(self, grad: float) -> None:
+        self.grad += grad  # _fit_grad made every gradient a float
+
     @staticmethod
     def _as_grad(grad: Any) -> float:
-        return grad if type(grad) is float else float(grad)  # numpy scalars from users' ops
+        return grad if type(grad) is float else float(grad)
 
 
 def _to_float(x: Any, where: str) -> float:
+    if type(x) is float:
+        return x
     if isinstance(x, numbers.Real):
         return float(x)
     hint = ""

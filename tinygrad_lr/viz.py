@@ -112,7 +112,7 @@ def draw(
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     nodes = walk(root)
-    count = len(nodes) + sum(node._fn is not None for node in nodes)
+    count = len(nodes) + sum(node._ctx is not None for node in nodes)
     if count > max_nodes:
         raise ValueError(
             f"draw: the graph has {count} nodes (values and ops), more than max_nodes={max_nodes}; a layout "
@@ -130,11 +130,11 @@ def draw(
     ]
     body: dict[tuple, list[str]] = {}
     for node in nodes:
-        scope = getattr(node, "_scope", ()) if clusters else ()
+        scope = getattr(node._ctx, "scope", ()) if clusters else ()
         grad = node.grad if grads is None else grads.get(node, node.grad)
         box = _box(node, grad, show_data, show_grad, colors.get(node))
         body.setdefault(scope, []).append(f"  {ids[node]} [shape=plaintext label=<{box}>];")
-        if node._fn is not None:
+        if node._ctx is not None:
             op = f"{ids[node]}_op"
             fill = colors.get(node, _COLORS["op"])
             body[scope].append(
@@ -142,8 +142,9 @@ def draw(
                 f'label="{_escape_dot(node.op)}"];'
             )
             lines.append(f"  {op} -> {ids[node]};")
-            parents = [(name, p) for name, p in zip(node._fn.inputs, node._parents) if p is not None]
-            named = len(parents) > 1 and not node._fn.commutative
+            fn = node._ctx.fn
+            parents = [(name, p) for name, p in zip(fn.inputs, node._ctx.parents) if p is not None]
+            named = len(parents) > 1 and not fn.commutative
             for name, parent in parents:
                 label = f' [label="{name}"]' if named else ""
                 lines.append(f"  {ids[parent]} -> {op}{label};")
@@ -173,7 +174,7 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
 
 def _box(node: Node, grad: Any, show_data: bool, show_grad: bool, color: str | None) -> str:
     """The HTML-like label of a Value or Tensor: name (and shape), data, gradient."""
-    constant = not node.requires_grad and node._fn is None
+    constant = not node.requires_grad and node._ctx is None
     fill = color or (_COLORS["constant"] if constant else _COLORS["node"])
     cells = []
     title = html.escape(node.label) if node.label else ""

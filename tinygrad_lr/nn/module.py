@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node, _mode
+from ..engine import Node, _scope
 from ..tensor import Tensor
 
 
@@ -121,17 +121,17 @@ def scoped(method: Callable) -> Callable:
 
 def _in_scope(module: Module, run: Callable, args: tuple) -> Any:
     # Record which module call made each node, for the pictures' module boxes.
-    outer = _mode.scope
+    outer = _scope.get()
     if not outer:
         module._name_submodules()
     name = getattr(module, "_scope_name", type(module).__name__)
     if outer and outer[-1] == name:  # forward calling logits: one box, not two
         return run(*args)
-    _mode.scope = (*outer, name)
+    token = _scope.set((*outer, name))
     try:
         return run(*args)
     finally:
-        _mode.scope = outer
+        _scope.reset(token)
 
 
 def _entries(name: str, value: Any) -> list[tuple[str, Any]]:

@@ -30,6 +30,7 @@ class BCEWithLogits(Function):
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
+        ctx.shape = np.broadcast_shapes(np.shape(z), np.shape(y))
         if reduction != "none" and np.shape(z) == np.shape(y):
             total = numeric.logistic_loss_sum(z, y)  # no activation-sized array
         else:
@@ -46,11 +47,12 @@ class BCEWithLogits(Function):
         if ctx.reduction == "mean":
             grad = grad / ctx.count
         need_z, need_y = ctx.needs_input_grad[:2]
-        return (
-            (tg.sigmoid(z) - y) * grad if need_z else None,
-            -z * grad if need_y else None,
-            None,
-        )
+        grad_y = None
+        if need_y:
+            grad_y = -z * grad
+            if grad_y.shape != ctx.shape:  # z was broadcast against y: each y meets its own copy of z
+                grad_y = tg.broadcast_to(grad_y, ctx.shape)
+        return (tg.sigmoid(z) - y) * grad if need_z else None, grad_y, None
 
 
 def bce_with_logits(z, y, reduction: str = "mean"):
