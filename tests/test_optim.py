@@ -57,7 +57,7 @@ def test_optimiser_errors_say_what_to_do():
     p.grad = np.array([np.inf])
     with pytest.raises(FloatingPointError, match="not finite; lower the learning rate"):
         tg.optim.Adam([p]).step()
-    with pytest.raises(ValueError, match="learning rate must be positive"):
+    with pytest.raises(ValueError, match=r"learning rate lr must be a finite number above 0, got 0"):
         tg.optim.SGD([p], lr=0)
     with pytest.raises(ValueError, match="no parameters"):
         tg.optim.SGD([], lr=0.1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import numeric
@@ -54,23 +54,26 @@ class no_grad:
 
             @functools.wraps(func)
             def generator(*args, **kwargs):
-                with no_grad():
-                    inner = func(*args, **kwargs)
-                    reply = next(inner)
-                while True:
-                    try:
-                        sent = yield reply
-                    except GeneratorExit:
-                        inner.close()
-                        raise
-                    except BaseException as error:
-                        with no_grad():
-                            reply = inner.throw(error)
-                    else:
-                        with no_grad():
-                            reply = inner.send(sent)
+                inner = func(*args, **kwargs)
+                try:
+                    with no_grad():
+                        reply = next(inner)
+                    while True:  # each resumption of the body runs without recording
+                        try:
+                            sent = yield reply
+                        except GeneratorExit:
+                            inner.close()
+                            raise
+                        except BaseException as error:
+                            with no_grad():
+                                reply = inner.throw(error)
+                        else:
+                            with no_grad():
+                                reply = inner.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
-            return _returns_value(generator)
+            return generator
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -86,19 +89,6 @@ class no_grad:
                 return func(*args, **kwargs)
 
         return function
-
-
-def _returns_value(generator: Callable) -> Callable:
-    """The generator's ``return`` value goes out with StopIteration (``yield from`` gets it)."""
-
-    @functools.wraps(generator)
-    def wrapper(*args, **kwargs):
-        try:
-            return (yield from generator(*args, **kwargs))
-        except StopIteration as stop:
-            return stop.value
-
-    return wrapper
 
 
 class Node:
@@ -334,6 +324,13 @@ def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)
 
     return deliver
+
+
+def zero_grad(nodes: Iterable[Node]) -> None:
+    """Forget the gradients of ``nodes``: ``.grad`` as before any backward pass (a Value's 0.0,
+    a Tensor's None), so that the next pass does not add to the last one's."""
+    for node in nodes:
+        node.grad = node._empty_grad
 
 
 def grad(

@@ -127,14 +127,14 @@ class Context(list):
             owner = node if source is OUTPUT else None if source is None else self.parents[source]
             if owner is None:
                 raise ValueError(
-                    f"{self.fn.__name__}: save_for_backward item {k} ({type(item).__name__}) is neither "
+                    f"{self.fn.name}: save_for_backward item {k} ({type(item).__name__}) is neither "
                     "an input nor the output of forward, so a higher-order gradient cannot be built from "
                     "it. Save only inputs and the output, and keep other values as ctx attributes, "
                     "e.g. ctx.mask = x > 0."
                 )
             if not owner._holds(item):
                 raise RuntimeError(
-                    f"{self.fn.__name__}: the .data of {_describe(owner, source)} changed after forward, "
+                    f"{self.fn.name}: the .data of {_describe(owner, source)} changed after forward, "
                     "so this graph no longer computes what backward would differentiate; run forward again"
                 )
             nodes.append(owner)

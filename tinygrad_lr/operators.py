@@ -3,6 +3,7 @@ in the op table; this only maps ``a + b`` to ``Add.apply(a, b)``)."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from . import numeric
@@ -141,11 +142,9 @@ class Operators:
         return Backprop(self, grad)
 
     def _exponent(self, n: Any) -> float:
-        if isinstance(n, bool) or not isinstance(n, (int, float)):
-            try:
-                return float(n)  # numpy scalars
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"**: the exponent must be a number or a {type(self).__name__}, not {type(n).__name__}"
-                ) from None
-        return n
+        if isinstance(n, bool) or not isinstance(n, numbers.Real):
+            kind = type(self).__name__
+            raise TypeError(
+                f"**: the exponent must be a number or a {kind}, not {type(n).__name__} {n!r:.20}"
+            )
+        return n if type(n) in (int, float) else float(n)  # numpy scalars

@@ -4,28 +4,45 @@ from the engine's second derivatives (for small, smooth problems such as logisti
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .engine import Node, grad
-from .tensor import Tensor
+from .engine import Node, grad, no_grad, zero_grad
 
 
 class Optimizer:
-    """Holds the parameters; ``step()`` updates them from ``.grad``, ``zero_grad()`` clears it."""
+    """Holds the parameters; ``step()`` updates them from ``.grad``, ``zero_grad()`` clears it.
+
+    Updates are in place, as in PyTorch: each parameter stays the same object, and its version
+    counts the change, so a graph recorded before the step refuses to backpropagate through the
+    old values (run forward again after each step).
+    """
 
     def __init__(self, params: Iterable[Node], lr: float):
         self.params = list(params)
+        name = type(self).__name__
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, got {lr}")
-        self.lr = lr
+            raise ValueError(f"{name}: got no parameters to optimise")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Node) or not p.requires_grad:
+                raise TypeError(
+                    f"{name}: parameter {i} is {type(p).__name__}"
+                    + (" that does not require grad" if isinstance(p, Node) else "")
+                    + "; give Values or Tensors with requires_grad=True (module.parameters())"
+                )
+            first = next(j for j, q in enumerate(self.params) if q is p)
+            if first != i:
+                raise ValueError(
+                    f"{name}: parameter {i} is parameter {first} again; each would be stepped twice. "
+                    "Give every parameter once (module.parameters() lists shared ones once)"
+                )
+        self.lr = _check(lr, name, "the learning rate lr", low=0.0, low_open=True)
 
     def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None if isinstance(p, Tensor) else 0.0
+        """Forget the parameters' gradients (before the next backward pass)."""
+        zero_grad(self.params)
 
     def _grads(self) -> list[np.ndarray]:
         grads = []
@@ -44,11 +61,28 @@ class Optimizer:
             grads.append(np.asarray(p.grad))
         return grads
 
-    def _update(self, p: Node, delta: np.ndarray) -> None:
-        if isinstance(p, Tensor):
-            p.data -= delta.astype(p.data.dtype, copy=False)
+    @staticmethod
+    def _update(p: Node, delta: np.ndarray) -> None:
+        with no_grad():
+            p -= delta if np.ndim(delta) else float(delta)  # in place: the version counts it
+
+
+def _check(value: float, owner: str, what: str, low: float, high: float = math.inf, low_open: bool = False,
+           high_open: bool = False) -> float:  # fmt: skip
+    """``value`` as a float, if it is a real number in the range; else a ValueError that says so."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    below = number < low or (low_open and number == low)
+    above = number > high or (high_open and number == high)
+    if not math.isfinite(number) or below or above:
+        if high == math.inf:
+            where = f"{'above' if low_open else 'at least'} {low:g}"
         else:
-            p.data -= float(delta)
+            where = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{owner}: {what} must be a finite number {where}, got {value!r}")
+    return number
 
 
 class SGD(Optimizer):
@@ -56,7 +90,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Node], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = _check(momentum, "SGD", "momentum", 0.0, 1.0, high_open=True)
+        self.weight_decay = _check(weight_decay, "SGD", "weight_decay", 0.0)
         self.velocity = [np.zeros(np.shape(p.data)) for p in self.params]
 
     def step(self) -> None:
@@ -81,7 +116,13 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, lr)
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(
+            _check(b, "Adam", f"betas[{i}]", 0.0, 1.0, high_open=True) for i, b in enumerate(betas)
+        )
+        self.eps = _check(eps, "Adam", "eps", 0.0, low_open=True)
+        self.weight_decay = _check(weight_decay, "Adam", "weight_decay", 0.0)
         self.m = [np.zeros(np.shape(p.data)) for p in self.params]
         self.v = [np.zeros(np.shape(p.data)) for p in self.params]
         self.t = 0
@@ -108,11 +149,11 @@ class Newton(Optimizer):
     element. ``damping`` adds λ·I to H, for problems that are not strictly convex.
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1.0, damping: float = 0.0):
+    def __init__(self, params: Iterable[Node], lr: float = 1.0, damping: float = 0.0):
         super().__init__(params, lr)
-        self.damping = damping
+        self.damping = _check(damping, "Newton", "damping", 0.0)
 
-    def step(self, closure: Callable[[], Tensor]) -> float:
+    def step(self, closure: Callable[[], Node]) -> float:
         """One Newton step on the loss ``closure()`` returns; returns that loss (before the step)."""
         loss = closure()
         g, H = hessian(loss, self.params)
@@ -131,7 +172,7 @@ class Newton(Optimizer):
         return float(loss.data)
 
 
-def hessian(loss: Tensor, params: list[Tensor]) -> tuple[np.ndarray, np.ndarray]:
+def hessian(loss: Node, params: list[Node]) -> tuple[np.ndarray, np.ndarray]:
     """The gradient (flattened) and the Hessian matrix of the scalar ``loss`` with respect to
     ``params``, from the engine's second derivatives: row i of H is the gradient of gᵢ."""
     grads = grad(loss, params, create_graph=True)

@@ -41,13 +41,16 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np
     ``train`` (fit on train, apply to the rest: the test set must not leak into training).
 
     Returns the scaled ``train`` followed by the scaled ``others`` (just the scaled array when
-    there are no others). A constant column is only centred (its deviation counts as 1).
+    there are no others). A constant column is only centred (its deviation counts as 1): a
+    column counts as constant when its deviation is within the rounding error of computing it
+    (n·ε·|mean|, as scikit-learn judges), since equal floats need not average to exactly
+    themselves and dividing by that rounding error would blow the column up by 1e15.
     """
     train = np.asarray(train, dtype=np.float64)
     if train.ndim != 2:
         raise ValueError(f"standardize: expected a 2-D array (rows, features), got shape {train.shape}")
     mean, std = train.mean(axis=0), train.std(axis=0)
-    std[std == 0] = 1.0
+    std[std <= len(train) * np.finfo(np.float64).eps * np.abs(mean)] = 1.0
     scaled = [(train - mean) / std]
     for i, other in enumerate(others):
         other = np.asarray(other, dtype=np.float64)

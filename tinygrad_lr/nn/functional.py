@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import numeric, ops
 from ..engine import Node
 from ..tensor import Tensor
 from ..value import Value
@@ -47,11 +47,9 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any = None, reducti
     up to rounding. On Tensors without a weight it is the single op ``bce_with_logits``.
     """
     z, y = _check(z, y, reduction, "binary_cross_entropy_with_logits")
-    if isinstance(z, Tensor):
-        if weight is None:
-            return ops.bce_with_logits(z, y, reduction)
-        return _reduce(ops.bce_with_logits(z, y, "none"), weight, reduction)
-    return _reduce(ops.softplus(z) - z * y, weight, reduction)
+    if weight is None and isinstance(z, Tensor):
+        return ops.bce_with_logits(z, y, reduction)
+    return _reduce(ops.bce_with_logits(z, y, "none"), weight, reduction)
 
 
 def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[Any, Any]:
@@ -72,6 +70,12 @@ def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[An
 
 def _reduce(loss: Any, weight: Any, reduction: str) -> Any:
     if weight is not None:
+        shape, weight_shape = np.shape(loss.data), np.shape(getattr(weight, "data", weight))
+        if not numeric.broadcasts_to(weight_shape, shape):
+            raise ValueError(
+                f"weight of shape {weight_shape} does not fit losses of shape {shape}: it must have their "
+                "shape, or one that broadcasts to it without growing it (a (n, 1) weight: .reshape(-1))"
+            )
         loss = loss * weight
     if reduction == "none" or not isinstance(loss, Tensor):
         return loss

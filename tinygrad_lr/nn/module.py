@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node, _scope
+from ..engine import Node, _scope, zero_grad
 from ..tensor import Tensor
 
 
@@ -41,11 +41,19 @@ class Module:
             module._scope_name = f"{name}: {kind}" if name else kind
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
-        """Every parameter with a dotted name (``"layers.0.weight"``), in definition order."""
+        """Every parameter with a dotted name (``"layers.0.weight"``), in definition order; a
+        parameter reachable twice (a layer used twice) once, under its first name, as in PyTorch."""
+        seen: set[int] = set()
+        for name, node in self._all_parameters(prefix):
+            if id(node) not in seen:
+                seen.add(id(node))
+                yield name, node
+
+    def _all_parameters(self, prefix: str) -> Iterator[tuple[str, Node]]:
         for name, value in vars(self).items():
             for key, item in _entries(name, value):
                 if isinstance(item, Module):
-                    yield from item.named_parameters(f"{prefix}{key}.")
+                    yield from item._all_parameters(f"{prefix}{key}.")
                 elif isinstance(item, Node) and item.requires_grad:
                     yield f"{prefix}{key}", item
 
@@ -55,8 +63,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Forget the gradients of all parameters (before the next backward pass)."""
-        for p in self.parameters():
-            p.grad = None if isinstance(p, Tensor) else 0.0
+        zero_grad(self.parameters())
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's data by name: what ``tg.save`` writes."""

@@ -36,7 +36,7 @@ from .movement import (
     scatter_add,
     transpose,
 )  # fmt: skip
-from .reduce import Sum, mean, sum
+from .reduce import Mean, Sum, mean, sum
 from .unary import Exp, Log, ReLU, Sigmoid, Softplus, Tanh, exp, log, relu, sigmoid, softplus, tanh
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "Log",
     "MatMul",
     "Maximum",
+    "Mean",
     "Mul",
     "Neg",
     "Pow",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import tinygrad_lr as tg
-
 from .. import numeric
 from ..engine import Node
 from ..function import Choice, Domain, Function
+from . import unary
 
 REAL = Domain()
 NONZERO = Domain(avoid=(0.0,), margin=0.2)
@@ -99,8 +98,8 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         y, out = ctx.saved_tensors
-        # NOTE: tg.div rather than `/`: on raw floats `/` raises at y = 0 where IEEE gives ±inf.
-        grad_x = tg.div(grad, y)
+        # NOTE: div rather than `/`: on raw floats `/` raises at y = 0 where IEEE gives ±inf.
+        grad_x = div(grad, y)
         return grad_x, -grad_x * out
 
 
@@ -127,7 +126,7 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
-        return grad * y * tg.pow(x + ctx.for_pow, y - 1), grad * out * tg.log(x + ctx.for_log)
+        return grad * y * pow(x + ctx.for_pow, y - 1), grad * out * unary.log(x + ctx.for_log)
 
 
 class PowNumber(Function):
@@ -150,7 +149,7 @@ class PowNumber(Function):
         n = ctx.n
         if n == 0:  # x^0 is constant: 0, not 0·x^(−1), which is nan at x = 0
             return grad * 0.0, None
-        return grad * n * tg.pow(x, n - 1), None
+        return grad * n * pow(x, n - 1), None
 
     @classmethod
     def describe(cls, node) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-import tinygrad_lr as tg
-
 from .. import numeric
 from ..function import Choice, Domain, Function
+from . import movement, unary
 
 
 class BCEWithLogits(Function):
-    """Binary cross-entropy of logits z against targets y, reduced by ``reduction``:
+    """Binary cross-entropy of logits z against targets y (Values, or Tensors reduced by
+    ``reduction``):
 
     f(z, y) = −y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − z·y;
     ∂f/∂z = σ(z) − y,  ∂f/∂y = −z   (divided by the count for "mean").
@@ -24,7 +24,6 @@ class BCEWithLogits(Function):
     symbol = "BCE"
     formula = ("σ(z)−y", "−z", "")
     domain = (Domain(-6.0, 6.0), Domain(0.0, 1.0), Choice(("mean", "sum", "none")))
-    tensor_only = True
 
     @staticmethod
     def forward(ctx, z, y, reduction):
@@ -50,9 +49,9 @@ class BCEWithLogits(Function):
         grad_y = None
         if need_y:
             grad_y = -z * grad
-            if grad_y.shape != ctx.shape:  # z was broadcast against y: each y meets its own copy of z
-                grad_y = tg.broadcast_to(grad_y, ctx.shape)
-        return (tg.sigmoid(z) - y) * grad if need_z else None, grad_y, None
+            if getattr(grad_y, "shape", ()) != ctx.shape:  # z broadcast against y: each y has its own z
+                grad_y = movement.broadcast_to(grad_y, ctx.shape)
+        return (unary.sigmoid(z) - y) * grad if need_z else None, grad_y, None
 
 
 def bce_with_logits(z, y, reduction: str = "mean"):

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import tinygrad_lr as tg
-
 from ..function import Domain, Function, Param
 
 
@@ -31,7 +29,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tg.reshape(grad, ctx.shape), None
+        return reshape(grad, ctx.shape), None
 
 
 class Transpose(Function):
@@ -50,7 +48,7 @@ class Transpose(Function):
     @staticmethod
     def backward(ctx, grad):
         axes = ctx.axes
-        return tg.transpose(grad, None if axes is None else tuple(np.argsort(axes))), None
+        return transpose(grad, None if axes is None else tuple(np.argsort(axes))), None
 
 
 class BroadcastTo(Function):
@@ -83,7 +81,7 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.index = x.shape, index
+        ctx.shape, ctx.index = x.shape, _own_copy(index)
         try:
             return x[index]
         except IndexError as error:
@@ -91,7 +89,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tg.ops.scatter_add(grad, ctx.index, ctx.shape), None
+        return scatter_add(grad, ctx.index, ctx.shape), None
 
 
 class ScatterAdd(Function):
@@ -107,14 +105,22 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, g, index, shape):
-        ctx.index = index
+        ctx.index = _own_copy(index)
         out = np.zeros(shape, dtype=np.result_type(g, np.float32))
         np.add.at(out, index, g)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return tg.ops.index(grad, ctx.index), None, None
+        return index(grad, ctx.index), None, None
+
+
+def _own_copy(index):
+    """The index with its arrays copied: backward must scatter to the positions forward read,
+    even if the caller changes its index array in between."""
+    if isinstance(index, tuple):
+        return tuple(_own_copy(part) for part in index)
+    return index.copy() if isinstance(index, np.ndarray) else index
 
 
 def reshape(x, shape: Sequence[int]):

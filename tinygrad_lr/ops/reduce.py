@@ -7,9 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import tinygrad_lr as tg
-
 from ..function import Choice, Domain, Function, Param
+from . import arithmetic, movement
 
 
 class Sum(Function):
@@ -28,19 +27,51 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tg.broadcast_to(tg.reshape(grad, ctx.kept), ctx.shape), None, None
+        return movement.broadcast_to(movement.reshape(grad, ctx.kept), ctx.shape), None, None
+
+
+class Mean(Function):
+    """f(x) = (Σ x) / n over some axes of n elements;  ∂f/∂x = 1/n (broadcast back over them).
+
+    As numpy's mean: float16 is summed in float32, so 70,000 ones average to 1, not inf.
+    """
+
+    symbol = "mean"
+    formula = ("1/n", "", "")
+    domain = (Domain(), Param("axis"), Choice((False, True)))
+    tensor_only = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape = x.shape
+        ctx.kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        ctx.n = math.prod(x.shape[a] for a in axes)
+        wide = np.float32 if x.dtype == np.float16 else None
+        total = np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=wide)
+        return np.asarray(total / ctx.n).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        spread = movement.broadcast_to(movement.reshape(grad, ctx.kept), ctx.shape)
+        if ctx.n > np.finfo(spread.dtype).max:  # NOTE: float16 holds no count above 65504, but 1/n
+            return arithmetic.mul(spread, 1.0 / ctx.n), None, None
+        return arithmetic.div(spread, ctx.n), None, None
 
 
 def sum(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
     """Sum of the elements over ``axis`` (None: all; an int or a tuple; negative from the end)."""
-    return Sum.apply(x, _axes(x, axis, "sum"), bool(keepdims))
+    return Sum.apply(x, _axes(x, axis, "sum"), _flag(keepdims, "sum"))
 
 
 def mean(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
     """Mean over ``axis``: the sum divided by the number of elements summed."""
-    axes = _axes(x, axis, "mean")
-    count = math.prod(x.shape[a] for a in axes)
-    return tg.div(Sum.apply(x, axes, bool(keepdims)), count)
+    return Mean.apply(x, _axes(x, axis, "mean"), _flag(keepdims, "mean"))
+
+
+def _flag(value, op: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: keepdims must be True or False, got {value!r}")
+    return bool(value)
 
 
 _ALL = [tuple(range(n)) for n in range(8)]
@@ -53,7 +84,9 @@ def _axes(x, axis, op: str) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normal = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: an axis is a whole number (or a tuple of them), not {a!r}")
+        if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a!r} is out of range for an array of {ndim} dimensions")
         normal.append(int(a) % ndim)
     if len(set(normal)) != len(normal):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tinygrad_lr as tg
-
 from .. import numeric
 from ..function import Domain, Function
+from . import arithmetic
 
 
 class Exp(Function):
@@ -42,7 +41,7 @@ class Log(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return tg.div(grad, x)
+        return arithmetic.div(grad, x)
 
 
 class Sigmoid(Function):
@@ -122,7 +121,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * tg.sigmoid(x)
+        return grad * sigmoid(x)
 
 
 softplus = Softplus.apply

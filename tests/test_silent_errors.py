@@ -1,0 +1,498 @@
+"""Ways a gradient could come out wrong with no error: each must give the right number or a
+clear error (PyTorch's semantics where it has one)."""
+
+import asyncio
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_lr as tg
+from tinygrad_lr import Tensor as T
+from tinygrad_lr import Value as V
+from tinygrad_lr.nn import functional as F
+
+VERSION_ERROR = (
+    r"modified by an in-place operation: input 0 of pow_number is at version 1; forward saw version 0"
+)
+
+# --- 1. data changed in place between forward and backward --------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda w: tg.optim.SGD([w], lr=0.1), lambda w: tg.optim.Adam([w], lr=0.1)])
+def test_an_optimiser_step_between_forward_and_backward_is_refused(make):
+    w = T([1.0, 2.0, 3.0], requires_grad=True, label="w")
+    opt = make(w)
+    l1, l2 = (w**3).sum(), (w**3).sum()
+    l1.backward()
+    opt.step()
+    opt.zero_grad()
+    with pytest.raises(RuntimeError, match=VERSION_ERROR.replace("input 0", r"input 0 'w' of shape \(3,\)")):
+        l2.backward()
+    assert w.grad is None  # nothing half-written
+    (w**3).sum().backward()  # forward again: the gradient at the new values
+    assert np.allclose(w.grad, 3 * w.data**2)
+
+
+def test_values_give_the_gradient_of_what_forward_computed():
+    w = V(2.0)
+    opt = tg.optim.SGD([w], lr=0.1)
+    l1, l2 = w**3, w**3
+    l1.backward()
+    opt.step()
+    opt.zero_grad()
+    l2.backward()
+    assert w.grad == 12.0  # 3·2², the floats forward saved
+    (first,) = tg.grad(w**3, [w], create_graph=True)
+    with tg.no_grad():
+        w -= 0.5
+    assert tg.grad(first, [w])[0].data == pytest.approx(
+        6 * 0.8
+    )  # first-order: the floats forward saved (w = 0.8)
+    with pytest.raises(RuntimeError, match=r"pow_number: the .data of input 0 changed after forward"):
+        tg.grad(first, [w], create_graph=True)  # a graph of the gradient would read w as it is now
+
+
+def test_in_place_operators_and_setitem_bump_the_version_and_backward_refuses():
+    x = T([1.0, 2.0], requires_grad=True)
+    for change in (
+        lambda t: t.__iadd__(1.0),
+        lambda t: t.__imul__(2.0),
+        lambda t: t.__isub__(T([1.0, 1.0])),
+        lambda t: t.__itruediv__(2.0),
+        lambda t: t.__ipow__(2),
+        lambda t: t.__setitem__(0, 5.0),
+    ):
+        loss = (x * x).sum()
+        before = x.version
+        with tg.no_grad():
+            change(x)
+        assert x.version == before + 1 and x.requires_grad and x.is_leaf
+        with pytest.raises(RuntimeError, match="modified by an in-place operation: input 0"):
+            loss.backward()
+
+
+def test_a_change_through_a_view_or_a_detached_tensor_is_seen():
+    w = T([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for view in (lambda: w.detach(), lambda: w.T, lambda: w.reshape(4), lambda: w[0]):
+        loss = (w * w).sum()
+        with tg.no_grad():
+            v = view()
+            v += 1.0
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+
+
+def test_a_saved_output_changed_in_place_is_refused():
+    x = T([0.5, 1.0], requires_grad=True)
+    y = x.exp()  # exp saves its output
+    loss = y.sum()
+    z = y * 1.0  # noqa: F841 - y is used, and changed below
+    with tg.no_grad():
+        y += 1.0
+    with pytest.raises(RuntimeError, match=r"the output of exp .* version 1; forward saw version 0"):
+        loss.backward()
+
+
+def test_an_index_array_changed_after_forward_does_not_move_the_gradient():
+    x = T([10.0, 20.0, 30.0], requires_grad=True)
+    idx = np.array([0, 1])
+    y = x[idx]
+    idx[:] = 2
+    y.sum().backward()
+    assert np.array_equal(x.grad, [1.0, 1.0, 0.0])
+
+
+def test_writing_data_directly_is_the_escape_hatch():
+    w = T([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.data[0] = 10.0  # not through the framework: no version change, as PyTorch's .data
+    assert w.version == 0
+    loss.backward()
+    assert np.array_equal(w.grad, [20.0, 4.0])  # the saved array was changed: the user's risk
+
+
+PROGRAMS = {
+    "x*x": lambda w: (w * w).sum(),
+    "exp": lambda w: w.exp().sum(),
+    "sigmoid": lambda w: w.sigmoid().sum(),
+    "x+1": lambda w: (w + 1.0).sum(),  # saves nothing: an in-place change cannot hurt it
+    "matmul": lambda w: w @ T([1.0, -2.0]),
+    "index": lambda w: (w[[1, 1, 0]] ** 2).sum(),
+}
+UPDATES = {
+    "sgd": lambda w: tg.optim.SGD([w], lr=0.1).step(),
+    "adam": lambda w: tg.optim.Adam([w], lr=0.1).step(),
+    "+=": lambda w: w.__iadd__(0.5),
+    "*=": lambda w: w.__imul__(1.5),
+    "[]=": lambda w: w.__setitem__(1, 0.25),
+    "view": lambda w: w[:1].__isub__(1.0),
+    "nothing": lambda w: None,
+}
+
+
+@given(
+    st.lists(st.floats(-2, 2), min_size=2, max_size=2),
+    st.lists(st.sampled_from(sorted(UPDATES)), min_size=1, max_size=3),
+    st.sampled_from(sorted(PROGRAMS)),
+)
+def test_updates_between_forward_and_backward_raise_or_change_nothing(start, updates, program):
+    w = T(start, requires_grad=True)
+    loss = PROGRAMS[program](w)
+    at_forward = w.data.copy()
+    w.grad = np.ones(2)
+    with tg.no_grad():
+        for update in updates:
+            UPDATES[update](w)
+    w.grad = None
+    try:
+        loss.backward()
+    except RuntimeError as error:
+        assert "modified by an in-place operation" in str(error)
+        assert set(updates) != {"nothing"}
+        return
+    fresh = T(at_forward, requires_grad=True)  # forward again, at the values the loss saw
+    PROGRAMS[program](fresh).backward()
+    assert np.array_equal(w.grad, fresh.grad)
+
+
+# --- 2. the manual update idiom ------------------------------------------------------------------
+
+
+def test_the_manual_update_idiom_changes_the_parameter_in_place():
+    W = T([[0.5], [0.3]], requires_grad=True, label="W")
+    X, y = T([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 0.0])
+    lr, losses = 0.5, []
+    for _ in range(3):
+        W.grad = None
+        loss = F.binary_cross_entropy_with_logits((X @ W).reshape(-1), y)
+        loss.backward()
+        losses.append(loss.item())
+        same = W
+        with tg.no_grad():
+            W -= lr * W.grad
+        assert W is same and W.requires_grad and W.is_leaf
+    assert losses[2] < losses[1] < losses[0]
+    assert W.version == 3
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
+    w = T([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Tensor that requires grad is being used in an in-place"):
+        w -= 0.1
+    v = V(1.0)
+    with pytest.raises(RuntimeError, match="a leaf Value that requires grad is being used in an in-place"):
+        v += 1.0
+    with pytest.raises(RuntimeError, match="a leaf Tensor that requires grad"):
+        w[0] = 2.0
+    assert w.data[0] == 1.0 and v.data == 1.0  # refused before anything changed
+
+
+def test_in_place_on_a_recorded_node_is_refused_and_never_rebinds():
+    w = T([1.0, 2.0], requires_grad=True)
+    h = w * 2
+    with pytest.raises(RuntimeError, match=r"write x = x \+ ... \(a new Tensor\) instead"):
+        h += 1.0
+    x = T([1.0, 2.0])  # a constant that would need a gradient after += w
+    with pytest.raises(RuntimeError, match="inside a recorded computation"):
+        x += w
+    with tg.no_grad():
+        x += w  # fine without recording: x is data
+    assert np.array_equal(x.data, [2.0, 4.0]) and not x.requires_grad
+
+
+def test_values_follow_the_same_in_place_rules():
+    w = V(3.0)
+    same = w
+    with tg.no_grad():
+        w -= 0.5
+        w *= 2.0
+    assert w is same and w.data == 5.0 and w.requires_grad
+
+
+def test_in_place_keeps_shape_and_dtype_or_says_why_not():
+    x = T(np.zeros(3, dtype=np.float32))
+    x += 1.0
+    assert x.dtype == np.float32 and np.array_equal(x.data, [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"the result has shape \(2, 3\), which does not fit .* \(3,\)"):
+        x += T(np.ones((2, 3)))
+    mask = T([True, False])
+    with pytest.raises(TypeError, match="cannot hold"):
+        mask += 1.5
+
+
+# --- 3. boolean masks, float indices and comparisons --------------------------------------------
+
+
+def test_a_boolean_tensor_is_a_mask():
+    x = T([-1.0, 5.0, -2.0, 7.0], requires_grad=True)
+    picked = x[T(x.data > 0)]
+    assert np.array_equal(picked.data, [5.0, 7.0])
+    picked.sum().backward()
+    assert np.array_equal(x.grad, [0.0, 1.0, 0.0, 1.0])
+    assert T([True, False]).dtype == np.bool_
+    with pytest.raises(ValueError, match="only floating-point data can require grad"):
+        T([True, False], requires_grad=True)
+
+
+def test_comparisons_give_boolean_tensors_that_mask_as_in_pytorch():
+    x = T([-1.0, 5.0, -2.0, 7.0], requires_grad=True)
+    positive = x > 0
+    assert positive.dtype == np.bool_ and not positive.requires_grad
+    assert np.array_equal(x[x > 0].data, [5.0, 7.0])
+    for compare, expected in [
+        (x < 0, [True, False, True, False]),
+        (x <= -1, [True, False, True, False]),
+        (x >= 5, [False, True, False, True]),
+        (x == 5, [False, True, False, False]),
+        (x != 5, [True, False, True, True]),
+        (x > T([0.0, 6.0, -3.0, 7.0]), [False, False, True, False]),
+    ]:
+        assert np.array_equal(compare.data, expected)
+    assert len({x, T([1.0])}) == 2  # tensors are still hashable by identity
+
+
+def test_float_indices_are_refused():
+    x = T([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError, match="must be integers or booleans"):
+        x[T([0.9, 1.9])]
+    with pytest.raises(IndexError, match="must be integers or booleans"):
+        x[np.array([0.0, 1.0])]
+    assert np.array_equal(x[[0, 2]].data, [1.0, 3.0])
+    assert np.array_equal(x[np.array([2, 0])].data, [3.0, 1.0])
+
+
+# --- 4. shared parameters -------------------------------------------------------------------------
+
+
+def test_a_layer_used_twice_is_one_set_of_parameters():
+    layer = tg.nn.Linear(2, 2)
+    model = tg.nn.Sequential(layer, tg.nn.Tanh(), layer)
+    assert len(model.parameters()) == 2
+    assert [name for name, _ in model.named_parameters()] == ["layers.0.weight", "layers.0.bias"]
+    out = model(T([[1.0, 2.0]])).sum()
+    out.backward()
+    (gw,) = tg.grad(model(T([[1.0, 2.0]])).sum(), [layer.weight])
+    assert np.allclose(layer.weight.grad, gw.data)  # both uses' contributions, once
+
+
+def test_an_optimiser_refuses_a_parameter_given_twice():
+    w = T([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="parameter 1 is parameter 0 again"):
+        tg.optim.SGD([w, w], lr=0.1)
+    with pytest.raises(TypeError, match="does not require grad"):
+        tg.optim.SGD([T([1.0])], lr=0.1)
+
+
+# --- 5. gradients of the wrong shape from a user's op ---------------------------------------------
+
+
+def returning(make_grad, forward=lambda x: x * 2):
+    class Op(tg.Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            return forward(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return make_grad(grad)
+
+    return Op
+
+
+@pytest.mark.parametrize(
+    ("shape", "make_grad", "message"),
+    [
+        ((1, 3), lambda g: g.T, r"got shape \(3, 1\) but expected a shape compatible with \(1, 3\)"),
+        ((3,), lambda g: g[:1], r"got shape \(1,\) but expected a shape compatible with \(3,\)"),
+        ((3,), lambda g: np.broadcast_to(g, (4, 1, 3)), r"got shape \(4, 1, 3\) but expected .* \(3,\)"),
+        ((3,), lambda g: g * 1j, r"got a complex gradient \(complex128\); the input is real"),
+        ((3,), lambda g: 2.0, r"got shape \(\) but expected a shape compatible with \(3,\)"),
+        ((3,), lambda g: "2", r"got str; return an array"),
+        ((3,), lambda g: V(1.0), r"got a Value; a Tensor's gradient is an array"),
+    ],
+)
+def test_a_gradient_that_cannot_be_the_inputs_is_refused(shape, make_grad, message):
+    x = T(np.ones(shape), requires_grad=True)
+    y = returning(make_grad).apply(x)
+    with pytest.raises(
+        tg.engine.InvalidGradient, match=r"Op.backward returned an invalid gradient for input 0 \(x\): "
+    ):
+        y.sum().backward()
+    with pytest.raises(tg.engine.InvalidGradient, match=message):
+        returning(make_grad).apply(x).sum().backward()
+    assert x.grad is None
+
+
+def test_broadcasting_explained_by_the_op_is_summed():
+    a, b = T(np.ones((1, 3)), requires_grad=True), T(np.ones((4, 1)), requires_grad=True)
+    (a + b).sum().backward()
+    assert np.array_equal(a.grad, [[4.0, 4.0, 4.0]]) and np.array_equal(b.grad, [[3.0]] * 4)
+
+
+def test_a_value_gradient_must_be_a_real_number():
+    x = V(1.0)
+    with pytest.raises(
+        tg.engine.InvalidGradient, match=r"got complex 1j; a Value's gradient is a real number"
+    ):
+        returning(lambda g: 1j).apply(x).backward()
+    returning(lambda g: np.float32(3.0)).apply(x).backward()
+    assert x.grad == 3.0 and type(x.grad) is float
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (None, r"Op.forward returned NoneType None; return an ndarray"),
+        ("abc", r"Op.forward returned str 'abc'; return an ndarray"),
+        (
+            np.array([1, 2, 3]),
+            r"Op.forward returned an array of int64; an op that records a gradient returns floats",
+        ),
+        (np.array(["a"]), r"Op.forward returned an array of <U1; return real numbers"),
+    ],
+)
+def test_forward_must_return_real_floats(result, message):
+    op = returning(lambda g: g, forward=lambda x: result)
+    with pytest.raises(TypeError, match=message):
+        op.apply(T([1.0, 2.0, 3.0], requires_grad=True))
+
+
+def test_forward_on_values_must_return_a_real_number():
+    for result in (None, "3", True, 1j):
+        op = returning(lambda g: g, forward=lambda x, r=result: r)
+        with pytest.raises(TypeError, match=r"Op.forward returned .* for Values; return a real number"):
+            op.apply(V(1.0))
+
+
+# --- 6. smaller silent errors ---------------------------------------------------------------------
+
+
+def test_a_node_as_the_upstream_gradient():
+    x = T([1.0, 2.0], requires_grad=True)
+    (x * 3).backward(T([1.0, 0.5]))
+    assert np.array_equal(x.grad, [3.0, 1.5])
+    v = V(2.0)
+    (v * v).backward(V(0.5))
+    assert v.grad == 2.0
+
+
+def test_no_grad_on_generators_async_functions_and_reused_objects():
+    x = T([1.0], requires_grad=True)
+
+    @tg.no_grad
+    def generator():
+        yield x * 2
+        yield x * 3
+        return "done"
+
+    outs = list(generator())
+    assert [o.requires_grad for o in outs] == [False, False]
+    assert tg.engine.grad_enabled()
+
+    @tg.no_grad()
+    async def coroutine():
+        await asyncio.sleep(0)
+        return x * 2
+
+    assert not asyncio.run(coroutine()).requires_grad
+
+    quiet = tg.no_grad()
+    with quiet:
+        with quiet:
+            assert not tg.engine.grad_enabled()
+        assert not tg.engine.grad_enabled()
+    assert tg.engine.grad_enabled() and (x * 2).requires_grad
+
+
+def test_grad_mode_of_one_task_does_not_leak_into_another():
+    async def main():
+        seen = {}
+
+        async def without():
+            with tg.no_grad():
+                await asyncio.sleep(0.01)
+
+        async def with_grad():
+            await asyncio.sleep(0.005)
+            seen["enabled"] = tg.engine.grad_enabled()
+
+        await asyncio.gather(without(), with_grad())
+        return seen["enabled"]
+
+    assert asyncio.run(main()) is True
+
+
+def test_standardize_treats_a_column_of_equal_floats_as_constant():
+    train = np.column_stack([np.full(7, 0.1), np.arange(7.0)])
+    assert 0 < train[:, 0].std() < 1e-16  # equal floats, a rounding-error deviation
+    _, test = tg.data.standardize(train, np.array([[0.2, 3.0]]))
+    assert test[0, 0] == pytest.approx(0.1)  # centred only, not divided by 1e-17
+
+
+def test_the_logistic_loss_on_values_is_as_exact_as_on_tensors():
+    for z in (40.0, 30.0, 5.0, -3.0, -40.0, 1e4):
+        value = F.binary_cross_entropy_with_logits(V(z), 1.0).data
+        tensor = F.binary_cross_entropy_with_logits(T([z]), np.array([1.0])).item()
+        assert value == tensor
+        assert value == pytest.approx(math.log1p(math.exp(-z)) if z < 700 else 0.0, rel=1e-15, abs=0)
+
+
+def test_a_weight_that_does_not_fit_the_losses_is_refused():
+    z, y = T(np.zeros(3)), np.ones(3)
+    with pytest.raises(ValueError, match=r"weight of shape \(3, 1\) does not fit losses of shape \(3,\)"):
+        F.binary_cross_entropy_with_logits(z, y, weight=np.ones((3, 1)))
+    with pytest.raises(ValueError, match=r"weight of shape \(3, 1\)"):
+        F.binary_cross_entropy(T(np.full(3, 0.5)), y, weight=np.ones((3, 1)))
+    weighted = F.binary_cross_entropy_with_logits(z, y, weight=np.array([1.0, 2.0, 3.0]), reduction="sum")
+    assert weighted.item() == pytest.approx(6 * math.log(2))
+
+
+def test_np_matrix_data_is_a_plain_array():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # numpy's, for making a matrix
+        matrix = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    m = T(matrix)
+    assert type(m.data) is np.ndarray
+    assert np.array_equal((m * m).data, [[1.0, 4.0], [9.0, 16.0]])  # elementwise, not a matrix product
+
+
+def test_float16_reductions_accumulate_as_numpys_do():
+    ones = np.ones(70_000, dtype=np.float16)
+    x = T(ones, requires_grad=True)
+    m = x.mean()
+    assert m.dtype == np.float16 and m.item() == np.mean(ones) == 1.0
+    m.backward()
+    assert x.grad.dtype == np.float16 and x.grad[0] == np.float16(1 / 70_000) > 0
+    with np.errstate(over="ignore"):
+        assert x.sum().item() == np.sum(ones) == np.inf  # as numpy's float16 sum
+
+
+def test_odd_arguments_are_refused():
+    with pytest.raises(TypeError, match=r"the exponent must be a number or a Value, not str '2'"):
+        V(1.0) ** "2"
+    with pytest.raises(TypeError, match=r"expected a real number or a Value, got str"):
+        V(1.0) + "3"
+    with pytest.raises(TypeError, match="an axis is a whole number"):
+        T(np.ones((2, 2))).sum(axis=True)
+    for bad in (float("nan"), float("inf"), -0.1, 0):
+        with pytest.raises(ValueError, match="learning rate"):
+            tg.optim.SGD([T([1.0], requires_grad=True)], lr=bad)
+    for betas in ((1.0, 0.999), (0.9, -0.1), (0.9, float("nan"))):
+        with pytest.raises(ValueError, match=r"betas\[\d\] must be a finite number in \[0, 1\)"):
+            tg.optim.Adam([T([1.0], requires_grad=True)], betas=betas)
+
+
+def test_tensor_arithmetic_gives_ieee_results_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = T([np.inf, 1e308, 1.0, 0.0], requires_grad=True)
+        out = a * T([0.0, 10.0, 0.0, 0.0]) + a * a - a / T([1.0, 1.0, 1.0, 0.0])
+        assert np.isnan(out.data[0]) and np.isinf(out.data[1]) and np.isnan(out.data[3])
+        out.sum().backward()
+        assert np.array_equal(a.grad, [np.inf, np.inf, 1.0, -np.inf])  # 0·… + 2a − 1/b
+        big = T([1e308, 1e308])
+        assert np.isinf(big.sum().item()) and np.isinf((big @ big).item())
