@@ -312,7 +312,10 @@ class BackwardPass:
 def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
     """How ``backward()`` delivers gradients: leaves accumulate into ``.grad``; other nodes keep
     the latest gradient if their type keeps one (Values) or ``retain_grads`` asks (Tensors)."""
+    return _STORE[bool(retain_grads)]
 
+
+def _storing(retain_grads: bool) -> Callable[[Node, Any], None]:
     def deliver(node: Node, grad: Any) -> None:
         if node._ctx is None:
             if grad is not None:
@@ -324,6 +327,9 @@ def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)
 
     return deliver
+
+
+_STORE = {False: _storing(False), True: _storing(True)}
 
 
 def zero_grad(nodes: Iterable[Node]) -> None:

@@ -104,14 +104,15 @@ class Context(list):
     @property
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept; raises if a saved tensor was changed in place since."""
-        if self.versions:
-            self._check_versions()
+        for counter, seen in self.versions:
+            if counter is not None and counter.count != seen:
+                self._check_versions()  # raises, naming the tensor
         return self.saved
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the op, whether backward must compute its gradient."""
-        return tuple([p is not None and p.requires_grad for p in self.parents])
+        return tuple([p is not None and p.requires_grad for p in self])
 
     def on_graph(self, node: Node) -> Context:
         """This context as backward sees it under ``create_graph=True``: ``saved_tensors`` gives
@@ -272,8 +273,8 @@ class Function:
         parents = args
         if recording:
             if constants:
-                parents = tuple([arg if isinstance(arg, Node) else None for arg in args])
-            if (len(datas) == 2 and datas[0] is datas[1] and parents[0] is not parents[1]) or len(datas) > 2:
+                parents = [arg if isinstance(arg, Node) else None for arg in args]
+            if datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas):
                 _distinct(parents, datas, kind)
         ctx = Context(parents if recording else ())  # Context.of, inlined: this runs for every op
         ctx.fn, ctx.saved, ctx.versions = cls, (), ()

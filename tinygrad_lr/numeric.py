@@ -17,8 +17,6 @@ import math
 
 import numpy as np
 
-_QUIET = {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
-
 try:  # numpy >= 2 keeps its floating-point error state in a context variable
     from numpy._core.umath import _extobj_contextvar, _make_extobj
 
@@ -63,7 +61,7 @@ def quietly(function, *args):
 def exp(x):
     """e**x; overflows to inf."""
     if isinstance(x, np.ndarray):
-        with np.errstate(**_QUIET):
+        with quiet():
             return np.exp(x)
     if x > _EXP_MAX:
         return math.inf
@@ -76,7 +74,7 @@ _EXP_MAX = 709.782712893384  # the largest float whose exponential is finite
 def log(x):
     """Natural log: log(0) = -inf, log(x < 0) = nan."""
     if isinstance(x, np.ndarray):
-        with np.errstate(**_QUIET):
+        with quiet():
             return np.log(x)
     if x > 0:
         return float(np.log(x))
@@ -88,7 +86,7 @@ def sigmoid(x):
     correctly rounded answer; numpy's overflow warning for it is silenced."""
     if isinstance(x, np.ndarray):
         out = np.negative(x, out=_fresh(x)) if x.ndim == 0 or x.dtype.kind != "f" else np.negative(x)
-        with np.errstate(over="ignore"):
+        with quiet():
             np.exp(out, out=out)
         out += 1
         return np.divide(1, out, out=out)
@@ -110,7 +108,7 @@ def relu(x):
 def div(x, y):
     """x / y with IEEE results for a zero divisor: ±inf, or nan for 0/0."""
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-        with np.errstate(**_QUIET):
+        with quiet():
             return np.divide(x, y)
     try:
         return x / y
@@ -124,7 +122,7 @@ def power(x, y):
     """x ** y as C's pow: nan for a negative base with a fractional exponent, ±inf on overflow
     and for 0 ** negative, never a complex number or an exception."""
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-        with np.errstate(**_QUIET):
+        with quiet():
             return np.power(x, y)
     try:
         math.pow(x, y)  # only to find the cases numpy would warn about
@@ -164,6 +162,8 @@ def logistic_loss(z, y):
 def logistic_loss_sum(z, y, block: int = 65_536) -> float:
     """Σ logistic_loss(z, y) over arrays of one shape, a block at a time, so that the
     temporaries stay small however long z is."""
+    if np.size(z) <= block:
+        return np.add.reduce(logistic_loss(z, y), axis=None)
     z, y = np.ravel(z), np.ravel(y)
     total = 0.0
     for start in range(0, z.size, block):
@@ -186,9 +186,9 @@ def _fresh(x: np.ndarray) -> np.ndarray:
 
 
 def add_into(a, b):
-    """a + b, written into ``a`` when the result has a's shape and dtype (``a`` must be a fresh
-    array of the caller's own): one activation-sized array instead of two."""
-    if isinstance(a, np.ndarray) and np.result_type(a, b) == a.dtype and broadcasts_to(np.shape(b), a.shape):
+    """a + b, written into ``a`` when the result has a's dtype (``a`` must be a fresh array of
+    the caller's own, and b must broadcast to its shape): one activation-sized array, not two."""
+    if isinstance(a, np.ndarray) and np.result_type(a, b) == a.dtype:
         a += b
         return a
     return a + b

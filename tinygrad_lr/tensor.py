@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import numeric, ops
 from .engine import InvalidGradient, Node
 from .function import OUTPUT
 from .operators import Operators
@@ -226,7 +226,7 @@ class Tensor(Operators, Node):
                 + ("an op that records a gradient returns floats" if kind in "biu" else "return real numbers")
             )
         node = super()._from_op(data, ctx, inputs)
-        node._version = _shared_version(data, inputs)
+        node._version = Version() if data.base is None else _shared_version(data, inputs)
         return node
 
     def _operand(self, other: Any, op: str) -> Tensor:
@@ -249,7 +249,7 @@ class Tensor(Operators, Node):
                     f"from: pass grad=np.ones({self.shape}) (or any array of that shape), or reduce "
                     "the output to a scalar first, e.g. out.sum().backward()"
                 )
-            return np.ones(self.data.shape, self.data.dtype)
+            return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         if isinstance(grad, Tensor):
             return grad if grad.shape == self.shape else self._wrong_seed(grad.shape)
         grad = np.asarray(grad, dtype=self.data.dtype)
@@ -262,6 +262,8 @@ class Tensor(Operators, Node):
         """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
         this tensor was broadcast: its shape must be this tensor's own, or one that broadcasting
         this tensor against the op's other inputs or to its output explains."""
+        if type(grad) is np.ndarray and grad.shape == self.data.shape and grad.dtype.kind == "f":
+            return grad  # the common case, first
         if isinstance(grad, Node) and not isinstance(grad, Tensor):
             raise InvalidGradient(f"got a {type(grad).__name__}; a Tensor's gradient is an array")
         data = grad.data if isinstance(grad, Tensor) else grad
@@ -277,7 +279,9 @@ class Tensor(Operators, Node):
         shape, grad_shape = self.data.shape, data.shape
         if grad_shape == shape:
             return grad
-        known = [out.data.shape, *(np.shape(p.data) for p in out._ctx.parents if p is not None)]
+        if grad_shape == out.data.shape and (not shape or numeric.broadcasts_to(shape, grad_shape)):
+            return self._reduce_grad(grad)  # the common case: the input was broadcast to the output
+        known = [out.data.shape, *(np.shape(p.data) for p in out._ctx if p is not None)]
         if not _broadcast_explains(shape, grad_shape, known):
             raise InvalidGradient(
                 f"got shape {grad_shape} but expected a shape compatible with {shape} (the input's own, "
@@ -286,12 +290,10 @@ class Tensor(Operators, Node):
         return self._reduce_grad(grad)
 
     def _saved_versions(self, ctx: Any) -> tuple:
-        parents = ctx.parents
         versions = []
         for source in ctx.saved_from:
-            owner = self if source is OUTPUT else None if source is None else parents[source]
-            counter = None if owner is None else owner._version
-            versions.append((counter, 0 if counter is None else counter.count))
+            owner = self if source is OUTPUT else None if source is None else ctx[source]
+            versions.append((None, 0) if owner is None else (owner._version, owner._version.count))
         return tuple(versions)
 
     def _holds(self, data: np.ndarray) -> bool:
@@ -346,19 +348,15 @@ class Version:
     """The count of in-place changes of a tensor's data, shared by the tensors that hold the
     same data or views of it (PyTorch's version counter)."""
 
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
+    count = 0  # until the first change (a class default: making a Version costs no __init__)
 
 
 def _shared_version(data: np.ndarray, inputs: tuple) -> Version:
     """The version counter of an op's result: an input's, if the result is a view of its data
     (reshape, transpose, slicing), so that changing one in place is seen through the other."""
-    if data.base is not None:
-        for tensor in inputs:
-            if isinstance(tensor, Tensor) and np.may_share_memory(data, tensor.data):
-                return tensor._version
+    for tensor in inputs:
+        if isinstance(tensor, Tensor) and np.may_share_memory(data, tensor.data):
+            return tensor._version
     return Version()
 
 

@@ -82,7 +82,7 @@ def matmul_grads(x, y, grad, need_x: bool = True, need_y: bool = True):
     x2 = x if x.ndim > 1 else x.reshape((1, x.shape[0]))
     y2 = y if y.ndim > 1 else y.reshape((y.shape[0], 1))
     if x.ndim == 1 or y.ndim == 1:
-        batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+        batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]) if x2.ndim > 2 or y2.ndim > 2 else ()
         grad = grad.reshape((*batch, x2.shape[-2], y2.shape[-1]))
     grad_x = grad_y = None
     if need_x:

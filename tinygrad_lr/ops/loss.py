@@ -29,7 +29,6 @@ class BCEWithLogits(Function):
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
-        ctx.shape = np.broadcast_shapes(np.shape(z), np.shape(y))
         if reduction != "none" and np.shape(z) == np.shape(y):
             total = numeric.logistic_loss_sum(z, y)  # no activation-sized array
         else:
@@ -49,8 +48,8 @@ class BCEWithLogits(Function):
         grad_y = None
         if need_y:
             grad_y = -z * grad
-            if getattr(grad_y, "shape", ()) != ctx.shape:  # z broadcast against y: each y has its own z
-                grad_y = movement.broadcast_to(grad_y, ctx.shape)
+            if np.shape(z) != np.shape(y):  # z was broadcast against y: each y meets its own copy of z
+                grad_y = movement.broadcast_to(grad_y, np.broadcast_shapes(np.shape(z), np.shape(y)))
         return (unary.sigmoid(z) - y) * grad if need_z else None, grad_y, None
 
 
