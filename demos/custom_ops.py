@@ -1,10 +1,12 @@
-"""Adding ops of your own: sin and cos, tested with tinygrad_lr.testing, used in a model.
+"""Adding ops of your own: sin, cos and log-sum-exp, tested with tinygrad_lr.testing, used in
+a model.
 
 Each op is a Function subclass: forward on raw data, backward in the framework's vocabulary,
-a derivative formula per input for the stepper and the docs, and a test domain. Defining the
-class registers it, so the stepper, the pictures and the registry-wide property tests know it.
-sin's backward uses cos and cos's uses sin: written with each other's ``apply``, both have
-second derivatives too. Run: python demos/custom_ops.py
+a derivative formula per input for the stepper and the docs, a reference forward, and where to
+test it (a domain, or its own strategy of arguments). Defining the class registers it, so the
+stepper, the pictures and the registry-wide property tests know it. sin's backward uses cos and
+cos's uses sin: written with each other's ``apply``, both have second derivatives too.
+Run: python demos/custom_ops.py
 """
 
 import numpy as np
@@ -18,6 +20,7 @@ class Sin(tg.Function):
 
     symbol = "sin"
     formula = "cos(x)"
+    reference = np.sin
     domain = (tg.Domain(-3.0, 3.0),)
 
     @staticmethod
@@ -35,7 +38,8 @@ class Cos(tg.Function):
     """f(x) = cos x;  f'(x) = −sin x."""
 
     symbol = "cos"
-    formula = "−sin(x)"
+    formula = "-sin(x)"
+    reference = np.cos
     domain = (tg.Domain(-3.0, 3.0),)
 
     @staticmethod
@@ -47,6 +51,39 @@ class Cos(tg.Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * Sin.apply(x)
+
+
+class LogSumExp(tg.Function):
+    """f(x) = log Σᵢ exp(xᵢ) along one axis (kept, of size 1);  ∂f/∂xᵢ = exp(xᵢ − f) (softmax)."""
+
+    formula = ("exp(x - out)", "")
+    tensor_only = True
+
+    @staticmethod
+    def reference(x, axis):
+        return np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+    @staticmethod
+    def arguments(dtype):
+        from tinygrad_lr.testing import arrays, st
+
+        return (
+            arrays(dtype)
+            .filter(lambda x: x.ndim > 0)
+            .flatmap(lambda x: st.tuples(st.just(x), st.integers(0, x.ndim - 1)))
+        )
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        top = np.max(x, axis=axis, keepdims=True)  # NOTE: shifted, so exp never overflows
+        out = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return grad * tg.exp(x - out), None
 
 
 class SinNet(nn.Module):
@@ -67,27 +104,34 @@ if __name__ == "__main__":
     from hypothesis import given, settings
 
     # the tests an op author writes: first and second derivatives, on Values and on Tensors of
-    # drawn (broadcast) shapes, and float32 kept float32
+    # drawn shapes, the forward against its reference, the formula against backward, and
+    # float32 kept float32
     def check(op):
-        @settings(max_examples=30, deadline=None)
-        @given(testing.value_arguments(op))
-        def on_values(args):
-            testing.check_op(op, args)
-
         @settings(max_examples=30, deadline=None)
         @given(testing.tensor_arguments(op))
         def on_tensors(args):
             testing.check_op(op, args)
+            testing.check_reference(op, args)
+            testing.check_formula(op, args)
             testing.check_float32(op, args)
 
-        on_values()
+        if not op.tensor_only:
+            settings(max_examples=30, deadline=None)(given(testing.value_arguments(op))(check_values(op)))()
         on_tensors()
-        print(f"{op.name}: gradients and second derivatives match finite differences")
+        print(f"{op.name}: forward, formula, gradients and second derivatives checked")
 
-    check(Sin)
-    check(Cos)
+    def check_values(op):
+        def on_values(args):
+            testing.check_op(op, args)
+            testing.check_reference(op, args)
+            testing.check_formula(op, args)
 
-    print("registered:", "sin" in tg.REGISTRY and "cos" in tg.REGISTRY)
+        return on_values
+
+    for op in (Sin, Cos, LogSumExp):
+        check(op)
+
+    print("registered:", all(name in tg.REGISTRY for name in ("sin", "cos", "logsumexp")))
     x = tg.Value(0.5, label="x")
     y = Sin.apply(x * x)
     y.label = "y"

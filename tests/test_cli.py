@@ -19,10 +19,10 @@ def test_neuron_prints_the_computation_its_gradients_and_formulas():
     result = run("neuron")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    dw = tg.numeric.format_number((1 / (1 + math.exp(0.9)) - 1) * 2)  # (σ(−0.9) − 1)·x
+    dw = tg.show.number((1 / (1 + math.exp(0.9)) - 1) * 2)  # (σ(−0.9) − 1)·x
     assert "p = σ(w·x + b)" in out
     assert f"dL/d(w) = {dw}" in out
-    assert "d(p)/d(z) = σ(z)·(1−σ(z))" in out
+    assert "d(p)/d(z) = σ(z)·(1 − σ(z))" in out
     assert f"by hand: dL/dw = (p − 1)·x = {dw}" in out
 
 

@@ -75,10 +75,10 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
     assert first.node is loss and third.node is p and fourth.node is z
     s = 1 / (1 + math.exp(0.9))
     text = repr(fourth)
-    assert text.splitlines()[0] == f"step 4 of 7: z = w*x + b; dL/d(z) = {tg.numeric.format_number(s - 1, 5)}"
+    assert text.splitlines()[0] == f"step 4 of 7: z = w*x + b; dL/d(z) = {tg.show.number(s - 1, 5)}"
     assert "dL/d(b) += dL/d(z) · 1 = -0.71095 · 1.0 = -0.71095   [done: dL/d(b) = -0.71095]" in text
-    assert "dL/d(z) += dL/d(p) · σ(z)·(1−σ(z))" in repr(third)
-    assert f"= -3.4596 · {tg.numeric.format_number(s * (1 - s), 5)} = -0.71095" in repr(third)
+    assert "dL/d(z) += dL/d(p) · σ(z)·(1 − σ(z))" in repr(third)
+    assert f"= -3.4596 · {tg.show.number(s * (1 - s), 5)} = -0.71095" in repr(third)
     assert steps.current is z and steps.done[-2:] == [p, z] and steps.remaining == 3
     assert "4 of 7 nodes done, last z" in repr(steps)
     rest = list(steps)
@@ -90,9 +90,25 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
 
 
 def test_the_formula_text_comes_from_the_op_table(monkeypatch):
-    monkeypatch.setattr(tg.REGISTRY["sigmoid"], "formula", ("SIGMA-PRIME-OF-x",))
+    monkeypatch.setattr(tg.REGISTRY["sigmoid"], "formula", ("2*tanh(x)",))
     loss, _ = neuron()
-    assert "dL/d(p) · SIGMA-PRIME-OF-z" in "\n".join(repr(step) for step in loss.backward_steps())
+    assert "dL/d(p) · 2·tanh(z)" in "\n".join(repr(step) for step in loss.backward_steps())
+
+
+def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
+    a, b = Value(1.5, label="a"), Value(1.5, label="b")
+    m = tg.maximum(a, b)
+    m.label = "m"
+    first = m.backward_steps().step().lines()
+    # ½ each at a tie: the text says so, and evaluates to the number shown
+    assert first[1].startswith("  dL/d(a) += dL/d(m) · ([a > b] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
+    assert first[2].startswith("  dL/d(b) += dL/d(m) · ([b > a] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
+    x = Value(1.5, label="x")
+    for power, text, local in ((2, "2·x", 3.0), (3, "3·x²", 6.75), (0.5, "0.5·x^(−0.5)", 0.5 * 1.5**-0.5)):
+        y = x**power
+        y.label = "y"
+        line = y.backward_steps().step().lines()[1]
+        assert line.startswith(f"  dL/d(x) += dL/d(y) · {text} = 1.0 · {tg.show.number(local, 5)}")
 
 
 def test_partial_gradients_say_more_to_come():
@@ -158,7 +174,7 @@ def test_cli_without_input_shows_every_step():
     assert re.search(r"step 6 of 6: \w, an input", result.stdout)
     s = 1 / (1 + math.exp(0.9))
     slope = s * (1 - s)  # dL/dw = σ'·x, dL/dx = σ'·w, dL/db = σ'
-    shown = [tg.numeric.format_number(v) for v in (slope * 2, slope * -0.5, slope)]
+    shown = [tg.show.number(v) for v in (slope * 2, slope * -0.5, slope)]
     assert f"gradients: dL/dw = {shown[0]}, dL/dx = {shown[1]}, dL/db = {shown[2]}" in result.stdout
     assert cli("x.y", "--set", "x=1").returncode == 2
 

@@ -63,7 +63,7 @@ def test_boxes_carry_label_data_and_grad():
     assert (
         "<b>w</b></td><td" in source
         and "data -0.5" in source
-        and f"grad {tg.numeric.format_number(w.grad, 5)}" in source
+        and f"grad {tg.show.number(w.grad, 5)}" in source
     )
     assert "<b>L</b>" in source and "grad 1.0" in source
     no_grad = tg.draw(loss, show_grad=False).source

@@ -8,11 +8,11 @@
 0.0074
 """
 
-from . import data, engine, nn, numeric, optim, plots, training, viz
+from . import data, engine, formula, nn, numeric, optim, plots, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import grad, no_grad
 from .expr import ExpressionError, expr
-from .function import REGISTRY, Choice, Context, Domain, Function, Param
+from .function import REGISTRY, Choice, Context, Domain, Function
 from .ops import (
     bce_with_logits,
     broadcast_to,
@@ -48,7 +48,6 @@ __all__ = [
     "ExpressionError",
     "Function",
     "GradcheckError",
-    "Param",
     "Tensor",
     "Value",
     "bce_with_logits",
@@ -59,6 +58,7 @@ __all__ = [
     "engine",
     "exp",
     "expr",
+    "formula",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -78,6 +78,7 @@ __all__ = [
     "relu",
     "reshape",
     "save",
+    "show",
     "sigmoid",
     "softplus",
     "sum",

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import show
 from .engine import walk
-from .numeric import format_number
+from .step import derivative
 from .value import Value
 
 
@@ -90,27 +91,25 @@ def neuron(args: argparse.Namespace) -> int:
     print("forward")
     for node in walk(loss):
         how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
-        print(f"  {node.label:>5} = {format_number(node.data):>9}   {how}")
+        print(f"  {node.label:>5} = {show.number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
     for node in reversed(walk(loss)):
         if not node.requires_grad:
             continue
-        line = f"  dL/d({node.label}) = {format_number(node.grad)}"
+        line = f"  dL/d({node.label}) = {show.number(node.grad)}"
         ctx = node._ctx
         if ctx is not None:
-            fn = ctx.fn
-            names = {n: p.label for n, p in zip(fn.inputs, ctx.parents) if p is not None}
-            names["out"] = node.label
+            labels = {n: n.label for n in walk(loss)}
             rules = [
-                f"d({node.label})/d({p.label}) = {fn.derivative(i, names)}"
-                for i, p in enumerate(ctx.parents)
+                f"d({node.label})/d({p.label}) = {derivative(node, i, labels)}"
+                for i, p in enumerate(ctx)
                 if p is not None and p.requires_grad
             ]
             line = f"{line:<28}" + ", ".join(rules)
         print(line)
     print(
-        f"\nby hand: dL/dw = (p − 1)·x = {format_number((p.data - 1) * x.data)}, "
-        f"dL/db = p − 1 = {format_number(p.data - 1)}"
+        f"\nby hand: dL/dw = (p − 1)·x = {show.number((p.data - 1) * x.data)}, "
+        f"dL/db = p − 1 = {show.number(p.data - 1)}"
     )
     return 0
 
@@ -153,7 +152,7 @@ def step(args: argparse.Namespace) -> int:
     width = max(len(known[node]) for node in shown)
     print("forward:")
     for node in shown:
-        print(f"  {known[node]:>{width}} = {format_number(node.data)}")
+        print(f"  {known[node]:>{width}} = {show.number(node.data)}")
     steps = loss.backward_steps()
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
     waiting = not args.all
@@ -173,7 +172,7 @@ def step(args: argparse.Namespace) -> int:
         if frames is not None:
             pictures.append(steps.draw().render(frames / f"step_{len(steps.done):03d}.png"))
     leaves = [n for n in walk(loss) if n._ctx is None and n.requires_grad]
-    print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {format_number(n.grad)}" for n in leaves))
+    print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {show.number(n.grad)}" for n in leaves))
     if pictures:
         from PIL import Image
 

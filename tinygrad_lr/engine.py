@@ -101,6 +101,14 @@ class Node:
 
     __slots__ = ("_ctx", "data", "grad", "label", "requires_grad")
 
+    def __init__(self, data: Any, label: str, requires_grad: bool, ctx: Any = None) -> None:
+        """Set up a node holding ``data`` (already of the node type's form)."""
+        self.data = data
+        self.grad = self._empty_grad
+        self.label = label
+        self.requires_grad = requires_grad
+        self._ctx = ctx
+
     @property
     def parents(self) -> tuple[Node, ...]:
         """The nodes this one was computed from (empty for a leaf)."""
@@ -140,7 +148,7 @@ class Node:
     @classmethod
     def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()):
         """Wrap the raw result of an op: a recorded node when ``ctx`` is given, else a leaf."""
-        node = object.__new__(cls)
+        node = object.__new__(cls)  # NOTE: Node.__init__, inlined: this runs for every op
         node.data = data if type(data) is cls._data_type else cls._to_data(data)
         node.grad = cls._empty_grad
         node.label = ""

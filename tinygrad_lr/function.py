@@ -18,14 +18,11 @@ second derivative.
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import numeric
 from .engine import Node, _recording, _scope
-
-_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")  # "y" in "−x/y²", not "x" in "exp"
 
 REGISTRY: dict[str, type[Function]] = {}
 """Every registered op by name: the property tests, the stepper and the docs iterate over it."""
@@ -51,15 +48,6 @@ class Choice:
     """A non-differentiable argument of an op (such as a constant exponent), drawn from ``values``."""
 
     values: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Param:
-    """A non-differentiable argument that the tests derive from the shape of the first input:
-    ``"axis"`` (None, an int or a tuple), ``"shape"`` (same size), ``"axes"`` (a permutation),
-    ``"index"`` (anything ``x[index]`` takes) or ``"broadcast_shape"`` (a shape x broadcasts to)."""
-
-    kind: str
 
 
 class Context(list):
@@ -175,15 +163,19 @@ class Function:
     ----------------
     name : registry key (default: the class name in lower case).
     symbol : how the op is shown in reprs and pictures (default: ``name``).
-    formula : the local derivative, one text per input (a str for a one-input op), written in
-        the names of ``forward``'s parameters and ``out``, e.g. ``"σ(x)·(1−σ(x))"``. Optional,
-        but the registry-wide tests ask every registered op for one.
-    domain : one ``Domain``, ``Choice`` or ``Param`` per input: where the property tests draw
-        inputs and constant arguments.
+    formula : the local derivative, one text per input ("" for a constant argument; a str for a
+        one-input op) in the language of ``tinygrad_lr.formula``, written in the names of
+        ``forward``'s parameters, ``out``, the context's attributes and ``g`` (the gradient
+        at the output), e.g. ``"sigmoid(x)*(1 - sigmoid(x))"`` or ``"g @ y.T"``. The stepper
+        prints it; the registry-wide tests check it against ``backward``.
+    reference : an independent implementation of forward on raw data (``np.exp``, or a few
+        lines of numpy), which the registry-wide tests compare forward with.
+    domain : one ``Domain`` (differentiable input) or ``Choice`` (constant argument) per input:
+        where the property tests draw them. An op whose arguments need more (an axis, a shape,
+        matrices that align) defines ``arguments(dtype)`` instead, a static method returning a
+        hypothesis strategy of argument tuples (see ``tinygrad_lr.testing``).
     commutative : the inputs can be swapped (pictures then do not label the edges).
     tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
-    shapes : how the property tests shape the array inputs: ``"broadcast"`` (mutually
-        broadcastable, the default), ``"matmul"``, ``"linear"`` or ``"scatter"``.
 
     Pass ``register=False`` in the class statement to keep an op out of the registry. An op
     whose name is taken is registered under ``module.ClassName``.
@@ -192,10 +184,10 @@ class Function:
     name: ClassVar[str]
     symbol: ClassVar[str]
     formula: ClassVar[tuple[str, ...]] = ()
-    domain: ClassVar[tuple[Domain | Choice | Param, ...] | None] = None
+    reference: ClassVar[Any] = None
+    domain: ClassVar[tuple[Domain | Choice, ...] | None] = None
     commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
-    shapes: ClassVar[str] = "broadcast"
     inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
@@ -215,25 +207,6 @@ class Function:
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         raise NotImplementedError
-
-    @classmethod
-    def derivative(cls, i: int, names: dict[str, str]) -> str:
-        """The local derivative with respect to input ``i``, with the variable names of
-        ``formula`` replaced by ``names`` (e.g. ``{"x": "w", "y": "x", "out": "z"}``); a name
-        that is itself a formula gets parentheses where it needs them: 1/(1 - p), cos(x*x)."""
-        if not cls.formula:
-            return f"∂{cls.symbol}/∂{names.get(cls.inputs[i], cls.inputs[i])}"  # no formula given
-        text = cls.formula[i]
-
-        def replace(match: re.Match) -> str:
-            name = names.get(match.group(0), match.group(0))
-            enclosed = (
-                text[match.start() - 1 : match.start()] == "(" and text[match.end() : match.end() + 1] == ")"
-            )
-            compound = any(c in name for c in " +-−*/@") and not name.startswith(("(", "dL/d("))
-            return f"({name})" if compound and not enclosed else name
-
-        return _NAME.sub(replace, text)
 
     @classmethod
     def describe(cls, ctx: Context) -> str:

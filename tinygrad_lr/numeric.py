@@ -199,12 +199,3 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
     if len(shape) > len(target):
         return False
     return all(n == 1 or n == m for n, m in zip(reversed(shape), reversed(target)))
-
-
-def format_number(x: float, digits: int = 6) -> str:
-    """A float for people: ``digits`` significant digits, and always recognisable as a float
-    (``2.0``, not ``2``)."""
-    text = f"{x:.{digits}g}"
-    if text.lstrip("-").isdigit():
-        text += ".0"
-    return text

@@ -4,20 +4,20 @@ A ``Step`` is what the engine did for one node, nothing re-enacted: the node's g
 dL/d(node), and for each parent the local derivative (its formula from the op table, with the
 operands' names) and the contribution added to the parent's gradient::
 
-    dL/d(z) += dL/d(p) · σ(z)·(1−σ(z)) = -3.4596 · 0.2055 = -0.71095   (z is done)
+    dL/d(z) += dL/d(p) · σ(z)·(1 − σ(z)) = -3.4596 · 0.2055 = -0.71095   (z is done)
 """
 
 from __future__ import annotations
 
+import numbers
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import numeric
+from . import formula, numeric, show
 from .engine import BackwardPass, Node, store_grads, walk
-from .numeric import format_number
 
 DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
 _INFIX = {"+", "-", "*", "/", "**", "@"}
@@ -120,15 +120,13 @@ class Step:
         for i, parent in enumerate(parents):
             if parent is None or not parent.requires_grad:
                 continue
-            operands = {n: names[p] for n, p in zip(ctx.fn.inputs, parents) if p is not None}
-            operands["out"] = names[node]
-            operands["g"] = f"dL/d({names[node]})"
             local = None if locals_ is None else locals_[i]
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
                 totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
             last = all(p is not parent for p in parents[i + 1 :])  # x·x sends to x twice
             final = last and waiting[parent] == 0
-            self.sent.append((parent, ctx.fn.derivative(i, operands), local, sent[i], totals[parent], final))
+            text = derivative(node, i, names, factor=True)
+            self.sent.append((parent, text, local, sent[i], totals[parent], final))
 
     def lines(self) -> list[str]:
         """The step as text: the node, then one chain-rule line per parent."""
@@ -223,6 +221,23 @@ def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2
     return path
 
 
+def derivative(node: Node, i: int, names: dict[Node, str], factor: bool = False) -> str:
+    """The local derivative of ``node`` with respect to input ``i`` of the op that made it, for
+    people: the op's formula in the names shown for its operands (``g`` as dL/d(node)), with the
+    numbers its context holds put in (``x**2`` shows 2·x, not n·x^(n−1))."""
+    ctx = node._ctx
+    fn = ctx.fn
+    text = fn.formula[i] if fn.formula else ""
+    if not text:
+        return f"∂{fn.symbol}/∂{names.get(ctx[i], fn.inputs[i])}"  # an op that gives no formula
+    shown = {name: names[p] for name, p in zip(fn.inputs, ctx) if p is not None}
+    shown.update(out=names[node], g=f"dL/d({names[node]})")
+    constants = {
+        k: v for k, v in vars(ctx).items() if isinstance(v, numbers.Real) and not isinstance(v, bool)
+    }
+    return formula.render(text, shown, constants, factor)
+
+
 def _local_derivatives(node: Node) -> tuple:
     """∂(node)/∂(input) for a scalar op: its backward with an upstream gradient of 1."""
     local = node._ctx.fn.backward(node._ctx, 1.0)
@@ -276,5 +291,5 @@ def _show(value: Any) -> str:
     if isinstance(value, np.ndarray) and value.ndim > 0:
         if value.size <= 6:
             return np.array2string(value, precision=4, separator=", ").replace("\n", "")
-        return f"{value.shape} array, mean {format_number(float(value.mean()), 4)}"
-    return format_number(float(value), 5)
+        return f"{value.shape} array, mean {show.number(float(value.mean()), 4)}"
+    return show.number(float(value), 5)

@@ -42,15 +42,10 @@ class Tensor(Operators, Node):
     __slots__ = ("_version",)
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = ""):
-        self.data = _to_array(data, "Tensor")
-        if requires_grad and self.data.dtype.kind != "f":
-            raise ValueError(
-                f"Tensor: only floating-point data can require grad, and this is {self.data.dtype}"
-            )
-        self.grad = None
-        self.label = label
-        self.requires_grad = bool(requires_grad)
-        self._ctx = None
+        array = _to_array(data, "Tensor")
+        if requires_grad and array.dtype.kind != "f":
+            raise ValueError(f"Tensor: only floating-point data can require grad, and this is {array.dtype}")
+        Node.__init__(self, array, label, bool(requires_grad))
         # the same data, the same count of in-place changes (a view of a tensor shares it too)
         self._version = data._version if isinstance(data, Tensor) else Version()
 

@@ -1,8 +1,21 @@
-"""Hypothesis strategies and one-call gradient checks for people who add ops.
+"""Hypothesis strategies and one-call checks for people who add ops.
 
-Every registered op declares a ``domain`` (one ``Domain``, ``Choice`` or ``Param`` per input);
-from it this module draws arguments, as Python floats for Values and as arrays of broadcastable
-shapes for Tensors, and checks first and second derivatives against finite differences::
+An op says where it is tested. The common elementwise case declares a ``domain``: one
+``Domain`` per differentiable input (where to draw its values) and one ``Choice`` per constant
+argument; from it this module draws Python floats for Values and arrays of broadcastable shapes
+for Tensors. An op with arguments of another kind (an axis, a shape, an index, matrices that
+must align) gives a hypothesis strategy of its own instead, as a static method
+``arguments(dtype)`` built from the pieces here (``arrays``, ``axes``, ``reshapes``, ...)::
+
+    class Sum(tg.Function):
+        @staticmethod
+        def arguments(dtype):
+            from tinygrad_lr.testing import arrays, axes, st
+            return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), axes(x.shape), st.booleans()))
+
+Then ``check_op`` compares first and second derivatives with finite differences,
+``check_reference`` the forward with the op's independent ``reference``, ``check_formula`` the
+derivative formula with backward, and ``check_float32`` that float32 stays float32::
 
     from hypothesis import given
     from tinygrad_lr import testing
@@ -11,17 +24,13 @@ shapes for Tensors, and checks first and second derivatives against finite diffe
     def test_my_op_on_values(args):
         testing.check_op(MyOp, args)
 
-    @given(testing.tensor_arguments(MyOp))
-    def test_my_op_on_tensors(args):
-        testing.check_op(MyOp, args)
-
 To have the project's own registry-wide property tests cover ops defined in your files, name
 those files (or modules) in ``TINYGRAD_LR_OPS`` when you run them: ``load_user_ops`` imports
 them before the tests read the registry::
 
     TINYGRAD_LR_OPS=my_ops.py make test
 
-Needs the ``hypothesis`` package (``pip install tinygrad_lr[dev]``).
+Needs the ``hypothesis`` package (``pip install -e '.[dev]'``).
 """
 
 from __future__ import annotations
@@ -37,13 +46,37 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from . import formula
 from .check import gradcheck, gradgradcheck
 from .engine import Node
-from .function import Choice, Domain, Function, Param
+from .function import Choice, Domain, Function
 from .tensor import Tensor
 from .value import Value
 
+__all__ = [
+    "arrays",
+    "axes",
+    "broadcast_targets",
+    "check_float32",
+    "check_formula",
+    "check_op",
+    "check_reference",
+    "formula_arguments",
+    "indices",
+    "load_user_ops",
+    "matmul_shapes",
+    "permutations",
+    "reshapes",
+    "st",
+    "tensor_arguments",
+    "value_arguments",
+    "values",
+]
+
 MAX_SIDE = 3  # small arrays: gradients are checked one element at a time
+
+
+# --- strategies: the pieces ---------------------------------------------------------------------
 
 
 def values(domain: Domain) -> st.SearchStrategy[float]:
@@ -55,9 +88,147 @@ def values(domain: Domain) -> st.SearchStrategy[float]:
     return floats.filter(lambda x: all(abs(x - a) >= domain.margin for a in points))
 
 
+_ANYWHERE = Domain()
+
+
+def arrays(dtype: Any = np.float64, shape: Any = None, domain: Domain = _ANYWHERE) -> st.SearchStrategy:
+    """Arrays of ``dtype`` with values from ``domain``, of ``shape`` (a shape, a strategy of
+    shapes, or None: any shape of up to 3 dimensions of up to 3 elements)."""
+    if shape is None:
+        shape = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
+    return hnp.arrays(dtype, shape, elements=values(domain).map(dtype))
+
+
+def axes(shape: tuple) -> st.SearchStrategy[tuple[int, ...]]:
+    """Some axes of an array of ``shape``, sorted (none, some or all)."""
+    ndim = len(shape)
+    return st.sets(st.integers(0, max(ndim - 1, 0)), max_size=ndim).map(lambda s: tuple(sorted(s)))
+
+
+def reshapes(shape: tuple) -> st.SearchStrategy[tuple[int, ...]]:
+    """Shapes with the same number of elements as ``shape`` (one may be -1)."""
+    size = math.prod(shape)
+    return st.sampled_from([(size,), (-1,), shape[::-1], (1, size), (*shape, 1), (size, 1, 1)])
+
+
+def permutations(shape: tuple) -> st.SearchStrategy[tuple[int, ...] | None]:
+    """An order of the axes of ``shape`` (None: reversed)."""
+    return st.one_of(st.none(), st.permutations(range(len(shape))).map(tuple))
+
+
+def broadcast_targets(shape: tuple) -> st.SearchStrategy[tuple[int, ...]]:
+    """Shapes that an array of ``shape`` broadcasts to: axes added in front, 1s grown."""
+    return st.tuples(
+        st.lists(st.integers(1, MAX_SIDE), max_size=2),
+        st.tuples(*(st.integers(1, MAX_SIDE) if n == 1 else st.just(n) for n in shape)),
+    ).map(lambda parts: (*parts[0], *parts[1]))
+
+
+def indices(shape: tuple) -> st.SearchStrategy:
+    """Anything ``x[index]`` takes for an array of ``shape``: slices, integers, ellipsis and new
+    axes, integer arrays, boolean masks."""
+    options = [hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True)]
+    if shape:
+        options += [hnp.integer_array_indices(shape), hnp.arrays(np.bool_, shape)]
+    return st.one_of(*options)
+
+
+def matmul_shapes(max_dims: int = 4) -> st.SearchStrategy[list[tuple[int, ...]]]:
+    """Two shapes that ``x @ y`` takes (1-D, 2-D, batched with broadcasting)."""
+    return hnp.mutually_broadcastable_shapes(
+        signature=np.matmul.signature, max_dims=max_dims, min_side=1, max_side=MAX_SIDE
+    ).map(lambda found: list(found.input_shapes))
+
+
+# --- strategies: an op's arguments ----------------------------------------------------------------
+
+
+def value_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
+    """One argument per input of ``fn`` as Python numbers, drawn from its ``domain``.
+
+    Raises ValueError if the op declares no domain, or one of the wrong length: an op without a
+    domain cannot be property-tested on Values, and the registry-wide tests fail on it.
+    """
+    if fn.tensor_only:
+        raise ValueError(f"op {fn.name!r} works on Tensors only; use tensor_arguments")
+    domain = _domain(fn)
+    parts = [values(spec) if isinstance(spec, Domain) else st.sampled_from(spec.values) for spec in domain]
+    return st.tuples(*parts).filter(lambda args: _apart(fn, args))
+
+
+def formula_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
+    """Like ``value_arguments``, but reaching the points a finite difference must avoid (a
+    kink, a tie between two inputs): a derivative formula has to be right there too."""
+    domain = _domain(fn)
+    parts = []
+    for spec in domain:
+        if isinstance(spec, Domain):
+            points = [a for a in spec.avoid if not isinstance(a, str)]
+            # three decimals: a formula is checked where it matters, not at 1e-300 of a pole
+            near = st.floats(spec.low, spec.high, allow_nan=False, allow_infinity=False).map(
+                lambda v: round(v, 3)
+            )
+            parts.append(st.one_of(st.sampled_from(points), near) if points else near)
+        else:
+            parts.append(st.sampled_from(spec.values))
+
+    @st.composite
+    def draw(draw_from):
+        args = list(draw_from(st.tuples(*parts)))
+        for k, spec in enumerate(domain):  # a tie with the input it keeps away from, at times
+            for name in (a for a in getattr(spec, "avoid", ()) if isinstance(a, str)):
+                if draw_from(st.booleans()):
+                    args[k] = args[fn.inputs.index(name)]
+        return tuple(args)
+
+    return draw()
+
+
+def tensor_arguments(fn: type[Function], dtype: Any = np.float64) -> st.SearchStrategy[tuple]:
+    """One argument per input of ``fn``: the op's own ``arguments(dtype)`` strategy if it has
+    one; else arrays of ``dtype`` of mutually broadcastable shapes for its Domain inputs, and
+    its Choice constants."""
+    own = getattr(fn, "arguments", None)
+    if own is not None:
+        return own(dtype)
+    domain = _domain(fn)
+    n_arrays = sum(isinstance(spec, Domain) for spec in domain)
+    shapes = hnp.mutually_broadcastable_shapes(
+        num_shapes=n_arrays, min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE
+    )
+
+    @st.composite
+    def draw(draw_from):
+        found = list(draw_from(shapes).input_shapes)
+        args = []
+        for spec in domain:
+            if isinstance(spec, Domain):
+                args.append(draw_from(arrays(dtype, found.pop(0), spec)))
+            else:
+                args.append(draw_from(st.sampled_from(spec.values)))
+        return tuple(args)
+
+    return draw().filter(lambda args: _apart(fn, args))
+
+
+def _domain(fn: type[Function]) -> tuple:
+    domain = fn.domain
+    if domain is None or len(domain) != len(fn.inputs):
+        raise ValueError(
+            f"op {fn.name!r} ({fn.__qualname__}) needs a test domain: set the class attribute "
+            f"domain = (...) with one tg.Domain(low, high, avoid=...) or tg.Choice(values) per input "
+            f"of forward {fn.inputs}, or give it a static method arguments(dtype) returning a "
+            f"hypothesis strategy of its arguments; it has domain {domain!r}"
+        )
+    for spec in domain:
+        if not isinstance(spec, (Domain, Choice)):
+            raise TypeError(f"op {fn.name!r}: domain entries must be Domain or Choice, got {spec!r}")
+    return domain
+
+
 def _apart(fn: type[Function], args: tuple) -> bool:
     """Whether inputs keep the distance their domains ask from other inputs (``avoid=("x",)``)."""
-    for spec, arg in zip(fn.domain, args):
+    for spec, arg in zip(fn.domain or (), args):
         if isinstance(spec, Domain):
             for name in (a for a in spec.avoid if isinstance(a, str)):
                 other = args[fn.inputs.index(name)]
@@ -66,120 +237,30 @@ def _apart(fn: type[Function], args: tuple) -> bool:
     return True
 
 
-def _check_domain(fn: type[Function]) -> tuple:
-    domain = fn.domain
-    if domain is None or len(domain) != len(fn.inputs):
-        raise ValueError(
-            f"op {fn.name!r} ({fn.__qualname__}) needs a test domain: set the class attribute "
-            f"domain = (...) with one tg.Domain(low, high, avoid=...), tg.Choice(values) or "
-            f"tg.Param(kind) per input of forward {fn.inputs}; it has {domain!r}"
-        )
-    for spec in domain:
-        if not isinstance(spec, (Domain, Choice, Param)):
-            raise TypeError(f"op {fn.name!r}: domain entries must be Domain, Choice or Param, got {spec!r}")
-    return domain
+# --- checks ---------------------------------------------------------------------------------------
 
 
-def value_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
-    """One argument per input of ``fn`` as Python numbers, drawn from its ``domain``.
-
-    Raises ValueError if the op declares no domain, or one of the wrong length: an op without a
-    domain cannot be property-tested, and the registry-wide tests fail on it.
-    """
-    domain = _check_domain(fn)
-    if fn.tensor_only:
-        raise ValueError(f"op {fn.name!r} works on Tensors only; use tensor_arguments")
-    parts = []
-    for spec in domain:
-        if isinstance(spec, Param):
-            raise ValueError(
-                f"op {fn.name!r}: Param({spec.kind!r}) needs an array input; mark it tensor_only"
-            )
-        parts.append(values(spec) if isinstance(spec, Domain) else st.sampled_from(spec.values))
-    return st.tuples(*parts).filter(lambda args: _apart(fn, args))
+def _differentiable(fn: type[Function], args: tuple) -> list[bool]:
+    """Which arguments are inputs to differentiate: the Domain ones, or (for an op with its own
+    ``arguments``) the floating-point arrays."""
+    if fn.domain is not None:
+        return [isinstance(spec, Domain) for spec in fn.domain]
+    return [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args]
 
 
-def tensor_arguments(fn: type[Function], dtype: Any = np.float64) -> st.SearchStrategy[tuple]:
-    """One argument per input of ``fn``: arrays of ``dtype`` (shaped by ``fn.shapes``) for its
-    Domain inputs, and constants or shape-derived parameters for the others."""
-    domain = _check_domain(fn)
-
-    @st.composite
-    def draw_arguments(draw):
-        shapes = draw(_shapes(fn, domain))
-        args = []
-        for spec, shape in zip(domain, shapes):
-            if isinstance(spec, Domain):
-                args.append(draw(hnp.arrays(dtype, shape, elements=values(spec).map(dtype))))
-            elif isinstance(spec, Choice):
-                args.append(draw(st.sampled_from(spec.values)))
-            else:
-                args.append(shape if shape is not None else draw(_param(spec.kind, shapes[0])))
-        return tuple(args)
-
-    return draw_arguments().filter(lambda args: _apart(fn, args))
-
-
-def _shapes(fn: type[Function], domain: tuple) -> st.SearchStrategy[list]:
-    n_arrays = sum(isinstance(spec, Domain) for spec in domain)
-    if fn.shapes == "matmul":
-        shapes = hnp.mutually_broadcastable_shapes(
-            signature=np.matmul.signature, max_dims=4, min_side=1, max_side=MAX_SIDE
-        ).map(lambda bs: list(bs.input_shapes))
-    elif fn.shapes == "linear":
-        shapes = _linear_shapes()
-    elif fn.shapes == "scatter":
-        return _scatter_shapes()
-    else:
-        shapes = hnp.mutually_broadcastable_shapes(
-            num_shapes=n_arrays, min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE
-        ).map(lambda bs: list(bs.input_shapes))
-    return shapes.map(lambda found: [found.pop(0) if isinstance(s, Domain) else None for s in domain])
-
-
-@st.composite
-def _linear_shapes(draw):
-    """For linear(x, w, b): matmul shapes for x and w, and a shape that broadcasts to their
-    product's for b."""
-    found = draw(
-        hnp.mutually_broadcastable_shapes(
-            signature=np.matmul.signature, max_dims=3, min_side=1, max_side=MAX_SIDE
-        )
-    )
-    out = found.result_shape
-    suffix = out[len(out) - draw(st.integers(0, len(out))) :]
-    b = tuple(draw(st.sampled_from((1, n))) for n in suffix)
-    return [*found.input_shapes, b]
-
-
-@st.composite
-def _scatter_shapes(draw):
-    """For scatter_add(g, index, shape): the target shape, an index into it, and g's shape."""
-    target = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=MAX_SIDE))
-    index = draw(_param("index", target))
-    return [np.zeros(target)[index].shape, index, target]
-
-
-def _param(kind: str, shape: tuple) -> st.SearchStrategy:
-    ndim = len(shape)
-    if kind == "axis":
-        return st.sets(st.integers(0, max(ndim - 1, 0)), max_size=ndim).map(lambda s: tuple(sorted(s)))
-    if kind == "axes":
-        return st.one_of(st.none(), st.permutations(range(ndim)).map(tuple))
-    if kind == "shape":
-        size = math.prod(shape)
-        return st.sampled_from([(size,), (-1,), shape[::-1], (1, size), (*shape, 1), (size, 1, 1)])
-    if kind == "broadcast_shape":
-        return st.tuples(
-            st.lists(st.integers(1, MAX_SIDE), max_size=2),
-            st.tuples(*(st.integers(1, MAX_SIDE) if n == 1 else st.just(n) for n in shape)),
-        ).map(lambda parts: (*parts[0], *parts[1]))
-    if kind == "index":
-        options = [hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True)]
-        if ndim:
-            options += [hnp.integer_array_indices(shape), hnp.arrays(np.bool_, shape)]
-        return st.one_of(*options)
-    raise ValueError(f"unknown Param kind {kind!r}: expected axis, axes, shape, broadcast_shape or index")
+def _nodes(fn: type[Function], args: tuple) -> tuple[list, list]:
+    """The arguments with the differentiable ones as nodes that require grad, and those nodes."""
+    marks = _differentiable(fn, args)
+    arrays_given = any(isinstance(a, np.ndarray) for a, m in zip(args, marks) if m)
+    mixed, nodes = [], []
+    for a, name, m in zip(args, fn.inputs, marks):
+        if m:
+            node = Tensor(a, requires_grad=True, label=name) if arrays_given else Value(a, label=name)
+            nodes.append(node)
+            mixed.append(node)
+        else:
+            mixed.append(a)
+    return mixed, nodes
 
 
 def check_op(fn: type[Function], args: tuple, *, second_order: bool = True, **tolerances: Any) -> None:
@@ -188,14 +269,11 @@ def check_op(fn: type[Function], args: tuple, *, second_order: bool = True, **to
     ``create_graph=True`` (``gradgradcheck``). Float arguments become Values; arrays become
     Tensors, and the output is reduced with a fixed random upstream gradient. Raises
     ``GradcheckError`` on a mismatch."""
-    marks = tuple(isinstance(spec, Domain) for spec in fn.domain)
-    arrays = any(isinstance(a, np.ndarray) for a, m in zip(args, marks) if m)
-    make = (lambda a, name: Tensor(a, requires_grad=True, label=name)) if arrays else Value
-    nodes = [make(a, name) for a, name, m in zip(args, fn.inputs, marks) if m]
+    marks = _differentiable(fn, args)
+    mixed, nodes = _nodes(fn, args)
     upstream = None
-    if arrays:
-        with_shape = fn.apply(*args)
-        upstream = np.random.default_rng(0).uniform(0.5, 1.5, np.shape(with_shape))
+    if isinstance(nodes[0], Tensor):
+        upstream = np.random.default_rng(0).uniform(0.5, 1.5, np.shape(fn.apply(*mixed).data))
 
     def call(*xs: Node) -> Node:
         it = iter(xs)
@@ -207,9 +285,63 @@ def check_op(fn: type[Function], args: tuple, *, second_order: bool = True, **to
         gradgradcheck(call, nodes, **tolerances)
 
 
+def check_reference(fn: type[Function], args: tuple, rtol: float = 1e-10, atol: float = 1e-12) -> None:
+    """Check the op's forward against its ``reference``, an independent implementation of the
+    same function (numpy's, or a few lines of it): a forward and a backward that are wrong
+    together pass every gradient check, but not this one."""
+    reference = getattr(fn, "reference", None)
+    if reference is None:
+        raise AssertionError(
+            f"{fn.name}: no reference; set reference = <numpy function of forward's arguments>"
+        )
+    got = np.asarray(fn.apply(*args), dtype=np.float64)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(reference(*args), dtype=np.float64)
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
+        raise AssertionError(
+            f"{fn.name}: forward disagrees with the reference at {args!r:.200}: got {got!r:.120}, "
+            f"expected {expected!r:.120}"
+        )
+
+
+def check_formula(fn: type[Function], args: tuple, rtol: float = 1e-9, atol: float = 1e-12) -> None:
+    """Check the op's derivative ``formula`` against its backward at ``args``: each input's text,
+    evaluated with forward's arguments, ``out``, the context's attributes and ``g``, must give
+    what backward sends that input (for a formula without ``g``: for a gradient of ones)."""
+    if not fn.formula:
+        raise AssertionError(f"{fn.name}: no formula; set formula = (one text per input of forward)")
+    mixed, _ = _nodes(fn, args)
+    out = fn.apply(*mixed)
+    ctx = out._ctx
+    raw = {name: getattr(a, "data", a) for name, a in zip(fn.inputs, mixed)}
+    random = np.random.default_rng(1).uniform(0.5, 1.5, np.shape(out.data))
+    for i, (text, a) in enumerate(zip(fn.formula, mixed)):
+        if not isinstance(a, Node):
+            if text:
+                raise AssertionError(
+                    f"{fn.name}: input {i} ({fn.inputs[i]}) is constant, but has formula {text!r}"
+                )
+            continue
+        uses_g = "g" in formula.names(text)
+        g = (random if isinstance(a, Tensor) else 1.3) if uses_g else _ones_like(out.data)
+        expected = fn.backward(ctx, g)
+        expected = (expected if isinstance(expected, tuple) else (expected,))[i]
+        got = formula.evaluate(text, {**raw, **vars(ctx), "out": out.data, "g": g})
+        got, expected = np.broadcast_arrays(np.asarray(got, np.float64), np.asarray(expected, np.float64))
+        if not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
+            raise AssertionError(
+                f"{fn.name}: the formula {text!r} for input {i} ({fn.inputs[i]}) gives {got!r:.120}, "
+                f"but backward sends {expected!r:.120} (at {args!r:.200})"
+            )
+
+
+def _ones_like(data: Any) -> Any:
+    return np.ones_like(data) if isinstance(data, np.ndarray) else 1.0
+
+
 def check_float32(fn: type[Function], args: tuple) -> None:
     """Check that ``fn`` keeps float32 arrays float32: its output and every input's gradient."""
-    marks = [isinstance(spec, Domain) for spec in fn.domain]
+    marks = _differentiable(fn, args)
     inputs = [Tensor(np.asarray(a, np.float32), requires_grad=True) if m else a for a, m in zip(args, marks)]
     out = fn.apply(*inputs)
     if out.dtype != np.float32:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from . import show
 from .engine import InvalidGradient, Node
-from .numeric import format_number
 from .operators import Operators
 
 
@@ -32,14 +32,10 @@ class Value(Operators, Node):
     __slots__ = ()
 
     def __init__(self, data: float, label: str = "", *, requires_grad: bool = True):
-        self.data = _to_float(data, "Value")
-        self.grad = 0.0
-        self.label = label
-        self.requires_grad = requires_grad
-        self._ctx = None
+        Node.__init__(self, _to_float(data, "Value"), label, requires_grad)
 
     def __repr__(self) -> str:
-        text = f"Value(data={format_number(self.data)}, grad={format_number(self.grad)}"
+        text = f"Value(data={show.number(self.data)}, grad={show.number(self.grad)}"
         if self.label:
             text += f", label={self.label!r}"
         if self._ctx is not None:
@@ -64,9 +60,7 @@ class Value(Operators, Node):
     def _operand(self, other: Any, op: str) -> Value:
         if isinstance(other, Value):
             return other
-        value = Value(0.0)  # as in micrograd, a number in arithmetic is a Value with a grad
-        value.data = _to_float(other, op)
-        return value
+        return Value(_to_float(other, op))  # as in micrograd, every Value gets a grad
 
     @staticmethod
     def _copy_data(data: float) -> float:

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from . import show
 from .engine import Node, walk
-from .numeric import format_number
 
 DEFAULT_MAX_NODES = 1000
 BIG = 300  # above this many nodes, trade crossing-minimisation for a layout in seconds
@@ -197,13 +197,13 @@ def _values(data: Any) -> str:
     if data is None:
         return "—"
     if not isinstance(data, np.ndarray) or data.ndim == 0:
-        return html.escape(format_number(float(data), 5))
+        return html.escape(show.number(float(data), 5))
     if data.size <= 12:
         text = np.array2string(data, precision=4, separator=", ")
         return "<br/>".join(html.escape(line) for line in text.splitlines())
     return html.escape(
-        f"mean {format_number(float(data.mean()), 3)}, range [{format_number(float(data.min()), 3)}, "
-        f"{format_number(float(data.max()), 3)}]"
+        f"mean {show.number(float(data.mean()), 3)}, range [{show.number(float(data.min()), 3)}, "
+        f"{show.number(float(data.max()), 3)}]"
     )
 
 

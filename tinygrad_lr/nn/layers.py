@@ -9,11 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
-from .module import Module, scoped
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+from .module import Module, generator, scoped
 
 
 class Linear(Module):
@@ -32,7 +28,7 @@ class Linear(Module):
         *,
         seed: int | np.random.Generator | None = 0,
     ):
-        rng = _rng(seed)
+        rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Tensor(
@@ -92,7 +88,22 @@ class ReLU(Module):
         return ops.relu(x)
 
 
-class LogisticRegression(Module):
+class BinaryClassifier(Module):
+    """A model of p(y = 1 | x) = σ(z) whose subclass computes the logits z (``logits``):
+    ``forward`` gives the probabilities, ``predict`` the class labels."""
+
+    def logits(self, x: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define logits()")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.sigmoid(self.logits(x))
+
+    def predict(self, x: Tensor) -> np.ndarray:
+        """Class labels (0 or 1) by thresholding p at 1/2, that is z at 0."""
+        return (self.logits(x).data > 0).astype(np.float64)
+
+
+class LogisticRegression(BinaryClassifier):
     """p(y = 1 | x) = σ(x·w + b): one neuron with a sigmoid output.
 
     ``forward`` returns probabilities of shape (rows,); ``logits`` returns z = x·w + b, which
@@ -108,15 +119,8 @@ class LogisticRegression(Module):
         """z = x·w + b, of shape (rows,)."""
         return ops.reshape(self.linear(x), (-1,))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return ops.sigmoid(self.logits(x))
 
-    def predict(self, x: Tensor) -> np.ndarray:
-        """Class labels (0 or 1) by thresholding p at 1/2."""
-        return (self.logits(x).data > 0).astype(np.float64)
-
-
-class MLP(Module):
+class MLP(BinaryClassifier):
     """A network of ``sizes = [n_in, hidden..., 1]``: hidden Linear layers with ``activation``
     ("tanh", "relu" or "sigmoid"), then a LogisticRegression on the last hidden features.
 
@@ -133,7 +137,7 @@ class MLP(Module):
         kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
         if activation not in kinds:
             raise ValueError(f"MLP: activation must be one of {sorted(kinds)}, got {activation!r}")
-        rng = _rng(seed)
+        rng = generator(seed)
         layers: list[Module] = []
         for n_in, n_out in itertools.pairwise(sizes[:-1]):
             layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
@@ -144,10 +148,3 @@ class MLP(Module):
     def logits(self, x: Tensor) -> Tensor:
         """The output layer's z, computed from the features of the hidden layers."""
         return self.output.logits(self.hidden(x))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return ops.sigmoid(self.logits(x))
-
-    def predict(self, x: Tensor) -> np.ndarray:
-        """Class labels (0 or 1) by thresholding p at 1/2."""
-        return (self.logits(x).data > 0).astype(np.float64)

@@ -115,6 +115,12 @@ class Module:
         return "\n".join([*lines, ")"])
 
 
+def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """The generator to draw initial weights from: ``seed`` itself if it is one, so that the
+    layers of one network continue one stream, else a new one seeded with it."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
 def scoped(method: Callable) -> Callable:
     """Mark a method other than ``forward`` (such as ``logits``) as a call of its module, so the
     nodes it makes are drawn in the module's box."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..value import Value
-from .module import Module
+from .module import Module, generator
 
 _ACTIVATIONS = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu, "linear": lambda z: z}
 
@@ -26,7 +26,7 @@ class Neuron(Module):
     def __init__(self, n_in: int, activation: str = "sigmoid", *, seed: int | np.random.Generator | None = 0):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"Neuron: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = generator(seed)
         bound = 1 / np.sqrt(n_in)
         self.w = [Value(float(rng.uniform(-bound, bound)), label=f"w{i}") for i in range(n_in)]
         self.b = Value(0.0, label="b")
@@ -50,7 +50,7 @@ class Layer(Module):
     def __init__(
         self, n_in: int, n_out: int, activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
     ):
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = generator(seed)
         self.neurons = [Neuron(n_in, activation, seed=rng) for _ in range(n_out)]
 
     def forward(self, x: Sequence[float | Value]) -> list[Value]:
@@ -67,7 +67,7 @@ class MLP(Module):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(f"MLP: sizes must be [n_in, hidden..., 1], got {sizes}")
-        rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+        rng = generator(seed)
         self.layers = [Layer(a, b, activation, seed=rng) for a, b in itertools.pairwise(sizes[:-1])]
         self.output = Neuron(sizes[-2], "sigmoid", seed=rng)
 

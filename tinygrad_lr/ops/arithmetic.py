@@ -21,6 +21,7 @@ class Add(Function):
     symbol = "+"
     formula = ("1", "1")
     domain = (REAL, REAL)
+    reference = np.add
 
     @staticmethod
     def forward(ctx, x, y):
@@ -35,8 +36,9 @@ class Sub(Function):
     """f(x, y) = x − y;  ∂f/∂x = 1, ∂f/∂y = −1."""
 
     symbol = "-"
-    formula = ("1", "−1")
+    formula = ("1", "-1")
     domain = (REAL, REAL)
+    reference = np.subtract
 
     @staticmethod
     def forward(ctx, x, y):
@@ -51,8 +53,9 @@ class Neg(Function):
     """f(x) = −x;  f'(x) = −1."""
 
     symbol = "-"
-    formula = "−1"
+    formula = "-1"
     domain = (REAL,)
+    reference = np.negative
 
     @staticmethod
     def forward(ctx, x):
@@ -70,6 +73,7 @@ class Mul(Function):
     symbol = "*"
     formula = ("y", "x")
     domain = (REAL, REAL)
+    reference = np.multiply
 
     @staticmethod
     def forward(ctx, x, y):
@@ -86,8 +90,9 @@ class Div(Function):
     """f(x, y) = x / y;  ∂f/∂x = 1/y, ∂f/∂y = −x/y² = −f/y."""
 
     symbol = "/"
-    formula = ("1/y", "−x/y²")
+    formula = ("1/y", "-x/y**2")
     domain = (REAL, NONZERO)
+    reference = np.divide
 
     @staticmethod
     def forward(ctx, x, y):
@@ -107,8 +112,9 @@ class Pow(Function):
     """f(x, y) = x^y;  ∂f/∂x = y·x^(y−1), ∂f/∂y = x^y·ln x."""
 
     symbol = "**"
-    formula = ("y·x^(y−1)", "x^y·ln(x)")
+    formula = ("y*x**(y - 1)", "x**y*log(x)")
     domain = (POSITIVE, Domain(-2.0, 2.0))
+    reference = np.power
 
     @staticmethod
     def forward(ctx, x, y):
@@ -134,8 +140,9 @@ class PowNumber(Function):
 
     name = "pow_number"
     symbol = "**"
-    formula = ("n·x^(n−1)", "")
+    formula = ("n*x**(n - 1)", "")
     domain = (POSITIVE, Choice((-2, -1, 0, 0.5, 1, 2, 3)))
+    reference = np.power
 
     @staticmethod
     def forward(ctx, x, n):
@@ -152,8 +159,8 @@ class PowNumber(Function):
         return grad * n * pow(x, n - 1), None
 
     @classmethod
-    def describe(cls, node) -> str:
-        return f"**{node.n:g}"
+    def describe(cls, ctx) -> str:
+        return f"**{ctx.n:g}"
 
 
 class Maximum(Function):
@@ -162,8 +169,9 @@ class Maximum(Function):
 
     commutative = True
     symbol = "max"
-    formula = ("1 if x>y else 0", "1 if y>x else 0")
+    formula = ("(x > y) + 0.5*(x == y)", "(y > x) + 0.5*(x == y)")
     domain = (REAL, Domain(avoid=("x",)))
+    reference = np.maximum
 
     @staticmethod
     def forward(ctx, x, y):

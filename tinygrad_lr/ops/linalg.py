@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numeric
-from ..function import Domain, Function
+from ..function import Function
 
 
 class MatMul(Function):
@@ -16,10 +16,15 @@ class MatMul(Function):
     """
 
     symbol = "@"
-    formula = ("g·yᵀ", "xᵀ·g")
-    domain = (Domain(), Domain())
+    formula = ("g @ y.T", "x.T @ g")
     tensor_only = True
-    shapes = "matmul"
+    reference = np.matmul
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, matmul_shapes, st
+
+        return matmul_shapes().flatmap(lambda shapes: st.tuples(*(arrays(dtype, s) for s in shapes)))
 
     @staticmethod
     def forward(ctx, x, y):
@@ -38,10 +43,26 @@ class Linear(Function):
     One op instead of two keeps one activation fewer alive for backward."""
 
     symbol = "linear"
-    formula = ("g·wᵀ", "xᵀ·g", "1")
-    domain = (Domain(), Domain(), Domain())
+    formula = ("g @ w.T", "x.T @ g", "g")
     tensor_only = True
-    shapes = "linear"
+
+    @staticmethod
+    def reference(x, w, b):
+        return np.matmul(x, w) + b
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, matmul_shapes, st
+
+        @st.composite
+        def draw(draw_from):  # x @ w, and a b that broadcasts to the product's shape
+            x_shape, w_shape = draw_from(matmul_shapes(max_dims=3))
+            product = (np.zeros(x_shape) @ np.zeros(w_shape)).shape
+            suffix = product[len(product) - draw_from(st.integers(0, len(product))) :]
+            b_shape = tuple(draw_from(st.sampled_from((1, n))) for n in suffix)
+            return tuple(draw_from(arrays(dtype, s)) for s in (x_shape, w_shape, b_shape))
+
+        return draw()
 
     @staticmethod
     def forward(ctx, x, w, b):

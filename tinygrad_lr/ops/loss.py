@@ -22,13 +22,19 @@ class BCEWithLogits(Function):
 
     name = "bce_with_logits"
     symbol = "BCE"
-    formula = ("σ(z)−y", "−z", "")
+    formula = ("(sigmoid(z) - y)/n", "-z/n", "")  # n: the count for a mean, else 1
     domain = (Domain(-6.0, 6.0), Domain(0.0, 1.0), Choice(("mean", "sum", "none")))
+
+    @staticmethod
+    def reference(z, y, reduction):
+        p = 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+        loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
 
     @staticmethod
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
-        ctx.reduction = reduction
+        ctx.n = 1  # what the sum of the losses is divided by
         if reduction != "none" and np.shape(z) == np.shape(y):
             total = numeric.logistic_loss_sum(z, y)  # no activation-sized array
         else:
@@ -36,14 +42,15 @@ class BCEWithLogits(Function):
             if reduction == "none":
                 return loss
             total = np.add.reduce(loss, axis=None)
-        ctx.count = np.size(z) if np.shape(z) == np.shape(y) else np.size(loss)
-        return total / ctx.count if reduction == "mean" else total
+        if reduction == "mean":
+            ctx.n = np.size(z) if np.shape(z) == np.shape(y) else np.size(loss)
+        return total / ctx.n
 
     @staticmethod
     def backward(ctx, grad):
         z, y = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            grad = grad / ctx.count
+        if ctx.n != 1:
+            grad = grad / ctx.n
         need_z, need_y = ctx.needs_input_grad[:2]
         grad_y = None
         if need_y:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..function import Domain, Function, Param
+from ..function import Function
 
 
 class Reshape(Function):
@@ -14,8 +14,14 @@ class Reshape(Function):
 
     symbol = "reshape"
     formula = ("1", "")
-    domain = (Domain(), Param("shape"))
     tensor_only = True
+    reference = staticmethod(np.reshape)
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, reshapes, st
+
+        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), reshapes(x.shape)))
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -37,8 +43,14 @@ class Transpose(Function):
 
     symbol = "transpose"
     formula = ("1", "")
-    domain = (Domain(), Param("axes"))
     tensor_only = True
+    reference = staticmethod(np.transpose)
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, permutations, st
+
+        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), permutations(x.shape)))
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -58,8 +70,14 @@ class BroadcastTo(Function):
     name = "broadcast_to"
     symbol = "broadcast"
     formula = ("1", "")
-    domain = (Domain(), Param("broadcast_shape"))
     tensor_only = True
+    reference = staticmethod(np.broadcast_to)
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, broadcast_targets, st
+
+        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), broadcast_targets(x.shape)))
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -75,9 +93,18 @@ class Index(Function):
     and an element picked twice receives both contributions."""
 
     symbol = "[]"
-    formula = ("1", "")
-    domain = (Domain(), Param("index"))
+    formula = ("scatter_add(g, index, shape)", "")
     tensor_only = True
+
+    @staticmethod
+    def reference(x, index):
+        return x[index]
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, indices, st
+
+        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), indices(x.shape)))
 
     @staticmethod
     def forward(ctx, x, index):
@@ -93,22 +120,40 @@ class Index(Function):
 
 
 class ScatterAdd(Function):
-    """f(g) = zeros(shape) with g added at ``index`` (Index's gradient);  ∂f/∂g = 1, read back
+    """f(x) = zeros(shape) with x added at ``index`` (Index's gradient);  ∂f/∂x = 1, read back
     with the same index."""
 
     name = "scatter_add"
     symbol = "scatter"
-    formula = ("1", "", "")
-    domain = (Domain(), Param("index"), Param("shape"))
+    formula = ("index(g, index)", "", "")
     tensor_only = True
-    shapes = "scatter"
 
     @staticmethod
-    def forward(ctx, g, index, shape):
+    def forward(ctx, x, index, shape):
         ctx.index = _own_copy(index)
-        out = np.zeros(shape, dtype=np.result_type(g, np.float32))
-        np.add.at(out, index, g)
+        out = np.zeros(shape, dtype=np.result_type(x, np.float32))
+        np.add.at(out, index, x)
         return out
+
+    @staticmethod
+    def reference(x, index, shape):
+        out = np.zeros(shape)
+        flat = np.arange(out.size).reshape(shape)[index]  # where each element of x lands
+        for position, value in zip(np.broadcast_to(flat, np.shape(x)).ravel(), np.ravel(x)):
+            out.flat[position] += value
+        return out
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, indices, st
+
+        @st.composite
+        def draw(draw_from):
+            shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
+            index = draw_from(indices(shape))
+            return draw_from(arrays(dtype, np.zeros(shape)[index].shape)), index, shape
+
+        return draw()
 
     @staticmethod
     def backward(ctx, grad):

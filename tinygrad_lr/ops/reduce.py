@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..function import Choice, Domain, Function, Param
+from ..function import Function
 from . import arithmetic, movement
 
 
@@ -16,8 +16,15 @@ class Sum(Function):
 
     symbol = "sum"
     formula = ("1", "", "")
-    domain = (Domain(), Param("axis"), Choice((False, True)))
     tensor_only = True
+
+    @staticmethod
+    def reference(x, axes, keepdims):
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def arguments(dtype):
+        return _reduction_arguments(dtype)
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -38,8 +45,15 @@ class Mean(Function):
 
     symbol = "mean"
     formula = ("1/n", "", "")
-    domain = (Domain(), Param("axis"), Choice((False, True)))
     tensor_only = True
+
+    @staticmethod
+    def reference(x, axes, keepdims):
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def arguments(dtype):
+        return _reduction_arguments(dtype)
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -56,6 +70,13 @@ class Mean(Function):
         if ctx.n > np.finfo(spread.dtype).max:  # NOTE: float16 holds no count above 65504, but 1/n
             return arithmetic.mul(spread, 1.0 / ctx.n), None, None
         return arithmetic.div(spread, ctx.n), None, None
+
+
+def _reduction_arguments(dtype):
+    """An array, some of its axes, and keepdims: how the property tests call a reduction."""
+    from ..testing import arrays, axes, st
+
+    return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), axes(x.shape), st.booleans()))
 
 
 def sum(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):

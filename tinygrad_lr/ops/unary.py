@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import numeric
 from ..function import Domain, Function
 from . import arithmetic
@@ -13,6 +15,7 @@ class Exp(Function):
     symbol = "exp"
     formula = "exp(x)"
     domain = (Domain(-5.0, 5.0),)
+    reference = np.exp
 
     @staticmethod
     def forward(ctx, x):
@@ -32,6 +35,7 @@ class Log(Function):
     symbol = "log"
     formula = "1/x"
     domain = (Domain(0.2, 10.0),)
+    reference = np.log
 
     @staticmethod
     def forward(ctx, x):
@@ -48,8 +52,12 @@ class Sigmoid(Function):
     """f(x) = σ(x) = 1 / (1 + e⁻ˣ);  f'(x) = σ(x)·(1 − σ(x)). Never overflows."""
 
     symbol = "σ"
-    formula = "σ(x)·(1−σ(x))"
+    formula = "sigmoid(x)*(1 - sigmoid(x))"
     domain = (Domain(-8.0, 8.0),)
+
+    @staticmethod
+    def reference(x):
+        return 1 / (1 + np.exp(-x))
 
     @staticmethod
     def forward(ctx, x):
@@ -67,8 +75,9 @@ class Tanh(Function):
     """f(x) = tanh x;  f'(x) = 1 − tanh² x."""
 
     symbol = "tanh"
-    formula = "1−tanh²(x)"
+    formula = "1 - tanh(x)**2"
     domain = (Domain(-4.0, 4.0),)
+    reference = np.tanh
 
     @staticmethod
     def forward(ctx, x):
@@ -87,8 +96,12 @@ class ReLU(Function):
 
     name = "relu"
     symbol = "ReLU"
-    formula = "1 if x>0 else 0"
+    formula = "(x > 0)"
     domain = (Domain(avoid=(0.0,)),)
+
+    @staticmethod
+    def reference(x):
+        return np.where(x > 0, x, 0.0)
 
     @staticmethod
     def forward(ctx, x):
@@ -110,8 +123,12 @@ class Softplus(Function):
     loss: −log σ(z) = softplus(−z)."""
 
     symbol = "softplus"
-    formula = "σ(x)"
+    formula = "sigmoid(x)"
     domain = (Domain(-8.0, 8.0),)
+
+    @staticmethod
+    def reference(x):
+        return np.log1p(np.exp(x))
 
     @staticmethod
     def forward(ctx, x):

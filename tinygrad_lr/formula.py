@@ -1,0 +1,213 @@
+"""The derivative formulas of the op table: evaluated, to check them, and printed, to show them.
+
+An op's ``formula`` gives, per input, its local derivative as text in a small language: numbers,
+names, ``+ - * / ** @``, unary ``-``, comparisons (which are 1 where true and 0 where not, so
+ReLU's derivative is ``(x > 0)``), ``.T`` (a matrix transposed), and calls of the op vocabulary
+(``exp``, ``sigmoid``, ``scatter_add``, ..., and any registered op by its name, so a user's
+``sin`` can say ``cos(x)``). Its names are forward's arguments, ``out`` for the
+output, the attributes forward set on its context (``n``), and ``g`` for the gradient arriving
+at the output; a formula without ``g`` is the derivative of the output with respect to the
+input (what backward sends for a gradient of ones), one with ``g`` the whole contribution
+(a matrix product's ``g @ y.T``).
+
+The registry-wide tests evaluate every formula against ``backward`` at the drawn points, so
+what the stepper and the docs print is what the engine computes. Printing renames the
+variables (the learner's names for the operands), folds constants (``n*x**(n - 1)`` with n = 2
+prints ``2·x``), and uses mathematical signs: ``σ``, ``·``, ``−``, ``²``, ``ᵀ``, ``[x > 0]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .function import REGISTRY
+
+VOCABULARY: dict[str, Callable] = {
+    name: getattr(ops, name)
+    for name in (
+        "exp", "log", "sigmoid", "tanh", "relu", "softplus", "maximum", "matmul", "sum", "mean",
+        "reshape", "transpose", "broadcast_to", "index", "scatter_add",
+    )
+}  # fmt: skip
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: ops.div,
+    ast.Pow: ops.pow,
+    ast.MatMult: ops.matmul,
+}
+_COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal}
+_COMPARE[ast.Eq] = np.equal
+
+
+class FormulaError(ValueError):
+    """An op's formula is not in the formula language, or names something it was not given."""
+
+
+@functools.lru_cache(maxsize=1024)
+def parse(text: str) -> ast.expr:
+    """The formula as a checked syntax tree."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as error:
+        raise FormulaError(f"formula {text!r} is not in the formula language: {error.msg}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr != "T":
+            raise FormulaError(f"formula {text!r}: the only attribute is .T (a transpose), not .{node.attr}")
+        if isinstance(node, ast.Compare) and (len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE):
+            raise FormulaError(f"formula {text!r}: one comparison at a time, of < <= > >= ==")
+        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
+            raise FormulaError(f"formula {text!r}: the operators are + - * / ** @")
+        if isinstance(node, ast.Call) and (
+            not isinstance(node.func, ast.Name) or _function(node.func.id) is None or node.keywords
+        ):
+            raise FormulaError(
+                f"formula {text!r}: call only {', '.join(VOCABULARY)} or a registered op, without keywords"
+            )
+        allowed = (ast.expr, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context)
+        if not isinstance(node, allowed) or isinstance(node, (ast.Lambda, ast.Subscript, ast.Starred)):
+            raise FormulaError(f"formula {text!r}: {type(node).__name__} is not in the formula language")
+        if isinstance(node, (ast.UnaryOp)) and not isinstance(node.op, ast.USub):
+            raise FormulaError(f"formula {text!r}: the only unary operator is -")
+    return tree
+
+
+def names(text: str) -> set[str]:
+    """The variables a formula uses (not the functions it calls)."""
+    tree = parse(text)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
+
+
+def evaluate(text: str, values: Mapping[str, Any]) -> Any:
+    """The formula's value for ``values`` of its variables (floats, ndarrays, or graph nodes)."""
+    tree = parse(text)
+    missing = names(text) - values.keys()
+    if missing:
+        raise FormulaError(f"formula {text!r} uses {', '.join(sorted(missing))}, which it was not given")
+    return _value(tree, values)
+
+
+def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_value(node.left, values), _value(node.right, values))
+    if isinstance(node, ast.UnaryOp):
+        return -_value(node.operand, values)
+    if isinstance(node, ast.Compare):
+        truth = _COMPARE[type(node.ops[0])](_value(node.left, values), _value(node.comparators[0], values))
+        return truth.astype(np.float64) if isinstance(truth, np.ndarray) else float(truth)
+    if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
+        array = _value(node.value, values)
+        return array.mT if np.ndim(array) > 1 else array
+    return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
+
+
+def _function(name: str) -> Callable | None:
+    """A function of the formula language: the vocabulary's, else a registered op's apply."""
+    if name in VOCABULARY:
+        return VOCABULARY[name]
+    return REGISTRY[name].apply if name in REGISTRY else None
+
+
+# --- printing -----------------------------------------------------------------------------------
+
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
+_SIGN = {ast.Add: " + ", ast.Sub: " − ", ast.Mult: "·", ast.Div: "/", ast.MatMult: "·"}
+_COMPARE_SIGN = {ast.Gt: ">", ast.GtE: "≥", ast.Lt: "<", ast.LtE: "≤", ast.Eq: "="}
+_SUPERSCRIPT = str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SHOWN_AS = {"sigmoid": "σ"}
+
+
+def render(
+    text: str, shown: Mapping[str, str] | None = None, numbers: Mapping[str, float] | None = None,
+    factor: bool = False,
+) -> str:  # fmt: skip
+    """The formula for people: each variable written as ``shown`` says (a name shown as an
+    expression gets parentheses where it needs them), the ``numbers`` put in and folded; as a
+    ``factor`` of a product, in parentheses if it needs them (a sum)."""
+    tree = _fold(parse(text), numbers or {})
+    return _show(tree, shown or {}, 2 if factor else 0)
+
+
+def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
+    """The tree with ``numbers`` put in, constant parts computed, and x¹, 1·x, x/1, 0+x gone."""
+    if isinstance(node, ast.Name) and node.id in numbers:
+        return ast.Constant(numbers[node.id])
+    if isinstance(node, ast.BinOp):
+        left, right = _fold(node.left, numbers), _fold(node.right, numbers)
+        op = type(node.op)
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and op is not ast.MatMult:
+            return ast.Constant(_BINARY[op](left.value, right.value))
+        one = lambda n: isinstance(n, ast.Constant) and n.value == 1  # noqa: E731
+        zero = lambda n: isinstance(n, ast.Constant) and n.value == 0  # noqa: E731
+        if (op is ast.Pow and one(right)) or (op in (ast.Mult, ast.Div) and one(right)):
+            return left
+        if op is ast.Mult and one(left):
+            return right
+        if (op is ast.Add and zero(left)) or (op in (ast.Add, ast.Sub) and zero(right)):
+            return right if zero(left) else left
+        return ast.BinOp(left, node.op, right)
+    if isinstance(node, ast.UnaryOp):
+        operand = _fold(node.operand, numbers)
+        if isinstance(operand, ast.Constant):
+            return ast.Constant(-operand.value)
+        return ast.UnaryOp(node.op, operand)
+    if isinstance(node, ast.Call):
+        return ast.Call(node.func, [_fold(arg, numbers) for arg in node.args], [])
+    if isinstance(node, ast.Compare):
+        return ast.Compare(_fold(node.left, numbers), node.ops, [_fold(node.comparators[0], numbers)])
+    if isinstance(node, ast.Attribute):
+        return ast.Attribute(_fold(node.value, numbers), node.attr, node.ctx)
+    return node
+
+
+def _show(node: ast.expr, shown: Mapping[str, str], outer: int) -> str:
+    """``node`` as text, in parentheses if its precedence is below ``outer``."""
+    if isinstance(node, ast.Constant):
+        return _number(node.value) if outer < 3 or node.value >= 0 else f"({_number(node.value)})"
+    if isinstance(node, ast.Name):
+        text = shown.get(node.id, node.id)
+        atomic = text.replace("_", "").replace(".", "").isalnum() or text.startswith(("dL/d(", "("))
+        return text if atomic or outer == 0 else f"({text})"
+    if isinstance(node, ast.BinOp):
+        op = type(node.op)
+        level = _PRECEDENCE[op]
+        if op is ast.Pow:
+            base = _show(node.left, shown, 5)
+            if isinstance(node.right, ast.Constant) and float(node.right.value).is_integer():
+                return base + _number(node.right.value).translate(_SUPERSCRIPT)
+            return f"{base}^{_show(node.right, shown, 5)}"
+        right_level = level + 1 if op in (ast.Sub, ast.Div) else level
+        text = f"{_show(node.left, shown, level)}{_SIGN[op]}{_show(node.right, shown, right_level)}"
+        return text if level >= outer else f"({text})"
+    if isinstance(node, ast.UnaryOp):
+        text = f"−{_show(node.operand, shown, 3)}"
+        return text if outer < 3 else f"({text})"
+    if isinstance(node, ast.Compare):
+        sign = _COMPARE_SIGN[type(node.ops[0])]
+        return f"[{_show(node.left, shown, 1)} {sign} {_show(node.comparators[0], shown, 1)}]"
+    if isinstance(node, ast.Attribute):
+        return f"{_show(node.value, shown, 5)}ᵀ"
+    name = node.func.id
+    return f"{_SHOWN_AS.get(name, name)}({', '.join(_show(arg, shown, 0) for arg in node.args)})"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, (int, np.integer)) or (math.isfinite(value) and float(value).is_integer()):
+        text = str(int(value))
+    else:
+        text = f"{value:.5g}"
+    return text.replace("-", "−")
