@@ -55,8 +55,8 @@ def demo(args: argparse.Namespace) -> int:
     histories = {}
     for name, model in models.items():
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
-        # NOTE: a learning rate too large overflows; numpy's warnings are replaced by the one line
-        # below, from the numbers themselves (Adam raises FloatingPointError on a gradient that is not).
+        # NOTE: a learning rate too large overflows; numpy's warnings give way to the one line below,
+        # decided by the numbers (Adam raises FloatingPointError on a gradient that is not finite).
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 history = training.fit(
