@@ -8,6 +8,8 @@
 0.0074
 """
 
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
 from . import data, engine, nn, numeric, optim, plots, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Backprop, grad, no_grad
