@@ -38,13 +38,20 @@ def demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     _check_writable(out, "--out", folder=True)
+    report: list[str] = []
+
+    def say(line: str = "") -> None:  # the report: printed, unless --quiet, and written to a file
+        report.append(line)
+        if not args.quiet:
+            print(line)
+
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
     )
     _check_memory(args.hidden, rows=len(y_train), features=X.shape[1])
     X_train, X_test = data.standardize(X_train, X_test)
-    print(
+    say(
         f"Breast Cancer Wisconsin: {len(y)} tumours, {X.shape[1]} features; "
         f"{len(y_train)} to train on, {len(y_test)} to test (standardized, seed {args.seed})"
     )
@@ -75,7 +82,8 @@ def demo(args: argparse.Namespace) -> int:
             )
         histories[name] = history
 
-    print(f"\n{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
+    say()
+    say(f"{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
     for name, model in models.items():
         acc_train, acc_test = (
             training.accuracy(model, X_train, y_train),
@@ -85,7 +93,7 @@ def demo(args: argparse.Namespace) -> int:
             training.log_loss(model, X_train, y_train),
             training.log_loss(model, X_test, y_test),
         )
-        print(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
+        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
 
     out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
@@ -98,8 +106,11 @@ def demo(args: argparse.Namespace) -> int:
         _render(viz.draw(loss), out / "logistic_regression_graph.png"),
         serialize.save(logistic, out / "logistic_regression.npz"),
         serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
+        out / "report.txt",
     ]
-    print(f"\nwrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    say()
+    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    (out / "report.txt").write_text("\n".join(report) + "\n")
     return 0
 
 
@@ -437,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument(
+        "--quiet", action="store_true", help="print nothing: no progress bars, no report (it is in OUT/report.txt)"
+    )
     run.set_defaults(handler=demo)
 
     draw = commands.add_parser(
