@@ -1,18 +1,37 @@
 """The command line, run as a user runs it."""
 
+import importlib.metadata
 import math
+import os
+import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib.image
+import pexpect
+import pytest
+from PIL import Image
 
 import tinygrad_lr as tg
 
+COMMAND = [sys.executable, "-m", "tinygrad_lr"]
 
-def run(*args):
+
+def run(*args, cwd=None, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", *args], capture_output=True, text=True, timeout=120
+        [*COMMAND, *args], capture_output=True, text=True, timeout=120, cwd=cwd, input=stdin
     )
+
+
+def assert_refused(result, *fragments):
+    """Exit status 2, nothing done (no stdout), and one line on stderr naming the problem."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
 
 
 def test_neuron_prints_the_computation_its_gradients_and_formulas():
@@ -35,8 +54,8 @@ def test_neuron_options_change_the_numbers():
 def test_help_and_unknown_commands():
     assert "demo" in run("--help").stdout
     assert "--batch-size" in run("demo", "--help").stdout
-    bad = run("frobnicate")
-    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    assert_refused(run("frobnicate"), "invalid choice: 'frobnicate'")
+    assert_refused(run(), "the following arguments are required: COMMAND")
     assert "must be a positive whole number" in run("demo", "--epochs", "0").stderr
 
 
@@ -71,9 +90,14 @@ def test_demo_trains_reports_and_writes_its_files(tmp_path):
     assert f"{tg.training.accuracy(network, X_test, y_test):.3f}" == rows["network 30-16-1"][1]
 
 
-def test_demo_is_quiet_on_request(tmp_path):
-    result = run("demo", "--out", str(tmp_path), "--epochs", "2", "--quiet")
-    assert result.returncode == 0 and result.stderr == ""
+def test_demo_is_quiet_on_request_and_its_report_is_in_a_file(tmp_path):
+    loud = run("demo", "--out", str(tmp_path / "loud"), "--epochs", "2")
+    result = run("demo", "--out", str(tmp_path / "quiet"), "--epochs", "2", "--quiet")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    report = (tmp_path / "quiet" / "report.txt").read_text()
+    shown = loud.stdout.replace(str(tmp_path / "loud"), str(tmp_path / "quiet"))
+    assert report.splitlines()[:-1] == shown.splitlines()[:-1]  # all but the timing line
+    assert report.splitlines()[-1].startswith("wrote ") and "report.txt" in report.splitlines()[-1]
 
 
 def test_graph_of_a_formula(tmp_path):
@@ -113,3 +137,137 @@ def test_graph_and_demo_refuse_bad_input_clearly(tmp_path):
     a_file.write_text("")
     result = run("demo", "--out", str(a_file))
     assert result.returncode == 2 and "is a file; give a folder" in result.stderr
+
+
+UNWRITABLE = "/proc/nope"  # no file can be created under /proc, not even by root
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (("demo", "--seed", "-1"), ["--seed", "got -1"]),
+        (("demo", "--seed", "1.5"), ["--seed", "got 1.5"]),
+        (("demo", "--out", "/proc/x"), ["--out /proc/x", "cannot create files in /proc"]),
+        (("graph", "-o", f"{UNWRITABLE}/g.svg"), [f"-o {UNWRITABLE}/g.svg", "cannot create files in /proc"]),
+        (("step", "--frames", UNWRITABLE), [f"--frames {UNWRITABLE}", "cannot create files in /proc"]),
+        (("step", "--all", "--frames", UNWRITABLE), [f"--frames {UNWRITABLE}"]),
+        (("graph", "1+2"), ["'1+2' has no variable"]),
+        (("step", "1+2"), ["'1+2' has no variable"]),
+        (("step", "1+2", "--all"), ["'1+2' has no variable"]),
+    ],
+)
+def test_every_mistake_is_one_line_and_status_2_before_any_work(args, fragments):
+    assert_refused(run(*args), *fragments)
+
+
+def test_output_paths_that_are_files_or_folders_the_wrong_way_round(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert_refused(run("demo", "--out", str(a_file / "sub")), f"{a_file} is a file")
+    assert_refused(run("step", "--frames", str(a_file)), f"--frames {a_file} is a file; give a folder")
+    assert_refused(run("graph", "-o", str(a_file / "g.svg")), f"{a_file} is a file")
+    folder = tmp_path / "looks_like.png"
+    folder.mkdir()
+    assert_refused(run("graph", "-o", str(folder)), "is a folder; give a file name")
+    assert a_file.read_text() == "" and list(folder.iterdir()) == []
+
+
+def test_a_learning_rate_that_makes_training_diverge_is_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = run("demo", "--lr", "1e308", "--quiet", "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # no numpy warnings either
+    assert "diverged with --lr 1e+308" in result.stderr and "try a smaller learning rate" in result.stderr
+    assert "train acc" not in result.stdout and not out.exists()  # no table, no files
+
+
+def test_a_hidden_layer_too_large_for_the_memory_is_refused_with_the_figures(tmp_path):
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    hidden = 2 * memory // (30 * 8) + 1  # its 30 x hidden float64 weights alone need twice the memory
+    result = run("demo", "--hidden", str(hidden), "--out", str(tmp_path))
+    assert_refused(result, f"--hidden {hidden}", "choose a smaller --hidden")
+    needed, available = (float(x.replace(",", "")) for x in re.findall(r"([\d,.]+) GiB", result.stderr))
+    assert needed >= 30 * 8 * hidden / 2**30 >= 2 * available - 0.1
+    assert 0 < available <= memory / 2**30 + 0.05
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    # NOTE: unbuffered, every line is its own write, so the ones after `head` exits hit a closed pipe
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1"}
+    command = shlex.join(COMMAND)
+    for args, first in [
+        ("neuron", "One sigmoid neuron: p = σ(w·x + b)"),
+        (f"demo --epochs 2 --out {shlex.quote(str(tmp_path))}", "Breast Cancer Wisconsin: 569"),
+    ]:
+        result = subprocess.run(
+            f"{command} {args} | head -1", shell=True, capture_output=True, text=True, env=env, timeout=120
+        )
+        assert result.stdout.startswith(first) and len(result.stdout.splitlines()) == 1
+        progress = [line for line in result.stderr.splitlines() if "epoch/s" not in line and line.strip()]
+        assert progress == []  # the demo's progress bars, and nothing else
+
+
+def test_version():
+    installed = importlib.metadata.version("tinygrad_lr")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", tg.__version__) and tg.__version__ == installed
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout == f"tinygrad-lr {installed}\n"
+
+
+def test_graph_without_o_says_where_it_wrote_and_when_it_replaced_a_different_file(tmp_path):
+    assert "default: graph.png in the current folder" in " ".join(run("graph", "--help").stdout.split())
+    expected = (tmp_path / "graph.png").resolve()
+
+    def graph(formula):
+        result = run("graph", formula, "--set", "x=1", "y=2", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        match = re.fullmatch(r"wrote (.+) \(\d+ nodes\)(, replacing a different file)?\n", result.stdout)
+        assert match and Path(match.group(1)) == expected, result.stdout
+        assert expected.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        return match.group(2) is not None
+
+    assert not graph("x*y")  # a new file
+    assert not graph("x*y")  # the same picture again
+    assert graph("x+y")  # another picture in its place: said
+    expected.write_text("my notes")
+    assert graph("x+y")
+
+
+def step_in_a_terminal():
+    child = pexpect.spawn(sys.executable, ["-m", "tinygrad_lr", "step"], encoding="utf-8", timeout=60)
+    child.expect(r"\[Enter\] next step, q to quit > ")
+    child.sendline("")
+    child.expect(r"step 1 of 15")
+    child.expect(r"\[Enter\] next step, q to quit > ")
+    return child
+
+
+def test_ctrl_d_at_the_step_prompt_stops_stepping():
+    child = step_in_a_terminal()
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert child.before.strip() == "stopped after 1 of 15 steps"  # no more steps, no gradients line
+
+
+def test_ctrl_c_at_the_step_prompt_is_one_short_line():
+    child = step_in_a_terminal()
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    said = [line for line in child.before.splitlines() if line.strip() not in ("", "^C")]
+    assert said == ["tinygrad-lr step: interrupted after 1 of 15 steps"]
+
+
+def test_the_end_of_piped_input_stops_stepping_and_keeps_the_frames_so_far(tmp_path):
+    result = run("step", "--frames", str(tmp_path), stdin="\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "step 2 of 15" in result.stdout and "step 3 of 15" not in result.stdout
+    assert result.stdout.rstrip().endswith(
+        f"stopped after 2 of 15 steps\nwrote 2 frames and {tmp_path}/backprop.gif"
+    )
+    assert sorted(p.name for p in tmp_path.glob("step_*.png")) == ["step_001.png", "step_002.png"]
+    with Image.open(tmp_path / "backprop.gif") as image:
+        assert image.n_frames == 2

@@ -1,10 +1,39 @@
-"""tg.save and tg.load: exact round trips, atomic writes, clear errors, never pickle."""
+"""tg.save and tg.load: exact round trips, atomic writes, clear errors, never pickle, bounded memory."""
+
+import io
+import os
+import signal
+import time
+import tracemalloc
+import warnings
+import zipfile
 
 import numpy as np
 import pytest
+from numpy.lib import format as npy_format
 
 import tinygrad_lr as tg
 from tinygrad_lr import nn
+from tinygrad_lr.serialize import MAX_BYTES
+
+
+def npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def npy_header(shape, descr="<f8"):
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def write_zip(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -20,16 +49,92 @@ def test_round_trip_is_exact(tmp_path):
     assert np.array_equal(tg.load(tmp_path / "dict.npz")["w"], np.arange(3.0))
 
 
+def test_every_key_and_array_round_trips_exactly(tmp_path):
+    keys = ["allow_pickle", "file", "args", "w", "w.npy", "w.npy.npy", ".npy", "a/b", "/", "..", "é σ", "\n"]
+    state = {key: np.full(2, float(i)) for i, key in enumerate(keys)}
+    state |= {
+        "float32": np.linspace(0, 1, 7, dtype=np.float32),
+        "int8": np.array([-128, 127], dtype=np.int8),
+        "uint16": np.array([65535], dtype=np.uint16),
+        "bool": np.array([True, False]),
+        "big-endian": np.arange(4, dtype=">f8"),
+        "0-d": np.array(2.5),
+        "empty": np.zeros((0, 3)),
+        "fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        "strided": np.arange(20.0)[::3],
+    }
+    path = tg.save(state, tmp_path / "keys.npz")
+    loaded = tg.load(path)
+    assert list(loaded) == list(state)
+    for key, array in state.items():
+        assert loaded[key].dtype == array.dtype and loaded[key].shape == array.shape, key
+        assert np.array_equal(loaded[key], array), key
+    loaded["w"][0] = 99.0  # a loaded array is the caller's own, writable
+    assert state["w"][0] == 3.0
+    with np.load(path, allow_pickle=False) as archive:  # numpy reads the file: member = key + ".npy"
+        for key, array in state.items():
+            assert np.array_equal(archive[key + ".npy"], array), key
+
+
+def test_files_written_by_np_savez_load_with_their_keys(tmp_path):
+    path = tmp_path / "numpy.npz"
+    np.savez(path, np.arange(2.0), w=np.ones(2), **{"w.npy": np.zeros(3)})
+    state = tg.load(path)
+    assert set(state) == {"arr_0", "w", "w.npy"}
+    assert np.array_equal(state["w"], np.ones(2)) and np.array_equal(state["w.npy"], np.zeros(3))
+    compressed = tmp_path / "compressed.npz"
+    np.savez_compressed(compressed, w=np.arange(6.0).reshape(2, 3))
+    assert np.array_equal(tg.load(compressed)["w"], np.arange(6.0).reshape(2, 3))
+
+
+def test_a_module_without_parameters_round_trips(tmp_path):
+    path = tg.save(nn.Sequential(nn.Sigmoid()), tmp_path / "empty.npz")
+    assert tg.load(path) == {}
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("", "is empty"),
+        ("a\x00b", "NUL byte"),
+        ("a\\b", "backslash"),
+        ("w\udc80", "not valid Unicode"),
+        ("k" * 70_000, "longer than a zip"),
+    ],
+)
+def test_keys_a_zip_cannot_keep_are_refused_before_writing(tmp_path, key, reason):
+    path = tmp_path / "model.npz"
+    with pytest.raises(ValueError, match=reason):
+        tg.save({"good": np.ones(1), key: np.ones(1)}, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_state_gives_the_same_bytes(tmp_path, monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: 1_000_000_000.0)
+    first = tg.save({"w": np.arange(3.0), "b": np.ones(1)}, tmp_path / "a.npz")
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # years later
+    second = tg.save({"w": np.arange(3.0), "b": np.ones(1)}, tmp_path / "b.npz")
+    assert first.read_bytes() == second.read_bytes()
+
+
 def test_an_interrupted_save_leaves_the_old_file(tmp_path, monkeypatch):
-    path = tg.save({"w": np.ones(2)}, tmp_path / "model.npz")
+    path = tg.save({"w": np.ones(2), "b": np.ones(3)}, tmp_path / "model.npz")
+    write_array = npy_format.write_array
+    written = []
 
-    def explode(*args, **kwargs):
-        raise KeyboardInterrupt
+    def write_one_then_stop(stream, array, **kwargs):
+        if written:
+            raise KeyboardInterrupt
+        written.append(array)
+        write_array(stream, array, **kwargs)
 
-    monkeypatch.setattr(np, "savez", explode)
+    monkeypatch.setattr(npy_format, "write_array", write_one_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        tg.save({"w": np.zeros(2)}, path)
-    assert np.array_equal(tg.load(path)["w"], np.ones(2))
+        tg.save({"w": np.zeros(2), "b": np.zeros(3)}, path)
+    assert len(written) == 1  # the save stopped half way through the archive
+    monkeypatch.undo()
+    state = tg.load(path)
+    assert np.array_equal(state["w"], np.ones(2)) and np.array_equal(state["b"], np.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary left behind
 
 
@@ -39,14 +144,46 @@ def test_corrupted_and_wrong_files_are_refused_clearly(tmp_path):
     truncated.write_bytes(path.read_bytes()[:300])
     with pytest.raises(ValueError, match=r"is not a valid \.npz file"):
         tg.load(truncated)
+    flipped = bytearray(path.read_bytes())
+    flipped[flipped.index(np.float64(1.0).tobytes()) + 500] ^= 1
+    (tmp_path / "flipped.npz").write_bytes(flipped)
+    with pytest.raises(ValueError, match=r"is not a valid \.npz file \(Bad CRC-32"):
+        tg.load(tmp_path / "flipped.npz")
     text = tmp_path / "notes.npz"
     text.write_text("hello")
     with pytest.raises(ValueError, match=r"is not a valid \.npz file"):
         tg.load(text)
     with pytest.raises(FileNotFoundError, match="no file at"):
         tg.load(tmp_path / "missing.npz")
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        tg.load(path / "inside.npz")
     with pytest.raises(ValueError, match=r"must end in \.npz"):
         tg.save({"w": np.ones(1)}, tmp_path / "model.pkl")
+
+
+def test_a_header_that_disagrees_with_its_data_is_refused(tmp_path):
+    longer = write_zip(tmp_path / "longer.npz", [("w.npy", npy_header((2,)) + np.arange(3.0).tobytes())])
+    with pytest.raises(ValueError, match=r"'w' of shape \(2,\) and dtype float64 needs 16 bytes"):
+        tg.load(longer)
+    shorter = write_zip(tmp_path / "shorter.npz", [("w.npy", npy_header((4,)) + np.arange(3.0).tobytes())])
+    with pytest.raises(ValueError, match=r"needs 32 bytes of data and the archive holds 24"):
+        tg.load(shorter)
+
+
+def test_a_member_that_is_not_an_npy_array_is_refused(tmp_path):
+    path = write_zip(tmp_path / "mixed.npz", [("w.npy", npy_bytes(np.ones(2))), ("notes.txt", b"hello")])
+    with pytest.raises(ValueError, match=r"holds 'notes\.txt', which is not a \.npy array"):
+        tg.load(path)
+
+
+def test_two_members_of_one_name_are_refused(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns: "Duplicate name"
+        path = write_zip(
+            tmp_path / "twice.npz", [("w.npy", npy_bytes(np.ones(2))), ("w.npy", npy_bytes(np.zeros(2)))]
+        )
+    with pytest.raises(ValueError, match="holds two arrays named 'w'"):
+        tg.load(path)
 
 
 def test_loading_never_unpickles(tmp_path):
@@ -56,6 +193,88 @@ def test_loading_never_unpickles(tmp_path):
         tg.load(path)
     with pytest.raises(TypeError, match="not a named numeric array"):
         tg.save({"w": np.array([object()])}, tmp_path / "x.npz")
+    text = tmp_path / "text.npz"
+    np.savez(text, w=np.array(["one", "two"]))
+    with pytest.raises(ValueError, match="holds 'w' of dtype <U3; load reads only numeric arrays"):
+        tg.load(text)
+
+
+def peak_memory_of(function, *args, **kwargs):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as refusal:
+            function(*args, **kwargs)
+        return tracemalloc.get_traced_memory()[1], refusal.value
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_huge_declared_shape_is_refused_before_allocating(tmp_path):
+    path = write_zip(tmp_path / "huge.npz", [("w.npy", npy_header((10**6, 10**6)))])
+    peak, error = peak_memory_of(tg.load, path)
+    assert "declares 'w' of shape (1000000, 1000000) and dtype float64: 7.28 TiB" in str(error)
+    assert "more than the limit of 256 MiB" in str(error) and "max_bytes" in str(error)
+    assert peak < 2**20
+
+
+def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
+    n_bytes = MAX_BYTES + 2**20
+    path = tmp_path / "bomb.npz"
+    zeros = bytes(2**20)
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open("w.npy", "w", force_zip64=True) as member,
+    ):
+        member.write(npy_header((n_bytes // 8,)))
+        for _ in range(n_bytes // len(zeros)):
+            member.write(zeros)
+    assert path.stat().st_size < n_bytes / 100
+    peak, error = peak_memory_of(tg.load, path)
+    assert "expands to 257 MiB, more than the limit of 256 MiB" in str(error)
+    assert peak < 2**20
+
+
+def test_max_bytes_raises_or_lowers_the_limit(tmp_path):
+    path = tg.save({"a": np.ones(1000), "b": np.ones(1000)}, tmp_path / "two.npz")
+    expanded = 2 * (len(npy_header((1000,))) + 8 * 1000)
+    assert set(tg.load(path, max_bytes=expanded)) == {"a", "b"}
+    with pytest.raises(ValueError, match=r"expands to 15\.9 KiB, more than the limit of 9\.77 KiB"):
+        tg.load(path, max_bytes=10_000)
+    with pytest.raises(ValueError, match="more than the limit"):
+        tg.load(path, max_bytes=expanded - 1)
+    huge = write_zip(tmp_path / "huge.npz", [("w.npy", npy_header((10**6, 10**6)))])
+    with pytest.raises(ValueError, match=r"needs 8,000,000,000,000 bytes of data and the archive holds 0\)"):
+        tg.load(huge, max_bytes=8 * 2**40)  # a limit this high passes the header, still nothing is allocated
+    for wrong in (1.5, True, "1"):
+        with pytest.raises(TypeError, match="max_bytes must be a whole number of bytes"):
+            tg.load(path, max_bytes=wrong)
+    with pytest.raises(ValueError, match="max_bytes must be a whole number of bytes, 0 or more"):
+        tg.load(path, max_bytes=-1)
+
+
+def test_paths_that_are_not_regular_files_are_named_for_what_they_are(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        tg.load(tmp_path)
+    with pytest.raises(ValueError, match=r"/dev/null is not a regular file \(a character device\)"):
+        tg.load("/dev/null")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this platform has no FIFOs")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+
+    def hung(*_):
+        raise TimeoutError("load waited on the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        with pytest.raises(ValueError, match=r"is not a regular file \(a FIFO\)"):
+            tg.load(fifo)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_mismatched_file_names_the_difference(tmp_path):
@@ -65,8 +284,6 @@ def test_a_mismatched_file_names_the_difference(tmp_path):
 
 
 def test_saved_files_have_the_usual_permissions(tmp_path):
-    import os
-
     umask = os.umask(0o022)
     try:
         path = tg.save({"w": np.ones(1)}, tmp_path / "m.npz")

@@ -168,8 +168,8 @@ def test_cli_with_piped_input_steps_then_quits():
     assert "stopped after 2 of 15 steps" in result.stdout
 
 
-def test_cli_without_input_shows_every_step():
-    result = cli("sigmoid(w*x + b)", "--set", "x=2", "w=-0.5", "b=0.1")
+def test_cli_all_shows_every_step():
+    result = cli("sigmoid(w*x + b)", "--set", "x=2", "w=-0.5", "b=0.1", "--all")
     assert result.returncode == 0
     assert re.search(r"step 6 of 6: \w, an input", result.stdout)
     s = 1 / (1 + math.exp(0.9))

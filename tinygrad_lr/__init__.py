@@ -8,7 +8,9 @@
 0.0074
 """
 
-from . import data, engine, formula, nn, numeric, optim, plots, training, viz
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
+from . import data, engine, formula, nn, numeric, optim, plots, show, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import grad, no_grad
 from .expr import ExpressionError, expr

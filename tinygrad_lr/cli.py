@@ -1,35 +1,57 @@
-"""The ``tinygrad-lr`` command (also ``python -m tinygrad_lr``)."""
+"""The ``tinygrad-lr`` command (also ``python -m tinygrad_lr``).
+
+Every mistake in what the user typed (options, formulas, output paths, sizes that cannot fit)
+is one line on stderr and exit status 2, checked before any training or stepping starts.
+Problems of the machine met on the way (out of memory, a full disk, no graphviz) are one line
+and status 1; Ctrl-C is one line and status 130; a closed pipe (``| head``) ends quietly.
+A traceback means a bug in tinygrad_lr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import show
+from . import __version__, show
 from .engine import walk
 from .step import derivative
 from .value import Value
+
+DEFAULT_GRAPH = "graph.png"
+PROMPT = "  [Enter] next step, q to quit > "
 
 
 def demo(args: argparse.Namespace) -> int:
     """The main job: logistic regression and a one-hidden-layer network on breast cancer."""
     import time
 
+    import numpy as np
+
     from . import data, nn, optim, plots, serialize, training, viz
     from .tensor import Tensor
 
     start = time.perf_counter()
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise _Refused(f"--out {out} is a file; give a folder")
+    _check_writable(out, "--out", folder=True)
+    report: list[str] = []
+
+    def say(line: str = "") -> None:  # the report: printed, unless --quiet, and written to a file
+        report.append(line)
+        if not args.quiet:
+            print(line)
+
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
     )
+    _check_memory(args.hidden, rows=len(y_train), features=X.shape[1])
     X_train, X_test = data.standardize(X_train, X_test)
-    print(
+    say(
         f"Breast Cancer Wisconsin: {len(y)} tumours, {X.shape[1]} features; "
         f"{len(y_train)} to train on, {len(y_test)} to test (standardized, seed {args.seed})"
     )
@@ -40,12 +62,28 @@ def demo(args: argparse.Namespace) -> int:
     histories = {}
     for name, model in models.items():
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
-        histories[name] = training.fit(
-            model, optimizer, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-            seed=args.seed, validation=(X_test, y_test), progress=not args.quiet, description=f"{name:>20}",
-        )  # fmt: skip
+        # NOTE: a learning rate too large overflows; numpy's warnings give way to the one line below,
+        # decided by the numbers (Adam raises FloatingPointError on a gradient that is not finite).
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                history = training.fit(
+                    model, optimizer, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                    seed=args.seed, validation=(X_test, y_test), progress=not args.quiet,
+                    description=f"{name:>20}",
+                )  # fmt: skip
+        except FloatingPointError:
+            history = None
+        numbers = [] if history is None else [history.train_loss, history.val_loss]
+        numbers += [p.data for p in model.parameters()]
+        if history is None or not all(np.isfinite(n).all() for n in numbers):
+            raise _Refused(
+                f"training the {name} diverged with --lr {args.lr:g} (its gradients, weights or loss "
+                "stopped being finite numbers); try a smaller learning rate (the default is 0.01)"
+            )
+        histories[name] = history
 
-    print(f"\n{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
+    say()
+    say(f"{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
     for name, model in models.items():
         acc_train, acc_test = (
             training.accuracy(model, X_train, y_train),
@@ -55,7 +93,7 @@ def demo(args: argparse.Namespace) -> int:
             training.log_loss(model, X_train, y_train),
             training.log_loss(model, X_test, y_test),
         )
-        print(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{loss_train:>12.4f}{loss_test:>11.4f}")
+        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
 
     out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
@@ -65,11 +103,14 @@ def demo(args: argparse.Namespace) -> int:
     loss.backward(retain_grads=True)
     written = [
         plots.loss_curves(histories, out / "loss_curves.png"),
-        viz.draw(loss).render(out / "logistic_regression_graph.png"),
+        _render(viz.draw(loss), out / "logistic_regression_graph.png"),
         serialize.save(logistic, out / "logistic_regression.npz"),
         serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
+        out / "report.txt",
     ]
-    print(f"\nwrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    say()
+    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    (out / "report.txt").write_text("\n".join(report) + "\n")
     return 0
 
 
@@ -118,25 +159,30 @@ def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's logistic regression, after backward."""
     from . import viz
 
-    if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
-        raise _Refused(f"-o {args.output}: the file must end in .png, .svg, .pdf or .dot")
+    # without -o the picture lands in the current folder: say which one
+    target = Path(args.output) if args.output else Path(DEFAULT_GRAPH).resolve()
+    if target.suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
+        raise _Refused(f"-o {target}: the file must end in .png, .svg, .pdf or .dot")
+    _check_writable(target, "-o", folder=False)
     _, out = _formula(args, "out")
     if out is None:
         out = _lesson_loss()
     out.backward(retain_grads=True)
     drawing = viz.draw(out, rankdir=args.rankdir, show_data=not args.no_data, show_grad=not args.no_grad)
-    try:
-        path = drawing.render(args.output)
-    except viz.GraphvizMissing as error:
-        raise _Refused(str(error), status=1) from None
-    print(f"wrote {path} ({drawing.n_nodes} nodes)")
+    before = _digest(target)
+    path = _render(drawing, target)
+    replaced = before is not None and before != _digest(path)
+    print(f"wrote {path} ({drawing.n_nodes} nodes)" + (", replacing a different file" if replaced else ""))
     return 0
 
 
 def step(args: argparse.Namespace) -> int:
-    """Walk through backprop one node at a time: Enter for the next step, q to quit."""
-    from .step import names
+    """Walk through backprop one node at a time: Enter for the next step, q or Ctrl-D to stop."""
+    from .step import gif_from_frames, names
 
+    frames = Path(args.frames) if args.frames else None
+    if frames is not None:
+        _check_writable(frames, "--frames", folder=True)
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
@@ -155,38 +201,30 @@ def step(args: argparse.Namespace) -> int:
         print(f"  {known[node]:>{width}} = {show.number(node.data)}")
     steps = loss.backward_steps()
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
-    waiting = not args.all
-    frames = Path(args.frames) if args.frames else None
     pictures = []
     while steps.remaining:
-        if waiting:
+        if not args.all:
             try:
-                answer = input("  [Enter] next step, q to quit > ")
-            except EOFError:  # stdin closed or not a terminal: show the rest
-                waiting = False
-                answer = ""
+                answer = input(PROMPT)
+            except EOFError:  # Ctrl-D, or the end of piped input (--all shows every step)
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                raise _Refused(f"interrupted after {len(steps.done)} of {steps.total} steps", 130) from None
             if answer.strip().lower() in ("q", "quit"):
-                print(f"stopped after {len(steps.done)} of {steps.total} steps")
-                return 0
+                break
         print(steps.step())
         if frames is not None:
-            pictures.append(steps.draw().render(frames / f"step_{len(steps.done):03d}.png"))
-    leaves = [n for n in walk(loss) if n._ctx is None and n.requires_grad]
-    print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {show.number(n.grad)}" for n in leaves))
+            pictures.append(_render(steps.draw(), frames / f"step_{len(steps.done):03d}.png"))
+    if steps.remaining:
+        print(f"stopped after {len(steps.done)} of {steps.total} steps")
+    else:
+        leaves = [n for n in walk(loss) if n._ctx is None and n.requires_grad]
+        print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {show.number(n.grad)}" for n in leaves))
     if pictures:
-        from PIL import Image
-
-        images = [Image.open(p).convert("RGB") for p in pictures]
-        width, height = max(i.width for i in images), max(i.height for i in images)
-        canvases = []
-        for image in images:
-            canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(image, (0, 0))
-            canvases.append(canvas)
-        canvases[0].save(
-            frames / "backprop.gif", save_all=True, append_images=canvases[1:], duration=1200, loop=0
-        )
-        print(f"wrote {len(pictures)} frames and {frames / 'backprop.gif'}")
+        gif = gif_from_frames(pictures, frames / "backprop.gif")
+        print(f"wrote {len(pictures)} frames and {gif}")
     return 0
 
 
@@ -259,8 +297,91 @@ def _formula(args: argparse.Namespace, label: str):
         out = expr(expression, **values)
     except ExpressionError as error:
         raise _Refused(str(error)) from None
+    if not out.requires_grad:
+        raise _Refused(
+            f"{expression!r} has no variable, so there is nothing to differentiate; "
+            "write one, e.g. 'x*(1+2)' --set x=1"
+        )
     out.label = out.label or label
     return expression, out
+
+
+def _render(drawing, path: Path) -> Path:
+    """``drawing.render(path)``, with a missing graphviz as one line (status 1)."""
+    from .viz import GraphvizMissing
+
+    try:
+        return drawing.render(path)
+    except GraphvizMissing as error:
+        raise _Refused(str(error), status=1) from None
+
+
+def _check_writable(path: Path, option: str, *, folder: bool) -> None:
+    """Refuse, before any work, an output ``path`` (a folder, or a file) that cannot be written:
+    a file where a folder is wanted or the other way round, or a place where no file can be
+    created. Nothing is left behind: the test file is anonymous and the folder is not created."""
+    if folder and path.exists() and not path.is_dir():
+        raise _Refused(f"{option} {path} is a file; give a folder")
+    if not folder and path.is_dir():
+        raise _Refused(f"{option} {path} is a folder; give a file name")
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise _Refused(f"{option} {path}: the file is read-only; choose another name")
+    existing = path if folder else path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _Refused(f"{option} {path}: {existing} is a file, so no folder can be made there")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise _Refused(
+            f"{option} {path}: cannot create files in {existing} ({error.strerror}); choose another place"
+        ) from None
+
+
+def _check_memory(hidden: int, *, rows: int, features: int) -> None:
+    """Refuse a hidden layer too large for this machine's memory, before allocating it."""
+    parameters = (features + 1) * hidden + (hidden + 1)
+    # NOTE: a lower bound of the peak, in float64: the parameters, their gradients and Adam's two
+    # moments, and the hidden layer before and after relu on every training row (each epoch's loss).
+    needed = 8 * (4 * parameters + 2 * rows * hidden)
+    available = _memory_size()
+    if available is not None and needed > available:
+        raise _Refused(
+            f"--hidden {hidden}: training needs at least {needed / 2**30:,.1f} GiB of memory, more than "
+            f"the {available / 2**30:,.1f} GiB of this machine; choose a smaller --hidden"
+        )
+
+
+def _memory_size() -> int | None:
+    """The memory this process may use: the physical memory, or a smaller container limit
+    (cgroup v2); None where the system does not say."""
+    try:
+        size = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return size
+    return min(size, int(limit)) if limit.isdigit() else size
+
+
+def _digest(path: Path) -> bytes | None:
+    """The SHA-256 of the file at ``path`` (None if there is none), to tell a replaced picture."""
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def _loss(value: float, width: int) -> str:
+    """A loss for the demo's table: fixed point, or in e-notation when that would not fit."""
+    return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
 
 
 def _formula_arguments(parser: argparse.ArgumentParser) -> None:
@@ -287,11 +408,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    if not text.strip().lstrip("+").isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text}")
+    return int(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake reported in one line that says where the usage is."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinygrad-lr",
         description="Reverse-mode autodiff on scalars and arrays, taught through logistic regression.",
     )
+    parser.add_argument("--version", action="version", version=f"tinygrad-lr {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "demo",
@@ -302,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)")
     run.add_argument(
-        "--seed", type=int, default=0, help="seed of the split, the initial weights and the batches"
+        "--seed", type=_seed, default=0, help="seed of the split, the initial weights and the batches"
     )
     run.add_argument(
         "--epochs", type=_positive, default=60, help="passes over the training data (default 60)"
@@ -312,7 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing: no progress bars, no report (it is in OUT/report.txt)",
+    )
     run.set_defaults(handler=demo)
 
     draw = commands.add_parser(
@@ -323,7 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a formula: the lesson's logistic regression and its loss.",
     )
     _formula_arguments(draw)
-    draw.add_argument("-o", "--output", default="graph.png", help="the file to write: .png .svg .pdf or .dot")
+    draw.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
+        "an existing file is replaced, and the command says so)",
+    )
     draw.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"
     )
@@ -335,15 +480,13 @@ def build_parser() -> argparse.ArgumentParser:
         "step",
         help="step through backprop in the terminal, one node at a time",
         description="Walk through backprop node by node, with the chain rule and its numbers: Enter for "
-        "the next step, q to quit. Without a formula: the lesson's neuron and its loss.",
+        "the next step, q or Ctrl-D to stop (so does the end of piped input: use --all to see every "
+        "step). Without a formula: the lesson's neuron and its loss.",
     )
-    walkthrough.add_argument("expression", nargs="?", help="a formula, as for tinygrad-lr graph")
-    walkthrough.add_argument(
-        "--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables"
-    )
+    _formula_arguments(walkthrough)
     walkthrough.add_argument("--all", action="store_true", help="print every step without waiting")
     walkthrough.add_argument(
-        "--frames", metavar="DIR", help="write a picture per step and backprop.gif to DIR"
+        "--frames", metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )
     walkthrough.set_defaults(handler=step)
 
@@ -357,11 +500,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    where = f"tinygrad-lr {args.command}"
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # NOTE: a reader that went away (| head) shows here, not at exit
+        return status
     except _Refused as error:
-        print(f"tinygrad-lr {args.command}: {error}", file=sys.stderr)
-        return error.status
+        message, status = str(error), error.status
+    except BrokenPipeError:
+        # The reader of the output stopped (| head -1): end quietly, as Unix tools do. Python's
+        # "Note on SIGPIPE": point stdout at devnull so that the flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a program ended by a closed pipe reports
+    except KeyboardInterrupt:
+        message, status = "interrupted", 130  # 128 + SIGINT
+    except MemoryError:
+        message, status = "out of memory; close other programs, or ask for less", 1
+    except OSError as error:  # the machine, not the input: a full disk, a file that went away
+        where_file = f" ({error.filename})" if error.filename else ""
+        message, status = f"{error.strerror or error}{where_file}", 1
+    print(f"{where}: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

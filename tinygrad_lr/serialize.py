@@ -1,19 +1,47 @@
-"""Saving and loading parameters as ``.npz``: plain arrays by name, never pickle."""
+"""Saving and loading parameters as ``.npz``: plain arrays by name, never pickle.
+
+An ``.npz`` is a zip archive with one ``.npy`` member per array. The member of key ``k`` is
+named exactly ``k + ".npy"`` and ``load`` strips exactly one ``.npy``, so every key comes back as
+it was given: ``"w"`` is the member ``w.npy`` and ``"w.npy"`` the member ``w.npy.npy``. That is
+also how ``np.savez`` names its members, so its files load here and ``np.load`` reads ours
+(``np.load(path)[k + ".npy"]`` is exact even when another key is ``k + ".npy"``).
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
+import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.lib import format as npy_format
+
+MAX_BYTES = 256 * 2**20
+"""Default for ``load(path, max_bytes=...)``: the most a file may expand to in memory.
+
+The models of this project take kilobytes (the demo's network about 4 KB); 256 MiB is 33 million
+float64 parameters, far past anything it trains, and a small part of any machine's memory. A
+forged file (a zip bomb, a header declaring a huge shape) is refused before it costs more.
+"""
+
+_READ_CHUNK = 16 * 2**20
+_ZIP_NAME_LIMIT = 0xFFFF  # bytes: the zip format stores a name's length in 16 bits
+_ENCRYPTED = 0x1  # zip flag bit: the member is encrypted
+_RAISE_THE_LIMIT = "if you trust this file, pass a larger max_bytes to load"
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
 
 def save(module_or_state: Any, path: str | Path) -> Path:
     """Write a module's parameters (or a ``{name: array}`` dict) to ``path`` as ``.npz``.
 
+    Every key is written exactly as given (the member ``key + ".npy"``), whatever its name; a key
+    a zip archive cannot hold faithfully (empty, or with a NUL byte or a backslash) is refused.
     The file is written next to its destination and renamed over it only when complete, so an
     interrupted save never leaves a broken file in place of a good one. Returns the path.
     """
@@ -25,6 +53,7 @@ def save(module_or_state: Any, path: str | Path) -> Path:
         array = np.asarray(getattr(value, "data", value))
         if not isinstance(name, str) or array.dtype.kind not in "biuf":
             raise TypeError(f"save: {name!r} is not a named numeric array ({array.dtype})")
+        _check_key(name)
         arrays[name] = array
     path = Path(path)
     if path.suffix != ".npz":
@@ -33,7 +62,12 @@ def save(module_or_state: Any, path: str | Path) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for name, array in arrays.items():
+                    member = zipfile.ZipInfo(name + ".npy")  # dated 1980: the same state, the same bytes
+                    member.external_attr = 0o644 << 16
+                    with archive.open(member, "w", force_zip64=True) as stream:
+                        npy_format.write_array(stream, array, allow_pickle=False)
             file.flush()
             os.fsync(file.fileno())
         umask = os.umask(0)
@@ -46,25 +80,154 @@ def save(module_or_state: Any, path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a file written by ``save``: a ``{name: array}`` dict for ``load_state_dict``.
+def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarray]:
+    """Read a file written by ``save`` (or ``np.savez``): a ``{name: array}`` dict for ``load_state_dict``.
 
-    Never unpickles: a file holding Python objects is refused, as is anything that is not a
-    valid ``.npz``, with an error that says so.
+    Each ``.npy`` member gives the key of its name less one ``.npy``. The file must be a regular
+    file holding only ``.npy`` members of numeric arrays; anything else is refused with a
+    ValueError that says what (a directory: IsADirectoryError; no file: FileNotFoundError).
+    Never unpickles. Before anything is decompressed or allocated, ``load`` checks that the
+    archive expands to at most ``max_bytes`` (its members' sizes, ``.npy`` headers included) and
+    that no array's declared shape needs more: raise ``max_bytes`` to read a larger file you trust.
     """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
+        raise TypeError(f"load: max_bytes must be a whole number of bytes, got {max_bytes!r}")
+    if max_bytes < 0:
+        raise ValueError(f"load: max_bytes must be a whole number of bytes, 0 or more; got {max_bytes}")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load: no file at {path}")
-    with path.open("rb") as file:  # our own handle: numpy leaks its own when a zip is broken
-        if file.read(4) != b"PK\x03\x04":  # an .npz is a zip archive
+    with _open_regular_file(path) as file:
+        if file.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first member, or an empty zip
             raise ValueError(f"load: {path} is not a valid .npz file (it is not a zip archive)")
         file.seek(0)
         try:
-            with np.load(file, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
-        except ValueError as error:
-            if "allow_pickle" in str(error):
-                raise ValueError(f"load: {path} holds pickled Python objects; refusing to unpickle") from None
-            raise ValueError(f"load: {path} is not a valid .npz file of arrays ({error})") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            with zipfile.ZipFile(file) as archive:
+                members = archive.infolist()
+                expanded = sum(member.file_size for member in members)
+                if expanded > max_bytes:
+                    raise ValueError(
+                        f"load: {path} expands to {_size(expanded)}, more than the limit of "
+                        f"{_size(max_bytes)}; {_RAISE_THE_LIMIT}"
+                    )
+                arrays: dict[str, np.ndarray] = {}
+                for member in members:
+                    key, array = _read_member(archive, member, path, max_bytes)
+                    if key in arrays:
+                        raise ValueError(f"load: {path} holds two arrays named {key!r}; the file is damaged")
+                    arrays[key] = array
+                return arrays
+        except _ZIP_ERRORS as error:
             raise ValueError(f"load: {path} is not a valid .npz file ({error})") from None
+
+
+def _check_key(name: str) -> None:
+    """Refuse a key that a zip archive would not give back exactly as it is."""
+    if not name:
+        raise ValueError("save: a key is empty; give every array a name")
+    for character, why in (("\x00", "a NUL byte, which ends a name in a zip"), ("\\", "a backslash")):
+        if character in name:
+            raise ValueError(
+                f"save: the key {name!r} holds {why}; zip archives cannot keep it, rename the key"
+            )
+    try:
+        encoded = (name + ".npy").encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"save: the key {name!r} is not valid Unicode text; rename the key") from None
+    if len(encoded) > _ZIP_NAME_LIMIT:
+        raise ValueError(
+            f"save: a key of {len(encoded):,} bytes in UTF-8 ({name[:20]!r}...) is longer than a zip "
+            f"archive holds ({_ZIP_NAME_LIMIT:,} bytes with its .npy); shorten it"
+        )
+
+
+def _open_regular_file(path: Path) -> BinaryIO:
+    """Open ``path`` for reading if it is a regular file, without ever waiting on a FIFO or device."""
+    try:
+        _refuse_unless_regular(path, os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"load: no file at {path}") from None
+    # NOTE: O_NONBLOCK so that a path replaced by a FIFO since the stat cannot block the open.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    file = os.fdopen(descriptor, "rb")
+    try:
+        _refuse_unless_regular(path, os.fstat(descriptor).st_mode)
+    except BaseException:
+        file.close()
+        raise
+    return file
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"load: {path} is a directory; give the path of an .npz file")
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    kind = next((name for test, name in kinds if test(mode)), "of an unknown kind")
+    raise ValueError(f"load: {path} is not a regular file ({kind}); give the path of an .npz file")
+
+
+def _read_member(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, max_bytes: int
+) -> tuple[str, np.ndarray]:
+    """One ``.npy`` member as ``(key, array)``: header read and checked before the array is allocated."""
+    name = member.filename
+    if not name.endswith(".npy"):
+        raise ValueError(
+            f"load: {path} holds {name!r}, which is not a .npy array; "
+            "an .npz written by tg.save or np.savez holds only .npy members"
+        )
+    key = name[: -len(".npy")]
+    if member.flag_bits & _ENCRYPTED:
+        raise ValueError(f"load: {path} holds {key!r} encrypted; save it again without a password")
+    with archive.open(member) as stream:
+        try:
+            version = npy_format.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran_order, dtype = npy_format.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, fortran_order, dtype = npy_format.read_array_header_2_0(stream)
+            else:
+                raise ValueError(f"its .npy format version {version[0]}.{version[1]} is not 1.0 or 2.0")
+        except ValueError as error:
+            raise ValueError(f"load: {path} is not a valid .npz file ({key!r}: {error})") from None
+        if dtype.hasobject:
+            raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
+        if dtype.kind not in "biuf":
+            raise ValueError(f"load: {path} holds {key!r} of dtype {dtype}; load reads only numeric arrays")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > max_bytes:
+            raise ValueError(
+                f"load: {path} declares {key!r} of shape {shape} and dtype {dtype}: {_size(nbytes)}, more "
+                f"than the limit of {_size(max_bytes)}; {_RAISE_THE_LIMIT}"
+            )
+        stored = member.file_size - stream.tell()
+        if stored != nbytes:
+            raise ValueError(
+                f"load: {path} is not a valid .npz file ({key!r} of shape {shape} and dtype {dtype} needs "
+                f"{nbytes:,} bytes of data and the archive holds {stored:,})"
+            )
+        buffer = np.empty(nbytes, dtype=np.uint8)
+        view = memoryview(buffer)
+        filled = 0
+        while filled < nbytes:  # in chunks: zipfile would otherwise copy the whole array once more
+            chunk = stream.read(min(_READ_CHUNK, nbytes - filled))
+            if not chunk:
+                raise EOFError(f"{key!r} ends after {filled:,} of its {nbytes:,} bytes")
+            view[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if stream.read(1):  # also where zipfile checks the CRC
+            raise EOFError(f"{key!r} holds more data than its shape {shape} needs")
+    return key, buffer.view(dtype).reshape(shape, order="F" if fortran_order else "C")
+
+
+def _size(nbytes: int) -> str:
+    """``268435456`` -> ``'256 MiB'``: a byte count for a message."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} bytes"
