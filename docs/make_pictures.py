@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 import tinygrad_lr as tg
 from tinygrad_lr import nn
 
@@ -29,15 +27,18 @@ def neuron(out: Path) -> None:
 
 
 def lesson_network(out: Path) -> None:
-    """The lesson's logistic regression on its 2x2 input, with the BCE loss."""
-    model = nn.LogisticRegression(2)
-    model.linear.weight.data = np.array([[0.5], [0.3]])
-    model.linear.bias.data = np.array([0.1])
-    x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
-    loss = nn.functional.binary_cross_entropy_with_logits(model.logits(x), np.array([1.0, 0.0]))
-    loss.label = "loss"
+    """The lesson's 2x2 network and its loss, after backward."""
+    loss = tg.lesson.network()
     loss.backward(retain_grads=True)
-    loss.draw(rankdir="LR").render(out / "lesson_network.png")
+    loss.draw().render(out / "lesson_network.png")
+
+
+def stepping(out: Path) -> None:
+    """The lesson's network half-way through its backward pass, as the stepper draws it."""
+    steps = tg.lesson.network().backward_steps()
+    for _ in range(6):
+        steps.step()
+    steps.draw().render(out / "stepping.png")
 
 
 def xor(out: Path) -> None:
@@ -56,7 +57,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     changed = []
     with tempfile.TemporaryDirectory() as scratch:
-        for make in (neuron, lesson_network, xor):
+        for make in (neuron, lesson_network, stepping, xor):
             make(Path(scratch))
         for made in sorted(Path(scratch).iterdir()):
             target = out / made.name

@@ -75,9 +75,9 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
     assert first.node is loss and third.node is p and fourth.node is z
     s = 1 / (1 + math.exp(0.9))
     text = repr(fourth)
-    assert text.splitlines()[0] == f"step 4 of 7: z = w*x + b; dL/d(z) = {tg.show.number(s - 1, 5)}"
-    assert "dL/d(b) += dL/d(z) · 1 = -0.71095 · 1.0 = -0.71095   [done: dL/d(b) = -0.71095]" in text
-    assert "dL/d(z) += dL/d(p) · σ(z)·(1 − σ(z))" in repr(third)
+    assert text.splitlines()[0] == f"step 4 of 7: z = wx + b; dL/dz = {tg.show.number(s - 1, 5)}"
+    assert "dL/db += dL/dz · 1 = -0.71095 · 1.0 = -0.71095   [done: dL/db = -0.71095]" in text
+    assert "dL/dz += dL/dp · σ(z)·(1 − σ(z))" in repr(third)
     assert f"= -3.4596 · {tg.show.number(s * (1 - s), 5)} = -0.71095" in repr(third)
     assert steps.current is z and steps.done[-2:] == [p, z] and steps.remaining == 3
     assert "4 of 7 nodes done, last z" in repr(steps)
@@ -92,7 +92,7 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
 def test_the_formula_text_comes_from_the_op_table(monkeypatch):
     monkeypatch.setattr(tg.REGISTRY["sigmoid"], "formula", ("2*tanh(x)",))
     loss, _ = neuron()
-    assert "dL/d(p) · 2·tanh(z)" in "\n".join(repr(step) for step in loss.backward_steps())
+    assert "dL/dp · 2·tanh(z)" in "\n".join(repr(step) for step in loss.backward_steps())
 
 
 def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
@@ -101,14 +101,14 @@ def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
     m.label = "m"
     first = m.backward_steps().step().lines()
     # ½ each at a tie: the text says so, and evaluates to the number shown
-    assert first[1].startswith("  dL/d(a) += dL/d(m) · ([a > b] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
-    assert first[2].startswith("  dL/d(b) += dL/d(m) · ([b > a] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
+    assert first[1].startswith("  dm/da += dm/dm · ([a > b] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
+    assert first[2].startswith("  dm/db += dm/dm · ([b > a] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
     x = Value(1.5, label="x")
     for power, text, local in ((2, "2·x", 3.0), (3, "3·x²", 6.75), (0.5, "0.5·x^(−0.5)", 0.5 * 1.5**-0.5)):
         y = x**power
         y.label = "y"
         line = y.backward_steps().step().lines()[1]
-        assert line.startswith(f"  dL/d(x) += dL/d(y) · {text} = 1.0 · {tg.show.number(local, 5)}")
+        assert line.startswith(f"  dy/dx += dy/dy · {text} = 1.0 · {tg.show.number(local, 5)}")
 
 
 def test_partial_gradients_say_more_to_come():
@@ -116,17 +116,26 @@ def test_partial_gradients_say_more_to_come():
     loss = a * a + a
     loss.label = "L"
     lines = "\n".join(repr(step) for step in loss.backward_steps())
-    assert "[more to come]" in lines and "[done: dL/d(a) = 7.0]" in lines
+    assert "[more to come]" in lines and "[done: dL/da = 7.0]" in lines
 
 
-def test_tensor_graphs_step_with_arrays():
-    x = Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
+def test_tensor_graphs_step_in_matrix_form():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], label="X")
     W = Tensor([[0.5], [0.3]], requires_grad=True, label="W")
-    loss = tg.bce_with_logits((x @ W).reshape(-1), [1.0, 0.0])
-    loss.label = "loss"
+    b = Tensor([0.1], requires_grad=True, label="b")
+    z = x @ W + b
+    loss = tg.bce_with_logits(z.reshape(-1), [1.0, 0.0])
     text = "\n".join(repr(step) for step in loss.backward_steps())
-    assert "dL/d(W) += xᵀ·dL/d(x @ W)" in text and "[[1.2807], [1.6243]]" in text
-    assert np.allclose(W.grad, [[1.2807], [1.6243]], atol=1e-4)
+    grad_z = (1 / (1 + np.exp(-(x.data @ W.data + b.data))) - [[1.0], [0.0]]) / 2
+    grad_w = x.data.T @ grad_z
+    assert np.allclose(W.grad, grad_w)
+    assert "step 5 of 6: z = X·W (2x1)" in text  # unnamed nodes get short names: z, then z2
+    expected_w = "\n".join(f"      {row}" for row in tg.show.array(grad_w))
+    assert "dL/dW (2x1) += Xᵀ (2x2) · dL/dz (2x1) =\n" + expected_w in text
+    assert (
+        "dL/db (1,) += dL/d(z2) (2x1), summed over axis 0 = " + tg.show.array(grad_z.sum(axis=0))[0] in text
+    )
+    assert not re.search(r"\bv\d+\b", text) and not re.search(r"-0\.0*(?![0-9])", text)  # no v14, no -0.
 
 
 def test_draw_colours_the_progress():
@@ -139,7 +148,10 @@ def test_draw_colours_the_progress():
 
     box = {label: line for line in source.splitlines() for label in "wbpz" if f"<b>{label}</b>" in line}
     assert stepmod.CURRENT in box["z"] and stepmod.DONE in box["p"]
-    assert stepmod.READY in box["b"] and "grad —" in box["w"]  # w has not been reached
+    assert stepmod.READY in box["b"] and ">—<" in box["w"]  # w has not been reached
+    key = source.split("label=<<table", 1)[1].split("</table>", 1)[0]  # the key says what each colour is
+    for color, meaning in stepmod.KEY:
+        assert f'bgcolor="{color}"' in key and meaning in key
 
 
 def test_frames_and_gif_have_one_picture_per_step(tmp_path):
@@ -179,19 +191,31 @@ def test_cli_all_shows_every_step():
     assert cli("x.y", "--set", "x=1").returncode == 2
 
 
-def test_cli_all_and_frames(tmp_path):
-    result = cli("--all", "--frames", str(tmp_path))
-    assert result.returncode == 0 and "[Enter]" not in result.stdout
-    assert len(list(tmp_path.glob("step_*.png"))) == 15
-    with Image.open(tmp_path / "backprop.gif") as image:
-        assert image.n_frames == 15
+def test_cli_all_and_frames_of_one_size(tmp_path):
+    for args, count in (
+        (("--all",), 15),
+        (("--lesson", "--all"), 11),
+        (("--lesson", "--all", "--rankdir", "LR"), 11),
+    ):
+        folder = tmp_path / "_".join(args)
+        result = cli(*args, "--frames", str(folder))
+        assert result.returncode == 0 and "[Enter]" not in result.stdout
+        frames = sorted(folder.glob("step_*.png"))
+        assert len(frames) == count
+        sizes = set()
+        for frame in frames:
+            with Image.open(frame) as image:
+                sizes.add(image.size)
+        assert len(sizes) == 1, sizes  # one layout, recoloured: the GIF does not jitter
+        with Image.open(folder / "backprop.gif") as image:
+            assert image.n_frames == count and image.size == sizes.pop()
 
 
 def test_cli_in_a_real_terminal():
     child = pexpect.spawn(sys.executable, ["-m", "tinygrad_lr", "step"], encoding="utf-8", timeout=60)
     child.expect(r"\[Enter\] next step, q to quit > ")
     child.sendline("")
-    child.expect(r"step 1 of 15: L = -ℓ; dL/d\(L\) = 1.0")
+    child.expect(r"step 1 of 15: L = −ℓ; dL/dL = 1.0")
     child.expect(r"\[Enter\] next step")
     child.sendline("")
     child.expect(r"step 2 of 15")

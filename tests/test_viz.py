@@ -1,5 +1,7 @@
 """Graph pictures: the DOT text, and real PNG, SVG and PDF files by both rendering paths."""
 
+import html
+import math
 import os
 import re
 import shutil
@@ -25,7 +27,21 @@ def neuron():
 
 
 def boxes(source):
-    return re.findall(r"^\s*(n\d+) \[shape=plaintext label=<(.*)>\];$", source, re.M)
+    """Each box of the DOT text, by id: the plain text of its cells (title, data, grad)."""
+    found = {}
+    for node_id, label in re.findall(r"^\s*(n\d+) \[label=<(.*)>\];$", source, re.M):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", label)
+        texts = [re.sub(r"<[^>]+>", "", cell.replace("<br/>", "\n")) for cell in cells]
+        found[node_id] = [html.unescape(text).replace("\xa0", " ").rstrip() for text in texts]
+    return found
+
+
+def by_title(source):
+    return {cells[0]: cells for cells in boxes(source).values()}
+
+
+def ellipses(source):
+    return re.findall(r'(n\d+_op) \[shape=ellipse.*label="([^"]*)"', source)
 
 
 def test_one_box_per_node_and_one_ellipse_per_op():
@@ -33,57 +49,59 @@ def test_one_box_per_node_and_one_ellipse_per_op():
     nodes = tg.engine.walk(loss)
     source = tg.draw(loss).source
     assert len(boxes(source)) == len(nodes)
-    assert source.count("shape=ellipse") == sum(n._ctx is not None for n in nodes)
-    assert {label for label in re.findall(r'shape=ellipse.*label="([^"]*)"', source)} == {
-        "*",
-        "+",
-        "σ",
-        "log",
-        "-",
-    }
+    assert len(ellipses(source)) == sum(n._ctx is not None for n in nodes)
+    assert {label for _, label in ellipses(source)} == {"*", "+", "σ", "log", "-"}
 
 
-def test_edges_connect_inputs_ops_and_results():
+def test_non_commutative_ops_say_which_operand_is_which():
     x, y = Value(3.0, label="x"), Value(4.0, label="y")
-    q = x / y
-    source = tg.draw(q).source
-    ids = {
-        label: node for node, label in re.findall(r"(n\d+) \[shape=plaintext label=<.*?<b>(\w+)</b>", source)
-    }
-    op = re.search(r"(n\d+_op) \[shape=ellipse", source).group(1)
-    assert f'{ids["x"]} -> {op} [label="x"]' in source and f'{ids["y"]} -> {op} [label="y"]' in source
-    assert re.search(rf"{op} -> n\d+;", source)
-    commutative = tg.draw(x * y).source
-    assert not re.search(r"-> n\d+_op \[label=", commutative)
+    source = tg.draw(x / y).source
+    [(op, label)] = ellipses(source)
+    assert label == "x/y"  # the op in its operands' own names, and no edge labels needed
+    assert "[label=" not in source.split("\n  n", 1)[0] and not re.search(r"-> n\d+_op \[label=", source)
+    long_x, long_y = Value(3.0, label="numerator_value"), Value(4.0, label="denominator")
+    source = tg.draw(long_x / long_y).source
+    titles = {cells[0]: node_id for node_id, cells in boxes(source).items()}
+    [(op, label)] = ellipses(source)
+    assert label == "/"  # too long to write in the ellipse: the edges say which is first
+    assert f'{titles["numerator_value"]} -> {op} [label="1st"]' in source
+    assert f'{titles["denominator"]} -> {op} [label="2nd"]' in source
+    assert not re.search(r"-> n\d+_op \[label=", tg.draw(long_x * long_y).source)  # order does not matter
 
 
-def test_boxes_carry_label_data_and_grad():
-    loss, (_, w, _) = neuron()
-    source = tg.draw(loss).source
-    assert (
-        "<b>w</b></td><td" in source
-        and "data -0.5" in source
-        and f"grad {tg.show.number(w.grad, 5)}" in source
-    )
-    assert "<b>L</b>" in source and "grad 1.0" in source
-    no_grad = tg.draw(loss, show_grad=False).source
-    assert "grad" not in no_grad and "data -0.5" in no_grad
-    assert "data" not in tg.draw(loss, show_data=False).source.split("<b>w</b>")[1].split("</tr>")[0]
+def test_boxes_carry_name_data_and_grad():
+    loss, (x, w, b) = neuron()
+    shown = by_title(tg.draw(loss).source)
+    for node in (x, w, b):
+        assert shown[node.label] == [
+            node.label,
+            f"data {tg.show.number(node.data, 5)}",
+            f"grad {tg.show.number(node.grad, 5)}",
+        ]
+    z = loss.parents[0].parents[0].parents[0]  # the names a learner can follow: z = wx + b
+    assert shown["z"][1:] == [f"data {tg.show.number(z.data, 5)}", f"grad {tg.show.number(z.grad, 5)}"]
+    assert shown["L"][2] == "grad 1.0"
+    assert all(len(cells) == 2 for cells in by_title(tg.draw(loss, show_grad=False).source).values())
+    assert by_title(tg.draw(loss, show_data=False).source)["w"][1].startswith("grad")
 
 
-def test_tensor_boxes_show_shape_dtype_values_or_summary():
+def test_tensor_boxes_show_shape_dtype_values_or_corners():
     small = Tensor([[1.0, 2.0]], requires_grad=True, label="W")
     big = Tensor(np.arange(20.0).reshape(10, 2), label="X")
     out = (big @ small.T).sum()
     out.backward()
-    source = tg.draw(out).source
-    assert "<b>W</b> (1, 2) float64" in source and "data [[1., 2.]]" in source
-    assert "<b>X</b> (10, 2) float64" in source and "mean 9.5, range [0.0, 19.0]" in source
-    assert "grad [[ 90., 100.]]" in source
-    assert "grad —" in source  # an interior tensor keeps no grad unless retain_grads=True
+    shown = by_title(tg.draw(out).source)
+    assert shown["W (1x2)"][1:] == ["data [[1., 2.]]", f"grad {tg.show.array(small.grad)[0]}"]
+    assert small.grad.tolist() == [[90.0, 100.0]]
+    data = shown["X (10x2)"][1]
+    assert data.startswith("data [[ 0.,  1.],") and data.endswith("(10x2)") and "..." in data
+    interior = next(cells for title, cells in shown.items() if title.startswith("WT"))
+    assert interior[2] == "grad —"  # an interior tensor keeps no grad unless retain_grads=True
     out.backward(retain_grads=True)
-    assert "grad —" not in tg.draw(out).source
-    assert "float32" in tg.draw(Tensor(np.ones(2, np.float32), requires_grad=True) * 2).source
+    assert "grad —" not in [cells[-1] for cells in by_title(tg.draw(out).source).values()]
+    assert "t (2,) float32" in by_title(
+        tg.draw(Tensor(np.ones(2, np.float32), requires_grad=True) * 2).source
+    )
 
 
 def test_modules_become_labelled_clusters():
@@ -106,7 +124,8 @@ def test_highlight_rankdir_and_errors():
     assert tg.draw(loss, highlight=[w]).source.count(viz.HIGHLIGHT) >= 1
     assert "#ff0000" in tg.draw(loss, highlight={b: "#ff0000"}).source
     assert "rankdir=TB" in tg.draw(loss, rankdir="TB").source
-    with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB'"):
+    assert "rankdir=LR" in tg.draw(loss, rankdir="LR").source
+    with pytest.raises(ValueError, match="rankdir must be 'LR', 'TB' or 'auto'"):
         tg.draw(loss, rankdir="RL")
     with pytest.raises(TypeError, match="expected a Value or Tensor"):
         tg.draw(3.0)
@@ -223,3 +242,66 @@ def test_jupyter_display_is_svg():
     nodes = tg.engine.walk(loss)
     count = len(nodes) + sum(n._ctx is not None for n in nodes)
     assert f"<Drawing of {count} nodes" in repr(loss.draw())
+
+
+def svg_geometry(svg: str) -> tuple[dict, list, float]:
+    """The nodes of an SVG that graphviz drew (title -> the table's box or the ellipse), its
+    edges (target title, where the arrowhead's tip is), and its width/height."""
+    root = ET.fromstring(svg)
+    nodes, edges = {}, []
+
+    def points(text):
+        return [tuple(map(float, pair.split(","))) for pair in text.split()]
+
+    for group in root.iter():
+        if not group.tag.endswith("g"):
+            continue
+        kind = group.get("class")
+        title = next((child.text for child in group if child.tag.endswith("title")), None)
+        if kind == "node":
+            ellipse = next((c for c in group if c.tag.endswith("ellipse")), None)
+            if ellipse is not None:
+                nodes[title] = ("ellipse", tuple(float(ellipse.get(k)) for k in ("cx", "cy", "rx", "ry")))
+            else:
+                corners = [p for c in group if c.tag.endswith("polygon") for p in points(c.get("points"))]
+                xs, ys = [x for x, _ in corners], [y for _, y in corners]
+                nodes[title] = ("box", (min(xs), min(ys), max(xs), max(ys)))
+        elif kind == "edge":
+            path = next(c for c in group if c.tag.endswith("path")).get("d")
+            end = tuple(map(float, re.findall(r"-?[\d.]+,-?[\d.]+", path)[-1].split(",")))
+            head = points(next(c for c in group if c.tag.endswith("polygon")).get("points"))
+            tip = max(head, key=lambda p: math.dist(p, end))
+            edges.append((title.split("->")[1], tip))
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    return nodes, edges, width / height
+
+
+def distance_to_boundary(shape, point) -> float:
+    kind, values = shape
+    x, y = point
+    if kind == "ellipse":
+        cx, cy, rx, ry = values
+        t = math.hypot((x - cx) / rx, (y - cy) / ry)
+        return math.dist(point, (cx + (x - cx) / t, cy + (y - cy) / t))
+    x0, y0, x1, y1 = values
+    outside = math.hypot(max(x0 - x, 0, x - x1), max(y0 - y, 0, y - y1))
+    return outside or min(x - x0, x1 - x, y - y0, y1 - y)
+
+
+@pytest.mark.parametrize("graph", ["lesson", "neuron", "logistic regression"])
+def test_edges_meet_their_boxes_and_the_default_picture_fits_a_slide(graph, renderer):
+    if graph == "lesson":
+        root = tg.lesson.network()
+    elif graph == "neuron":
+        root = neuron()[0]
+    else:  # the Tensor logistic regression whose picture was 6335x213 px
+        model = nn.LogisticRegression(2)
+        root = nn.functional.binary_cross_entropy(
+            model(Tensor([[1.0, 2.0], [3.0, 4.0]])), np.array([1.0, 0.0])
+        )
+    root.backward(retain_grads=True)
+    nodes, edges, aspect = svg_geometry(tg.draw(root).pipe("svg").decode())
+    assert len(edges) > 5
+    for target, tip in edges:
+        assert distance_to_boundary(nodes[target], tip) <= 2.0, (target, tip, nodes[target])
+    assert 1 / 3.5 <= aspect <= 3.5, aspect

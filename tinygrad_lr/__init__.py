@@ -10,7 +10,7 @@
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
-from . import data, engine, formula, nn, numeric, optim, plots, show, training, viz
+from . import data, engine, formula, lesson, naming, nn, numeric, optim, plots, show, training, viz
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import grad, no_grad
 from .expr import ExpressionError, expr
@@ -64,12 +64,14 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "lesson",
     "linear",
     "load",
     "log",
     "matmul",
     "maximum",
     "mean",
+    "naming",
     "nn",
     "no_grad",
     "numeric",

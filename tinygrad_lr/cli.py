@@ -17,7 +17,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, show
+import numpy as np
+
+from . import __version__, lesson, show
 from .engine import walk
 from .step import derivative
 from .value import Value
@@ -156,7 +158,7 @@ def neuron(args: argparse.Namespace) -> int:
 
 
 def graph(args: argparse.Namespace) -> int:
-    """Draw the graph of a formula, or of the lesson's logistic regression, after backward."""
+    """Draw the graph of a formula, or of the lesson's 2x2 network, after backward."""
     from . import viz
 
     # without -o the picture lands in the current folder: say which one
@@ -166,7 +168,7 @@ def graph(args: argparse.Namespace) -> int:
     _check_writable(target, "-o", folder=False)
     _, out = _formula(args, "out")
     if out is None:
-        out = _lesson_loss()
+        out = lesson.network()
     out.backward(retain_grads=True)
     drawing = viz.draw(out, rankdir=args.rankdir, show_data=not args.no_data, show_grad=not args.no_grad)
     before = _digest(target)
@@ -178,7 +180,8 @@ def graph(args: argparse.Namespace) -> int:
 
 def step(args: argparse.Namespace) -> int:
     """Walk through backprop one node at a time: Enter for the next step, q or Ctrl-D to stop."""
-    from .step import gif_from_frames, names
+    from .step import KEY, gif_from_frames
+    from .viz import draw
 
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
@@ -186,22 +189,32 @@ def step(args: argparse.Namespace) -> int:
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
+    elif args.lesson:
+        loss = lesson.network()
+        print(
+            "The lesson's network: z = X·W for X = [[1, 2], [3, 4]] and W = [[0.5, 0.3], [0.2, 0.1]], "
+            "p = σ(z),\nand the binary cross-entropy L = −mean(y⊙log p + (1 − y)⊙log(1 − p)) for "
+            "y = [[1, 0], [0, 1]].\n"
+        )
     else:
-        loss = _lesson_neuron()
+        loss = lesson.neuron()
         print(
             "The lesson's neuron: p = σ(w1·x1 + w2·x2 + b) on the first row of its inputs "
             "(x1, x2) = (1, 2),\nwith the loss L = −ℓ, ℓ = y·log p + (1 − y)·log(1 − p), "
             "for the label y = 1.\n"
         )
-    known = names(loss)
+    steps = loss.backward_steps()
+    known = steps.names
     shown = [node for node in walk(loss) if node._ctx is not None or node.requires_grad]
     width = max(len(known[node]) for node in shown)
     print("forward:")
     for node in shown:
-        print(f"  {known[node]:>{width}} = {show.number(node.data)}")
-    steps = loss.backward_steps()
+        lines = show.array(node.data)
+        print(f"  {known[node]:>{width}} = {lines[0]}")
+        for line in lines[1:]:
+            print(f"  {'':>{width}}   {line}")
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
-    pictures = []
+    states = []  # the pictures' colours and gradients after each step, drawn at the end
     while steps.remaining:
         if not args.all:
             try:
@@ -216,53 +229,31 @@ def step(args: argparse.Namespace) -> int:
                 break
         print(steps.step())
         if frames is not None:
-            pictures.append(_render(steps.draw(), frames / f"step_{len(steps.done):03d}.png"))
+            states.append((steps.colors(), steps.gradients()))
     if steps.remaining:
         print(f"stopped after {len(steps.done)} of {steps.total} steps")
     else:
         leaves = [n for n in walk(loss) if n._ctx is None and n.requires_grad]
-        print("\ngradients: " + ", ".join(f"dL/d{known[n]} = {show.number(n.grad)}" for n in leaves))
-    if pictures:
+        if all(np.ndim(n.data) == 0 for n in leaves):
+            print("\ngradients: " + ", ".join(f"{known.d(n)} = {show.number(float(n.grad))}" for n in leaves))
+        else:
+            print("\ngradients:")
+            for n in leaves:
+                lines = show.array(n.grad)
+                print(f"  {known.d(n)} = {lines[0]}")
+                print(*(f"  {'':>{len(known.d(n))}}   {line}" for line in lines[1:]), sep="\n")
+    if states:  # one layout and one size for every frame: each box sized for every state it shows
+        every = [grads for _, grads in states]
+        pictures = [
+            _render(
+                draw(loss, highlight=colors, grads=grads, key=KEY, fit=every, rankdir=args.rankdir),
+                frames / f"step_{k + 1:03d}.png",
+            )
+            for k, (colors, grads) in enumerate(states)
+        ]
         gif = gif_from_frames(pictures, frames / "backprop.gif")
         print(f"wrote {len(pictures)} frames and {gif}")
     return 0
-
-
-def _lesson_neuron():
-    """The lesson's first row and first weight column as one sigmoid neuron, on Values."""
-    x1, x2 = Value(1.0, label="x1", requires_grad=False), Value(2.0, label="x2", requires_grad=False)
-    w1, w2, b = Value(0.5, label="w1"), Value(0.3, label="w2"), Value(0.1, label="b")
-    y, one = Value(1.0, label="y", requires_grad=False), Value(1.0, requires_grad=False)
-    z = w1 * x1 + w2 * x2 + b
-    p = z.sigmoid()
-    q = one - p
-    not_y = one - y
-    log_p, log_q = p.log(), q.log()
-    likelihood = y * log_p + not_y * log_q
-    loss = -likelihood
-    labels = (
-        (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
-        (likelihood, "ℓ"), (loss, "L"),
-    )  # fmt: skip
-    for node, label in labels:
-        node.label = label
-    return loss
-
-
-def _lesson_loss():
-    """The lesson's example as a logistic regression: x 2x2, a sigmoid neuron, the BCE loss."""
-    import numpy as np
-
-    from . import nn
-    from .tensor import Tensor
-
-    model = nn.LogisticRegression(2)
-    model.linear.weight.data = np.array([[0.5], [0.3]])
-    model.linear.bias.data = np.array([0.1])
-    x = Tensor([[1.0, 2.0], [3.0, 4.0]], label="x")
-    loss = nn.functional.binary_cross_entropy(model(x), np.array([1.0, 0.0]))
-    loss.label = "loss"
-    return loss
 
 
 class _Refused(Exception):
@@ -384,6 +375,15 @@ def _loss(value: float, width: int) -> str:
     return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
 
 
+def _rankdir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rankdir",
+        choices=("auto", "LR", "TB"),
+        default="auto",
+        help="the pictures' direction: left to right, top down, or (default) whichever fits a slide",
+    )
+
+
 def _formula_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
@@ -456,10 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     draw = commands.add_parser(
         "graph",
-        help="draw a computation graph (a formula, or the lesson's logistic regression)",
+        help="draw a computation graph (a formula, or the lesson's 2x2 network)",
         description="Draw the graph of a formula after backward, with every value and gradient, e.g. "
         'tinygrad-lr graph "log(sigmoid(w*x + b))" --set x=2 w=-0.5 b=0.1 -o graph.png. '
-        "Without a formula: the lesson's logistic regression and its loss.",
+        "Without a formula: the lesson's 2x2 network and its loss.",
     )
     _formula_arguments(draw)
     draw.add_argument(
@@ -469,9 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
     )
-    draw.add_argument(
-        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"
-    )
+    _rankdir_argument(draw)
     draw.add_argument("--no-data", action="store_true", help="leave the data out of the boxes")
     draw.add_argument("--no-grad", action="store_true", help="leave the gradients out of the boxes")
     draw.set_defaults(handler=graph)
@@ -481,10 +479,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="step through backprop in the terminal, one node at a time",
         description="Walk through backprop node by node, with the chain rule and its numbers: Enter for "
         "the next step, q or Ctrl-D to stop (so does the end of piped input: use --all to see every "
-        "step). Without a formula: the lesson's neuron and its loss.",
+        "step). Without a formula: the lesson's neuron and its loss (--lesson: its 2x2 network).",
     )
     _formula_arguments(walkthrough)
     walkthrough.add_argument("--all", action="store_true", help="print every step without waiting")
+    walkthrough.add_argument(
+        "--lesson",
+        action="store_true",
+        help="step through the lesson's 2x2 network (Tensors), not its neuron",
+    )
+    _rankdir_argument(walkthrough)
     walkthrough.add_argument(
         "--frames", metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )

@@ -44,7 +44,9 @@ FUNCTIONS: dict[str, Callable] = {
     "tanh": ops.tanh,
     "relu": ops.relu,
     "softplus": ops.softplus,
+    "maximum": ops.maximum,
 }
+ARITY = {"maximum": 2}  # how many arguments a function takes, where not one
 # each operator: (on Values, as Python arithmetic on Values does it; on two floats, by the op table)
 _ARITHMETIC: dict[type, tuple[Callable, Callable]] = {
     ast.Add: (operator.add, ops.add),
@@ -230,8 +232,10 @@ def _check(node: ast.AST, source: _Source, called: set[int]) -> None:
             raise ExpressionError(
                 f"only the functions {functions} can be called; not{shown}{_where(node, source)}"
             )
-        if node.keywords or len(node.args) != 1:
-            raise ExpressionError(f"{node.func.id}() takes exactly one argument{shown}{_where(node, source)}")
+        wanted = ARITY.get(node.func.id, 1)
+        if node.keywords or len(node.args) != wanted:
+            count = "exactly one argument" if wanted == 1 else f"{wanted} arguments"
+            raise ExpressionError(f"{node.func.id}() takes {count}{shown}{_where(node, source)}")
         return
     kinds = {
         ast.Attribute: "attribute access is",
@@ -323,7 +327,7 @@ def _evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value:
         elif isinstance(node, ast.UnaryOp):
             results[id(node)] = -args[0] if isinstance(node.op, ast.USub) else args[0]
         else:  # a whitelisted call
-            results[id(node)] = FUNCTIONS[node.func.id](args[0])
+            results[id(node)] = _call(FUNCTIONS[node.func.id], args)
     out = results[id(tree.body)]
     return out if isinstance(out, Value) else _constant(out)
 
@@ -338,6 +342,13 @@ def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
     if not isinstance(op, ast.Pow) and not isinstance(right, Value):
         right = _constant(right)
     return on_values(left, right)
+
+
+def _call(function: Callable, args: list) -> Any:
+    """A function of the formula on its arguments: numbers next to a Value become constants."""
+    if any(isinstance(a, Value) for a in args):
+        args = [a if isinstance(a, Value) else _constant(a) for a in args]
+    return function(*args)
 
 
 def _constant(number: float) -> Value:

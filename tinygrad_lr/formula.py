@@ -88,13 +88,15 @@ def names(text: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
 
 
-def evaluate(text: str, values: Mapping[str, Any]) -> Any:
-    """The formula's value for ``values`` of its variables (floats, ndarrays, or graph nodes)."""
-    tree = parse(text)
+def evaluate(text: str | ast.expr, values: Mapping[str, Any]) -> Any:
+    """The formula's value for ``values`` of its variables (floats, ndarrays, or graph nodes);
+    ``text`` may also be a tree (``Names.tree``, whose names need not be identifiers)."""
+    if isinstance(text, ast.expr):
+        return _value(text, values)
     missing = names(text) - values.keys()
     if missing:
         raise FormulaError(f"formula {text!r} uses {', '.join(sorted(missing))}, which it was not given")
-    return _value(tree, values)
+    return _value(parse(text), values)
 
 
 def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
@@ -125,21 +127,47 @@ def _function(name: str) -> Callable | None:
 # --- printing -----------------------------------------------------------------------------------
 
 _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
-_SIGN = {ast.Add: " + ", ast.Sub: " − ", ast.Mult: "·", ast.Div: "/", ast.MatMult: "·"}
-_COMPARE_SIGN = {ast.Gt: ">", ast.GtE: "≥", ast.Lt: "<", ast.LtE: "≤", ast.Eq: "="}
 _SUPERSCRIPT = str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_SHOWN_AS = {"sigmoid": "σ"}
+
+
+class _Style:
+    """How a tree is written: for people (``MATH``, ``ELEMENTWISE``) or in the formula language
+    (``CODE``)."""
+
+    def __init__(self, signs: dict, compare: dict, functions: dict, math: bool):
+        self.signs, self.compare, self.functions, self.math = signs, compare, functions, math
+
+
+MATH = _Style(
+    {ast.Add: " + ", ast.Sub: " − ", ast.Mult: "·", ast.Div: "/", ast.MatMult: "·"},
+    {ast.Gt: ">", ast.GtE: "≥", ast.Lt: "<", ast.LtE: "≤", ast.Eq: "="},
+    {"sigmoid": "σ"},
+    math=True,
+)
+ELEMENTWISE = _Style({**MATH.signs, ast.Mult: "⊙"}, MATH.compare, MATH.functions, math=True)
+CODE = _Style(
+    {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"},
+    {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "=="},
+    {},
+    math=False,
+)
 
 
 def render(
-    text: str, shown: Mapping[str, str] | None = None, numbers: Mapping[str, float] | None = None,
+    text: str,
+    shown: Mapping[str, str] | None = None,
+    numbers: Mapping[str, float] | None = None,
     factor: bool = False,
-) -> str:  # fmt: skip
+    elementwise: bool = False,
+    shapes: Mapping[str, str] | None = None,
+) -> str:
     """The formula for people: each variable written as ``shown`` says (a name shown as an
     expression gets parentheses where it needs them), the ``numbers`` put in and folded; as a
-    ``factor`` of a product, in parentheses if it needs them (a sum)."""
+    ``factor`` of a product, in parentheses if it needs them (a sum); with ``elementwise``,
+    products of arrays written ⊙ (matrix products ·); each variable in ``shapes`` followed by
+    its shape (``Xᵀ (2x2)``)."""
     tree = _fold(parse(text), numbers or {})
-    return _show(tree, shown or {}, 2 if factor else 0)
+    return write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
 
 
 def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
@@ -174,40 +202,105 @@ def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
     return node
 
 
-def _show(node: ast.expr, shown: Mapping[str, str], outer: int) -> str:
-    """``node`` as text, in parentheses if its precedence is below ``outer``."""
+def write(
+    node: ast.expr,
+    style: _Style = CODE,
+    shown: Mapping[str, str] | None = None,
+    outer: int = 0,
+    shapes: Mapping[str, str] | None = None,
+) -> str:
+    """``node`` as text in ``style``, in parentheses if its precedence is below ``outer`` (0:
+    never); a name is written as ``shown`` says, and followed by its shape if ``shapes`` has
+    one."""
+    shown, shapes = shown or {}, shapes or {}
+
+    def inner(child: ast.expr, level: int) -> str:
+        return write(child, style, shown, level, shapes)
+
     if isinstance(node, ast.Constant):
-        return _number(node.value) if outer < 3 or node.value >= 0 else f"({_number(node.value)})"
+        text = _constant(node.value, style)
+        negative = isinstance(node.value, (int, float)) and node.value < 0
+        return f"({text})" if negative and outer >= 3 else text
     if isinstance(node, ast.Name):
         text = shown.get(node.id, node.id)
-        atomic = text.replace("_", "").replace(".", "").isalnum() or text.startswith(("dL/d(", "("))
-        return text if atomic or outer == 0 else f"({text})"
+        if node.id in shapes:
+            return f"{text} ({shapes[node.id]})"
+        return text if outer == 0 or _atomic(text) else f"({text})"
     if isinstance(node, ast.BinOp):
         op = type(node.op)
         level = _PRECEDENCE[op]
         if op is ast.Pow:
-            base = _show(node.left, shown, 5)
-            if isinstance(node.right, ast.Constant) and float(node.right.value).is_integer():
-                return base + _number(node.right.value).translate(_SUPERSCRIPT)
-            return f"{base}^{_show(node.right, shown, 5)}"
-        right_level = level + 1 if op in (ast.Sub, ast.Div) else level
-        text = f"{_show(node.left, shown, level)}{_SIGN[op]}{_show(node.right, shown, right_level)}"
-        return text if level >= outer else f"({text})"
+            base = inner(node.left, 5)
+            if style.math and isinstance(node.right, ast.Constant) and float(node.right.value).is_integer():
+                return base + _constant(node.right.value, style).translate(_SUPERSCRIPT)
+            text = f"{base}{'^' if style.math else '**'}{inner(node.right, 5)}"
+            return text if outer <= level else f"({text})"
+        right_level = level + 1 if op in (ast.Sub, ast.Div, ast.MatMult) else level
+        sign = style.signs[op]
+        sign = f" {sign} " if shapes and sign in ("·", "⊙") else sign  # Xᵀ (3x2) · dL/dz (2x2)
+        text = f"{inner(node.left, level)}{sign}{inner(node.right, right_level)}"
+        return text if outer <= level else f"({text})"
     if isinstance(node, ast.UnaryOp):
-        text = f"−{_show(node.operand, shown, 3)}"
+        text = f"{'−' if style.math else '-'}{inner(node.operand, 3)}"
         return text if outer < 3 else f"({text})"
     if isinstance(node, ast.Compare):
-        sign = _COMPARE_SIGN[type(node.ops[0])]
-        return f"[{_show(node.left, shown, 1)} {sign} {_show(node.comparators[0], shown, 1)}]"
-    if isinstance(node, ast.Attribute):
-        return f"{_show(node.value, shown, 5)}ᵀ"
-    name = node.func.id
-    return f"{_SHOWN_AS.get(name, name)}({', '.join(_show(arg, shown, 0) for arg in node.args)})"
+        inside = f"{inner(node.left, 1)} {style.compare[type(node.ops[0])]} {inner(node.comparators[0], 1)}"
+        return f"[{inside}]" if style.math else f"({inside})"
+    if isinstance(node, ast.Attribute):  # .T
+        mark = "ᵀ" if style.math else ".T"
+        value = node.value
+        if isinstance(value, ast.Name) and value.id in shapes:  # Xᵀ (3x2): the shape transposed
+            flipped = "x".join(reversed(shapes[value.id].split("x")))
+            return f"{shown.get(value.id, value.id)}{mark} ({flipped})"
+        return f"{inner(value, 5)}{mark}"
+    if isinstance(node, ast.Subscript):
+        return f"{inner(node.value, 5)}[{_index(node.slice, style)}]"
+    arguments = ", ".join(inner(arg, 0) for arg in node.args)
+    return f"{style.functions.get(node.func.id, node.func.id)}({arguments})"
 
 
-def _number(value: float) -> str:
+def _atomic(text: str) -> bool:
+    """Whether ``text`` needs no parentheses as an operand: a name, a number, a call, or
+    anything already in brackets."""
+    depth = 0
+    for position, character in enumerate(text):
+        depth += character in "([{"
+        depth -= character in ")]}"
+        if depth == 0 and character in " +-−*/@^·⊙=<>" and position > 0:
+            return False
+    return True
+
+
+def _constant(value: Any, style: _Style) -> str:
+    if isinstance(value, (np.ndarray, list)):
+        return _array(np.asarray(value))
+    if isinstance(value, tuple):
+        inside = ", ".join(_constant(v, style) for v in value)
+        return f"({inside},)" if len(value) == 1 else f"({inside})"
+    if isinstance(value, (bool, str)) or value is None or not isinstance(value, (int, float, np.number)):
+        return repr(value)
+    if not style.math:
+        return repr(float(value)) if isinstance(value, float) else str(value)
     if isinstance(value, (int, np.integer)) or (math.isfinite(value) and float(value).is_integer()):
-        text = str(int(value))
-    else:
-        text = f"{value:.5g}"
-    return text.replace("-", "−")
+        return str(int(value)).replace("-", "−")
+    return f"{value:.5g}".replace("-", "−")
+
+
+def _array(value: np.ndarray) -> str:
+    return str(value.tolist()) if value.size <= 6 else f"<{'x'.join(map(str, value.shape))} {value.dtype}>"
+
+
+def _index(part: Any, style: _Style) -> str:
+    if isinstance(part, ast.Constant):
+        value = part.value
+        if isinstance(value, tuple):
+            return ", ".join(_index(ast.Constant(v), style) for v in value) or "()"
+        if isinstance(value, slice):
+            ends = ["" if v is None else str(v) for v in (value.start, value.stop)]
+            return ":".join(ends) + (f":{value.step}" if value.step is not None else "")
+        if value is Ellipsis:
+            return "..."
+        if value is None:
+            return "None"
+        return _constant(value, style)
+    return write(part, style)

@@ -68,10 +68,11 @@ class Context(list):
     not three: on a scalar graph that is a fifth of the time (benchmarks/scalar_mlp.py).
     """
 
-    __slots__ = ("__dict__", "fn", "saved", "saved_from", "scope", "versions")
+    __slots__ = ("__dict__", "arguments", "fn", "saved", "saved_from", "scope", "versions")
 
     # Set where needed, to keep a recorded op cheap (a slot read before it is set raises
-    # AttributeError): saved_from only where something was saved, scope inside an nn.Module call.
+    # AttributeError): saved_from only where something was saved, scope inside an nn.Module call,
+    # arguments (forward's arguments, for showing the constants among them) where there are some.
 
     @classmethod
     def of(cls, fn: type[Function], inputs: Any = ()) -> Context:
@@ -174,6 +175,10 @@ class Function:
         where the property tests draw them. An op whose arguments need more (an axis, a shape,
         matrices that align) defines ``arguments(dtype)`` instead, a static method returning a
         hypothesis strategy of argument tuples (see ``tinygrad_lr.testing``).
+    written : how a call is written in the formula language, in forward's argument names
+        (``"x + y"``, ``"x@w + b"``); the default is ``name(x, ...)``. The stepper and the
+        pictures write each node this way in its operands' names (override ``write`` to choose
+        by the call, as ``sum`` does).
     commutative : the inputs can be swapped (pictures then do not label the edges).
     tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
 
@@ -185,6 +190,7 @@ class Function:
     symbol: ClassVar[str]
     formula: ClassVar[tuple[str, ...]] = ()
     reference: ClassVar[Any] = None
+    written: ClassVar[str] = ""
     domain: ClassVar[tuple[Domain | Choice, ...] | None] = None
     commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
@@ -207,6 +213,11 @@ class Function:
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         raise NotImplementedError
+
+    @classmethod
+    def write(cls, ctx: Context) -> str:
+        """How the call recorded in ``ctx`` is written, in forward's argument names."""
+        return cls.written or f"{cls.name}({', '.join(cls.inputs)})"
 
     @classmethod
     def describe(cls, ctx: Context) -> str:
@@ -251,6 +262,8 @@ class Function:
                 _distinct(parents, datas, kind)
         ctx = Context(parents if recording else ())  # Context.of, inlined: this runs for every op
         ctx.fn, ctx.saved, ctx.versions = cls, (), ()
+        if recording and constants:
+            ctx.arguments = args
         # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
         out = cls.forward(ctx, *datas) if kind._scalar else numeric.quietly(cls.forward, ctx, *datas)
         try:

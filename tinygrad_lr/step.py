@@ -1,10 +1,14 @@
-"""Stepping through backprop: the records a ``Backprop`` step returns, and their pictures.
+"""Stepping through backprop: ``Backprop``, the records its steps return, and their pictures.
 
-A ``Step`` is what the engine did for one node, nothing re-enacted: the node's gradient
-dL/d(node), and for each parent the local derivative (its formula from the op table, with the
-operands' names) and the contribution added to the parent's gradient::
+A ``Step`` is what the engine did for one node, nothing re-enacted: ``Backprop.step`` calls the
+engine's own ``BackwardPass.step``, which ``backward()`` runs to the end. The step shows the
+node's gradient, and for each parent the chain rule: the local derivative (the op's formula, in
+the operands' names, checked against backward by the tests) and the contribution added::
 
-    dL/d(z) += dL/d(p) · σ(z)·(1 − σ(z)) = -3.4596 · 0.2055 = -0.71095   (z is done)
+    dL/dz += dL/dp · σ(z)·(1 − σ(z)) = -3.4596 · 0.2055 = -0.71095   [done: dL/dz = -0.71095]
+
+For Tensors the same line is a matrix expression with shapes (``dL/dW (2x2) += Xᵀ (2x2) ·
+dL/dz (2x2)``), then the numbers.
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ import numpy as np
 
 from . import formula, numeric, show
 from .engine import BackwardPass, Node, store_grads, walk
+from .naming import Names
 
 DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
-_INFIX = {"+", "-", "*", "/", "**", "@"}
+KEY = (
+    (CURRENT, "this step"),
+    (DONE, "passed on"),
+    (READY, "gradient complete"),
+    (PARTIAL, "gradient partial"),
+)  # the colours of the stepper's pictures, as its pictures explain them
 
 
 class Backprop:
@@ -35,9 +45,11 @@ class Backprop:
     def __init__(self, root: Node, grad: Any = None):
         self.root = root
         self._pass = BackwardPass(root, grad, deliver=store_grads(retain_grads=True))
+        self.names = Names(root)
         self.total = len(self._pass.waiting)
         self.done: list[Node] = []  # the nodes processed, in order
         self.finished: dict[Node, Any] = {}  # the final gradient of each node processed
+        self.steps: list[Step] = []
 
     def step(self) -> Step:
         """Process the next node and return its ``Step``: the node's gradient, and what it
@@ -51,7 +63,8 @@ class Backprop:
             node, grad = state.step(sent)
         self.done.append(node)
         self.finished[node] = grad
-        return Step(self, node, grad, sent, before)
+        self.steps.append(Step(self, node, grad, sent, before))
+        return self.steps[-1]
 
     def run(self) -> Backprop:
         """Process every remaining node (each step is recorded, as by ``step()``)."""
@@ -73,19 +86,38 @@ class Backprop:
         """How many nodes are still to be processed."""
         return self.total - len(self.done) if self._pass.ready else 0
 
+    def colors(self) -> dict[Node, str]:
+        """Each node's colour in the pictures now (see ``KEY``)."""
+        state = self._pass
+        colors = {node: READY if state.waiting[node] == 0 else PARTIAL for node in state.grads}
+        colors.update(dict.fromkeys(self.done, DONE))
+        if self.current is not None:
+            colors[self.current] = CURRENT
+        return colors
+
+    def gradients(self) -> dict[Node, Any]:
+        """Each node's gradient as it stands (None where nothing has arrived yet)."""
+        shown = {node: None for node in walk(self.root)}
+        shown.update(self._pass.grads)
+        shown.update(self.finished)
+        return shown
+
     def draw(self, **options: Any):
-        """The graph with processed nodes in green, the current one in amber, nodes whose
-        gradient is final but not passed on yet pale green, and those whose gradient is still
-        incomplete red (see ``tg.draw`` for the options)."""
-        return draw_progress(self, **options)
+        """The graph with the current node amber, processed nodes green, nodes whose gradient
+        is complete but not passed on yet pale green, and those still waiting for
+        contributions red, with a key of the colours (see ``tg.draw`` for the options)."""
+        from .viz import draw
 
-    def frames(self, folder: Any, suffix: str = ".png") -> list:
-        """Step to the end, writing a picture after every step; returns the paths."""
-        return write_frames(self, folder, suffix)
+        return draw(self.root, highlight=self.colors(), grads=self.gradients(), key=KEY, **options)
 
-    def gif(self, path: Any, seconds_per_step: float = 1.2):
+    def frames(self, folder: Any, suffix: str = ".png", **options: Any) -> list:
+        """Step to the end, writing a picture after every step; returns the paths. The frames
+        share one layout and one size."""
+        return write_frames(self, folder, suffix, **options)
+
+    def gif(self, path: Any, seconds_per_step: float = 1.2, **options: Any):
         """Step to the end and write an animated GIF with one frame per step."""
-        return write_gif(self, path, seconds_per_step)
+        return write_gif(self, path, seconds_per_step, **options)
 
     def __repr__(self) -> str:
         return describe(self)
@@ -97,10 +129,15 @@ class Step:
     Attributes
     ----------
     node : the node processed.
+    name : the node's name, as shown.
+    expression : the node written in its operands' names, in the formula language ('' for a
+        leaf): ``tg.expr(step.expression, **{n: v.data for n, v in step.operands.items()})``
+        (for scalars) gives the node's value.
+    operands : each name the expression uses, with its node.
     grad : dL/d(node), final when the step runs.
-    sent : one ``(parent, formula, local, contribution, total, final)`` tuple per parent that
-        requires grad: the local derivative as text and (for scalars) its value, the amount
-        added to the parent's gradient, the parent's gradient so far, and whether it is final.
+    sent : one ``Sent`` per parent that requires grad: the derivative as text and (for scalars)
+        its value, the amount added to the parent's gradient, the parent's gradient so far,
+        and whether it is final.
     """
 
     def __init__(self, backprop: Backprop, node: Node, grad: Any, sent: list, before: dict):
@@ -108,96 +145,215 @@ class Step:
         self.index = len(backprop.done)
         self.node = node
         self.grad = grad
-        names = _names(backprop)
+        names = backprop.names
+        self.name = names[node]
+        self.expression = names.expression(node)
+        self.operands = names.operands(node)
         ctx = node._ctx
-        locals_ = (
-            _local_derivatives(node) if ctx is not None and not isinstance(node.data, np.ndarray) else None
-        )
-        self.sent = []
+        scalar = _scalar(node)
+        locals_ = _local_derivatives(node) if ctx is not None and scalar else None
         waiting = backprop._pass.waiting
-        parents = () if ctx is None else ctx.parents
         totals = dict(before)
-        for i, parent in enumerate(parents):
+        self.sent: list[Sent] = []
+        for i, parent in enumerate(() if ctx is None else ctx):
             if parent is None or not parent.requires_grad:
                 continue
-            local = None if locals_ is None else locals_[i]
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
                 totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
-            last = all(p is not parent for p in parents[i + 1 :])  # x·x sends to x twice
-            final = last and waiting[parent] == 0
-            text = derivative(node, i, names, factor=True)
-            self.sent.append((parent, text, local, sent[i], totals[parent], final))
+            last = all(p is not parent for p in ctx[i + 1 :])  # x·x sends to x twice
+            self.sent.append(
+                Sent(
+                    parent,
+                    i,
+                    derivative(node, i, names, factor=True, elementwise=not scalar),
+                    None if locals_ is None else locals_[i],
+                    sent[i],
+                    totals[parent],
+                    last and waiting[parent] == 0,
+                )
+            )
 
     def lines(self) -> list[str]:
-        """The step as text: the node, then one chain-rule line per parent."""
-        names = _names(self.backprop)
-        node, ctx = self.node, self.node._ctx
-        formula = _formula(node, names) if ctx is not None else ""
-        what = names[node] if formula in ("", names[node]) else f"{names[node]} = {formula}"
-        kind = "" if ctx is not None else ", an input"
-        gradient = f"dL/d({names[node]}) = {_show(self.grad)}"
-        out = [f"step {self.index} of {self.backprop.total}: {what}{kind}; {gradient}"]
-        if ctx is None:
-            out.append("  its gradient is final; an input passes nothing on")
-        for parent, formula, local, contribution, total, final in self.sent:
-            # a formula in terms of g (matmul's xᵀ·g) is the whole product already
-            chain = formula if "dL/d(" in formula else f"dL/d({names[node]}) · {formula}"
-            line = f"  dL/d({names[parent]}) += {chain}"
-            if local is not None and contribution is not None:
-                line += f" = {_show(self.grad)} · {_show(local)} = {_show(contribution)}"
-            elif contribution is not None:
-                line += f" = {_show(contribution)}"
-            else:
-                line += " (no gradient flows here)"
-            status = f"done: dL/d({names[parent]}) = {_show(total)}" if final else "more to come"
-            out.append(f"{line}   [{status}]")
-        return out
+        """The step as text: the node and its gradient, then the chain rule for each parent."""
+        return _scalar_lines(self) if _scalar(self.node) else _tensor_lines(self)
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
 
 
+class Sent:
+    """What one step sent to one parent (see ``Step.sent``)."""
+
+    __slots__ = ("contribution", "final", "formula", "index", "local", "parent", "total")
+
+    def __init__(self, parent, index, formula, local, contribution, total, final):
+        self.parent, self.index, self.formula, self.local = parent, index, formula, local
+        self.contribution, self.total, self.final = contribution, total, final
+
+    def __iter__(self):  # (parent, formula, local, contribution, total, final), as a tuple unpacks
+        return iter((self.parent, self.formula, self.local, self.contribution, self.total, self.final))
+
+
+def _scalar(node: Node) -> bool:
+    """Whether a step is about numbers only: the node and every input of its op one number."""
+    inputs = [] if node._ctx is None else [p for p in node._ctx if p is not None]
+    return all(np.ndim(n.data) == 0 for n in (node, *inputs))
+
+
+def _scalar_lines(step: Step) -> list[str]:
+    names, node = step.backprop.names, step.node
+    d = names.d
+    shown = names.shown(node)
+    what = step.name if not shown or shown == step.name else f"{step.name} = {shown}"
+    kind = "" if node._ctx is not None else ", an input"
+    out = [f"step {step.index} of {step.backprop.total}: {what}{kind}; {d(node)} = {_number(step.grad)}"]
+    if node._ctx is None:
+        out.append("  its gradient is final; an input passes nothing on")
+    for sent in step.sent:
+        chain = sent.formula if "/d" in sent.formula else f"{d(node)} · {sent.formula}"
+        line = f"  {d(sent.parent)} += {chain}"
+        if sent.contribution is None:
+            line += " (no gradient flows here)"
+        elif sent.local is not None:
+            line += f" = {_number(step.grad)} · {_number(sent.local)} = {_number(sent.contribution)}"
+        else:
+            line += f" = {_number(sent.contribution)}"
+        status = f"done: {d(sent.parent)} = {_number(sent.total)}" if sent.final else "more to come"
+        out.append(f"{line}   [{status}]")
+    return out
+
+
+def _tensor_lines(step: Step) -> list[str]:
+    names, node = step.backprop.names, step.node
+    d = names.d
+    shape = show.shape(node.data)
+    sized = f" ({shape})" if shape else ""
+    shown = names.shown(node)
+    what = step.name if not shown or shown == step.name else f"{step.name} = {shown}"
+    kind = "" if node._ctx is not None else ", an input"
+    out = [f"step {step.index} of {step.backprop.total}: {what}{kind}{sized}"]
+    out += _numbers(f"  {d(node)}{sized} =", step.grad)
+    if node._ctx is None:
+        out.append("  its gradient is final; an input passes nothing on")
+    for sent in step.sent:
+        parent_shape = show.shape(sent.parent.data)
+        target = f"  {d(sent.parent)}{f' ({parent_shape})' if parent_shape else ''} +="
+        if "/d" in sent.formula:  # a matrix product's formula holds the gradient itself
+            chain = sent.formula
+        else:
+            times = " ⊙ " if np.ndim(node.data) else " · "
+            chain = f"{d(node)}{sized}{times}{sent.formula}" if sent.formula != "1" else f"{d(node)}{sized}"
+        summed = _summed_axes(sent.parent, node, sent)
+        if summed:
+            chain += f", summed over axis {', '.join(map(str, summed))}"
+        elif parent_shape != shape and _is_number(sent.formula):  # reshaped, or spread out again
+            chain += f", as a {parent_shape} array" if parent_shape else ", as a number"
+        if sent.contribution is None:
+            out.append(f"{target} {chain} (no gradient flows here)")
+            continue
+        out += _numbers(f"{target} {chain} =", sent.contribution)
+        if not sent.final:
+            out[-1] += "   [more to come]"
+        elif sent.total is not sent.contribution:
+            out += _numbers(f"    done: {d(sent.parent)} =", sent.total)
+        else:
+            out[-1] += "   [done]"
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("−", "-"))
+    except ValueError:
+        return False
+    return True
+
+
+def _numbers(head: str, value: Any) -> list[str]:
+    """``head`` followed by the value: on the same line if it is one line, else below."""
+    if value is None:
+        return [f"{head} 0"]
+    lines = show.array(value.data if isinstance(value, Node) else value)
+    if len(lines) == 1:
+        return [f"{head} {lines[0]}"]
+    return [head, *(f"      {line}" for line in lines)]
+
+
+def _summed_axes(parent: Node, node: Node, sent: Sent) -> tuple[int, ...]:
+    """The axes along which the engine summed what the op sent this parent (the axes the parent
+    was broadcast along): the op's own gradient has the shape of its formula's value, times the
+    output's gradient where the formula is a local derivative."""
+    ctx = node._ctx
+    text = ctx.fn.formula[sent.index] if ctx.fn.formula else ""
+    parent_shape = np.shape(parent.data)
+    if not text:
+        return ()
+    values = {**_raw(ctx), **vars(ctx), "out": node.data, "g": np.zeros(np.shape(node.data))}
+    try:
+        sent_shape = np.shape(formula.evaluate(text, values))
+    except ValueError:  # a formula written for matrices, met by a vector
+        return ()
+    if "g" not in formula.names(text):
+        sent_shape = np.broadcast_shapes(sent_shape, np.shape(node.data))
+    if len(sent_shape) < len(parent_shape):  # the op spread the gradient out itself (a sum)
+        return ()
+    lead = len(sent_shape) - len(parent_shape)
+    return (
+        *range(lead),
+        *(lead + k for k, n in enumerate(parent_shape) if n == 1 and sent_shape[lead + k] != 1),
+    )
+
+
+def _raw(ctx: Any) -> dict[str, Any]:
+    arguments = getattr(ctx, "arguments", None)
+    values = {}
+    for i, name in enumerate(ctx.fn.inputs):
+        parent = ctx[i] if i < len(ctx) else None
+        values[name] = (
+            parent.data if parent is not None else (arguments[i] if arguments is not None else None)
+        )
+    return values
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "0"
+    return show.number(float(value.data if isinstance(value, Node) else value), 5)
+
+
 def describe(backprop: Backprop) -> str:
     """The stepper at a glance: progress, and the node the last step processed."""
-    names = _names(backprop)
+    names = backprop.names
     head = f"Backprop from {names[backprop.root]}: {len(backprop.done)} of {backprop.total} nodes done"
     if backprop.current is not None:
         head += f", last {names[backprop.current]}"
     return head + ("; finished" if not backprop.remaining else "; call .step() for the next")
 
 
-def draw_progress(backprop: Backprop, **options: Any):
-    """The graph with the stepper's progress: processed nodes green, the current one amber,
-    nodes whose gradient is final but not yet passed on pale green, nodes still waiting for
-    contributions red; boxes show the gradients as they stand."""
+def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png", **options: Any) -> list[Path]:
+    """Step to the end, rendering the graph after each step into ``folder``. All frames share
+    one layout and one size: the pictures are made once every gradient is known, each box
+    sized for the longest text it ever shows."""
     from .viz import draw
 
-    state = backprop._pass
-    colors = {node: READY if state.waiting[node] == 0 else PARTIAL for node in state.grads}
-    colors.update(dict.fromkeys(backprop.done, DONE))
-    if backprop.current is not None:
-        colors[backprop.current] = CURRENT
-    shown = {node: None for node in walk(backprop.root)}
-    shown.update(state.grads)
-    shown.update(backprop.finished)
-    return draw(backprop.root, highlight=colors, grads=shown, **options)
-
-
-def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png") -> list[Path]:
-    """Step to the end, rendering the graph after each step into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    states = []
     while backprop.remaining:
         backprop.step()
-        paths.append(backprop.draw().render(folder / f"step_{len(backprop.done):03d}{suffix}"))
+        states.append((backprop.colors(), backprop.gradients()))
+    every = [grads for _, grads in states]
+    paths = []
+    for k, (colors, grads) in enumerate(states):
+        drawing = draw(backprop.root, highlight=colors, grads=grads, key=KEY, fit=every, **options)
+        paths.append(drawing.render(folder / f"step_{k + 1:03d}{suffix}"))
     return paths
 
 
-def write_gif(backprop: Backprop, path: Any, seconds_per_step: float = 1.2) -> Path:
+def write_gif(backprop: Backprop, path: Any, seconds_per_step: float = 1.2, **options: Any) -> Path:
     """Step to the end and write an animated GIF, one frame per step (Pillow)."""
     with tempfile.TemporaryDirectory() as folder:
-        return gif_from_frames(write_frames(backprop, folder), path, seconds_per_step)
+        return gif_from_frames(write_frames(backprop, folder, **options), path, seconds_per_step)
 
 
 def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2) -> Path:
@@ -221,21 +377,35 @@ def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2
     return path
 
 
-def derivative(node: Node, i: int, names: dict[Node, str], factor: bool = False) -> str:
+def derivative(
+    node: Node, i: int, names: Names | dict, factor: bool = False, elementwise: bool = False
+) -> str:
     """The local derivative of ``node`` with respect to input ``i`` of the op that made it, for
     people: the op's formula in the names shown for its operands (``g`` as dL/d(node)), with the
-    numbers its context holds put in (``x**2`` shows 2·x, not n·x^(n−1))."""
+    numbers its context holds put in (``x**2`` shows 2·x, not n·x^(n−1)). For Tensors, matrix
+    products carry the shapes (``Xᵀ (2x3) · dL/dz (3x2)``)."""
     ctx = node._ctx
     fn = ctx.fn
     text = fn.formula[i] if fn.formula else ""
     if not text:
         return f"∂{fn.symbol}/∂{names.get(ctx[i], fn.inputs[i])}"  # an op that gives no formula
     shown = {name: names[p] for name, p in zip(fn.inputs, ctx) if p is not None}
-    shown.update(out=names[node], g=f"dL/d({names[node]})")
+    arguments = getattr(ctx, "arguments", None)
+    if arguments is not None:  # a constant array argument (a target) is shown as its values
+        shown.update(
+            {name: formula.write(formula.ast.Constant(a)) for name, a in zip(fn.inputs, arguments)
+             if not isinstance(a, Node) and np.ndim(a) > 0}
+        )  # fmt: skip
+    gradient = names.d(node) if isinstance(names, Names) else f"dL/d({names[node]})"
+    shown.update(out=names[node], g=gradient)
     constants = {
         k: v for k, v in vars(ctx).items() if isinstance(v, numbers.Real) and not isinstance(v, bool)
     }
-    return formula.render(text, shown, constants, factor)
+    shapes = None
+    if elementwise and "g" in formula.names(text):
+        shapes = {name: show.shape(p.data) for name, p in zip(fn.inputs, ctx) if p is not None}
+        shapes["g"] = show.shape(node.data)
+    return formula.render(text, shown, constants, factor, elementwise, shapes)
 
 
 def _local_derivatives(node: Node) -> tuple:
@@ -244,52 +414,6 @@ def _local_derivatives(node: Node) -> tuple:
     return local if isinstance(local, tuple) else (local,)
 
 
-def _names(backprop: Backprop) -> dict[Node, str]:
-    cached = getattr(backprop, "_names", None)
-    if cached is None:
-        cached = backprop._names = names(backprop.root)
-    return cached
-
-
-def names(root: Node) -> dict[Node, str]:
-    """A readable name for every node: its label, else the formula that made it from named
-    nodes (``w*x``), else a short number; unnamed scalar inputs are their value."""
-    result: dict[Node, str] = {}
-    for count, node in enumerate(walk(root)):
-        if node.label:
-            name = node.label
-        elif node._ctx is None:  # an unnamed input: a number mixed into the arithmetic, say
-            name = _show(node.data) if np.size(node.data) == 1 else f"v{count}"
-        else:
-            name = _formula(node, result)
-            if len(name) > 18:
-                name = f"v{count}"
-        result[node] = name
-    if not root.label and root._ctx is not None:
-        result[root] = "L"
-    return result
-
-
-def _formula(node: Node, names: dict[Node, str]) -> str:
-    operands = [names.get(p, "?") for p in node._ctx.parents if p is not None]
-    op = node.op
-    if node._ctx.fn.symbol in _INFIX and len(operands) == 2:
-        space = " " if op in ("+", "-", "@") else ""
-        return f"{operands[0]}{space}{op}{space}{operands[1]}"
-    if op.startswith("**") and len(operands) == 1:
-        return f"{operands[0]}{op}"
-    if op == "-" and len(operands) == 1:
-        return f"-{operands[0]}"
-    return f"{op}({', '.join(operands)})"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "0"
-    if isinstance(value, Node):
-        value = value.data
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        if value.size <= 6:
-            return np.array2string(value, precision=4, separator=", ").replace("\n", "")
-        return f"{value.shape} array, mean {show.number(float(value.mean()), 4)}"
-    return show.number(float(value), 5)
+def names(root: Node) -> Names:
+    """The name of every node of the graph that made ``root`` (see ``tinygrad_lr.naming``)."""
+    return Names(root)

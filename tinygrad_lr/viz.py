@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,70 +87,215 @@ class Drawing:
 def draw(
     root: Node,
     *,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     show_data: bool = True,
     show_grad: bool = True,
     highlight: Iterable[Node] | Mapping[Node, str] = (),
     max_nodes: int = DEFAULT_MAX_NODES,
     clusters: bool = True,
+    collapse: bool = False,
     grads: Mapping[Node, Any] | None = None,
+    key: Sequence[tuple[str, str]] = (),
+    fit: Sequence[Mapping[Node, Any]] = (),
 ) -> Drawing:
     """The picture of the graph that computed ``root`` (a Value or a Tensor).
 
     Parameters
     ----------
-    rankdir : "LR" (inputs on the left) or "TB" (inputs on top).
+    rankdir : "LR" (inputs on the left), "TB" (inputs on top), or "auto": the one whose picture
+        is closer to a slide's shape, judged from the graph's depth and width.
     show_data, show_grad : whether boxes show the data and the gradient.
     highlight : nodes to fill in amber, or a mapping from node to a colour.
     max_nodes : refuse larger graphs (boxes plus op ellipses) with an error that says how many
         there are, instead of a layout that takes minutes and a picture nobody can read.
     clusters : group the nodes made inside each ``nn.Module`` call in a labelled box.
+    collapse : draw each ``nn.Module`` call as one box (its inputs in, its output out): the
+        picture of a big network, layer by layer.
     grads : gradients to show instead of ``.grad`` (the stepper shows them as they stand).
+    key : (colour, meaning) pairs, drawn as a key under the graph.
+    fit : other gradients each box must have room for (the frames of one stepping run then
+        share one layout and one size).
     """
     if not isinstance(root, Node):
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"draw: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if rankdir not in ("LR", "TB", "auto"):
+        raise ValueError(f"draw: rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
+    from .naming import Names  # the names the stepper uses: one naming of a graph, everywhere
+
     nodes = walk(root)
+    names = Names(root)
     count = len(nodes) + sum(node._ctx is not None for node in nodes)
-    if count > max_nodes:
+    if count > max_nodes and not collapse:
         raise ValueError(
             f"draw: the graph has {count} nodes (values and ops), more than max_nodes={max_nodes}; a layout "
-            f"this big takes long and is hard to read. Pass max_nodes={count} to draw it anyway, or draw "
-            "a part of it (the output of one layer, or a smaller batch)."
+            f"this big takes long and is hard to read. Pass max_nodes={count} to draw it anyway, draw it "
+            "with "
+            "collapse=True (one box per module), or draw a part of it (one layer, or a smaller batch)."
         )
     colors = dict(highlight) if isinstance(highlight, Mapping) else dict.fromkeys(highlight, HIGHLIGHT)
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    group = _groups(nodes, root) if collapse else {}
+    sizes: dict[str, tuple[int, int]] = {}  # each drawn node's size in characters (width, lines)
+    body: dict[tuple, list[str]] = {}
+    edges: list[tuple[str, str, str]] = []
+    for node in nodes:
+        if node in group:
+            continue
+        scope = getattr(node._ctx, "scope", ()) if clusters and not collapse else ()
+        grad = node.grad if grads is None else grads.get(node, node.grad)
+        others = [g.get(node, node.grad) for g in fit]
+        box, size = _box(node, names[node], grad, others, show_data, show_grad, colors.get(node))
+        body.setdefault(scope, []).append(f"  {ids[node]} [label=<{box}>];")
+        sizes[ids[node]] = size
+        if node._ctx is None:
+            continue
+        ctx, op = node._ctx, f"{ids[node]}_op"
+        parents = [(i, p) for i, p in enumerate(ctx) if p is not None]
+        label = node.op
+        ordered = len(parents) > 1 and not ctx.fn.commutative
+        if ordered and len(names.shown(node)) <= 16:
+            label, ordered = names.shown(node), False  # the op in its operands' own names: a − b
+        fill = colors.get(node, _COLORS["op"])
+        body[scope].append(
+            f'  {op} [shape=ellipse style=filled fillcolor="{fill}" color="{_COLORS["border"]}" '
+            f'label="{_escape_dot(label)}"];'
+        )
+        sizes[op] = (len(label) + 2, 1)
+        edges.append((op, ids[node], ""))
+        for k, (_, parent) in enumerate(parents):
+            source = group.get(parent, ids.get(parent))
+            edges.append((source, op, _ORDINALS[k] if ordered and k < len(_ORDINALS) else ""))
+    for name, members in _collapsed(group, nodes, names).items():
+        body.setdefault((), []).append(f"  {name} [label=<{members[0]}>];")
+        sizes[name] = members[1]
+    if collapse:
+        edges = [(source, target, label) for source, target, label in edges if source != target]
+        for node, name in group.items():
+            for consumer in nodes:  # a module's output feeds what uses it
+                if _uses(consumer, node) and consumer not in group:
+                    edges.append((name, f"{ids[consumer]}_op", ""))
+            for parent in node.parents:  # and what it reads comes in
+                if parent not in group:
+                    edges.append((ids[parent], name, ""))
+        edges = list(
+            {(source, target): (source, target, label) for source, target, label in reversed(edges)}.values()
+        )[::-1]
+    direction = rankdir if rankdir != "auto" else _direction(sizes, edges)
     lines = [
         "digraph {",
-        f"  rankdir={rankdir}; bgcolor=white; nodesep=0.25; ranksep=0.35;",
+        f"  rankdir={direction}; bgcolor=white; nodesep=0.25; ranksep=0.35;",
+        '  fontname="Helvetica"; fontsize=11;',
         f"  {_FAST_LAYOUT}" if count > BIG else "",
-        '  node [fontname="Helvetica" fontsize=11 margin=0];',
+        '  node [shape=plain fontname="Helvetica" fontsize=11];',  # plain: edges end on the table
         '  edge [fontname="Helvetica" fontsize=9 color="#78909c" arrowsize=0.7];',
     ]
-    body: dict[tuple, list[str]] = {}
-    for node in nodes:
-        scope = getattr(node._ctx, "scope", ()) if clusters else ()
-        grad = node.grad if grads is None else grads.get(node, node.grad)
-        box = _box(node, grad, show_data, show_grad, colors.get(node))
-        body.setdefault(scope, []).append(f"  {ids[node]} [shape=plaintext label=<{box}>];")
-        if node._ctx is not None:
-            op = f"{ids[node]}_op"
-            fill = colors.get(node, _COLORS["op"])
-            body[scope].append(
-                f'  {op} [shape=ellipse style=filled fillcolor="{fill}" color="{_COLORS["border"]}" '
-                f'label="{_escape_dot(node.op)}"];'
-            )
-            lines.append(f"  {op} -> {ids[node]};")
-            fn = node._ctx.fn
-            parents = [(name, p) for name, p in zip(fn.inputs, node._ctx.parents) if p is not None]
-            named = len(parents) > 1 and not fn.commutative
-            for name, parent in parents:
-                label = f' [label="{name}"]' if named else ""
-                lines.append(f"  {ids[parent]} -> {op}{label};")
+    if key:
+        lines.append(f"  labelloc=b; label=<{_key(key)}>;")
+    lines += [
+        f"  {source} -> {target}" + (f' [label="{label}"];' if label else ";")
+        for source, target, label in edges
+    ]
     lines += _clusters(body)
     lines.append("}")
     return Drawing("\n".join(lines), count)
+
+
+_ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
+
+
+def _groups(nodes: list[Node], root: Node) -> dict[Node, str]:
+    """For ``collapse``: each node made inside a module call, and each parameter used only
+    there, mapped to the id of that call's box (the root stays drawn)."""
+    group: dict[Node, str] = {}
+    scopes = {}
+    for node in nodes:
+        scope = getattr(node._ctx, "scope", ()) if node._ctx is not None else ()
+        if scope and node is not root:
+            group[node] = scopes.setdefault(scope[0], f"m{len(scopes)}")
+    for node in nodes:  # parameters: leaves that only nodes of one module use
+        if node._ctx is None and node.requires_grad:
+            users = {group.get(user) for user in nodes if _uses(user, node)}
+            if len(users) == 1 and None not in users:
+                group[node] = users.pop()
+    return group
+
+
+def _uses(user: Node, node: Node) -> bool:
+    """Whether ``node`` is an input of the op that made ``user`` (by identity: == on Tensors
+    compares elementwise)."""
+    return user._ctx is not None and any(p is node for p in user._ctx)
+
+
+def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[str, tuple[str, tuple]]:
+    """The box of each collapsed module call: its name, its parameters and its output's shape."""
+    boxes: dict[str, list[Node]] = {}
+    for node in nodes:
+        if node in group:
+            boxes.setdefault(group[node], []).append(node)
+    result = {}
+    for name, members in boxes.items():
+        scope = next(getattr(n._ctx, "scope", ("",))[0] for n in members if n._ctx is not None)
+        parameters = [n for n in members if n._ctx is None]
+        size = sum(int(np.size(p.data)) for p in parameters)
+        made = [n for n in members if n._ctx is not None]
+        out = made[-1]
+        rows = [
+            f"<b>{html.escape(scope)}</b>",
+            f"{len(made)} ops, {len(parameters)} parameters ({size} numbers)",
+        ]
+        rows.append(f"out: ({show.shape(out.data)})" if np.ndim(out.data) else "out: a number")
+        cells = "".join(f'<tr><td bgcolor="{_COLORS["node"]}">{row}</td></tr>' for row in rows)
+        table = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
+        result[name] = (f"<table {table}>{cells}</table>", (max(len(scope), 30), len(rows)))
+    return result
+
+
+def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, str]]) -> str:
+    """LR or TB, whichever gives a picture closer to a slide's shape (16:9), from the graph's
+    ranks (the longest path to each node) and the sizes of what is in them."""
+    rank = dict.fromkeys(sizes, 0)
+    outgoing: dict[str, list[str]] = {}
+    waiting = dict.fromkeys(sizes, 0)
+    for source, target, _ in edges:
+        outgoing.setdefault(source, []).append(target)
+        waiting[target] = waiting.get(target, 0) + 1
+    ready = [name for name, count in waiting.items() if count == 0]
+    while ready:  # longest path from an input, in topological order
+        name = ready.pop()
+        for target in outgoing.get(name, ()):
+            rank[target] = max(rank.get(target, 0), rank[name] + 1)
+            waiting[target] -= 1
+            if not waiting[target]:
+                ready.append(target)
+    ranks: dict[int, list[str]] = {}
+    for name, r in rank.items():
+        ranks.setdefault(r, []).append(name)
+    char_w, line_h, gap = 7.0, 16.0, 24.0  # points per character and per line, and between nodes
+
+    def extent(along: int) -> tuple[float, float]:
+        # along 0: ranks left to right; 1: top to bottom
+        long = sum(
+            max(sizes[n][along] * (char_w if along == 0 else line_h) for n in r) + gap for r in ranks.values()
+        )
+        across = max(
+            sum(sizes[n][1 - along] * (line_h if along == 0 else char_w) + gap for n in r)
+            for r in ranks.values()
+        )
+        return (long, across) if along == 0 else (across, long)
+
+    ratio = {
+        direction: width / height for direction, (width, height) in (("LR", extent(0)), ("TB", extent(1)))
+    }
+    return min(ratio, key=lambda d: abs(np.log(ratio[d] / (16 / 9))))
+
+
+def _key(key: Sequence[tuple[str, str]]) -> str:
+    cells = "".join(
+        f'<td bgcolor="{color}" width="14" height="10" border="1"> </td>'
+        f'<td align="left">{html.escape(text)}</td>'
+        for color, text in key
+    )
+    return f'<table border="0" cellspacing="4" cellpadding="1"><tr>{cells}</tr></table>'
 
 
 def _clusters(body: dict[tuple, list[str]]) -> list[str]:
@@ -172,39 +317,56 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
     return out
 
 
-def _box(node: Node, grad: Any, show_data: bool, show_grad: bool, color: str | None) -> str:
-    """The HTML-like label of a Value or Tensor: name (and shape), data, gradient."""
+def _box(
+    node: Node,
+    name: str,
+    grad: Any,
+    others: Sequence[Any],
+    show_data: bool,
+    show_grad: bool,
+    color: str | None,
+) -> tuple[str, tuple[int, int]]:
+    """The HTML-like label of a Value or Tensor (name and shape, data, gradient), and its size
+    in characters. The gradient's cell has room for the longest of ``others`` too."""
     constant = not node.requires_grad and node._ctx is None
     fill = color or (_COLORS["constant"] if constant else _COLORS["node"])
     cells = []
-    title = html.escape(node.label) if node.label else ""
-    if isinstance(node.data, np.ndarray):
-        title = f"<b>{title}</b> " if title else ""
-        title += f"{node.data.shape} {node.data.dtype}"
-        cells.append(title)
-    elif title:
-        cells.append(f"<b>{title}</b>")
+    title = f"<b>{html.escape(name)}</b>"
+    if isinstance(node.data, np.ndarray) and node.data.ndim:
+        title += f" ({show.shape(node.data)})" + (
+            "" if node.data.dtype == np.float64 else f" {node.data.dtype}"
+        )
+    cells.append(([title], len(name) + 8))
     if show_data or constant:
-        cells.append(f"data {_values(node.data)}")
+        cells.append(_cell("data", node.data, ()))
     if show_grad and not constant:
-        cells.append(f"grad {_values(grad.data if isinstance(grad, Node) else grad)}")
-    row = "".join(f'<td bgcolor="{fill}">{cell}</td>' for cell in cells) or f'<td bgcolor="{fill}"> </td>'
+        cells.append(_cell("grad", grad, others))
+    row = "".join(f'<td bgcolor="{fill}">{"<br/>".join(lines)}</td>' for lines, _ in cells)
     table = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
-    return f"<table {table}><tr>{row}</tr></table>"
+    size = (sum(width for _, width in cells) + 2, max(len(lines) for lines, _ in cells))
+    return f"<table {table}><tr>{row}</tr></table>", size
 
 
-def _values(data: Any) -> str:
+def _cell(what: str, value: Any, others: Sequence[Any]) -> tuple[list[str], int]:
+    """A cell's lines (``grad`` and the numbers, in a monospace font), padded to the widest and
+    tallest of ``others``, and its width in characters."""
+    lines = _values(value)
+    shapes = [_values(other) for other in others]
+    width = max([len(line) for v in [lines, *shapes] for line in v], default=0)
+    height = max([len(v) for v in [lines, *shapes]], default=1)
+    lines = lines + [""] * (height - len(lines))
+    padded = [html.escape(line.ljust(width)).replace(" ", "&#160;") for line in lines]
+    first = f'{what} <font face="monospace">{padded[0]}</font>'
+    rest = [f'<font face="monospace">{"&#160;" * (len(what) + 1)}{line}</font>' for line in padded[1:]]
+    return [first, *rest], width + len(what) + 1
+
+
+def _values(data: Any) -> list[str]:
+    if isinstance(data, Node):
+        data = data.data
     if data is None:
-        return "—"
-    if not isinstance(data, np.ndarray) or data.ndim == 0:
-        return html.escape(show.number(float(data), 5))
-    if data.size <= 12:
-        text = np.array2string(data, precision=4, separator=", ")
-        return "<br/>".join(html.escape(line) for line in text.splitlines())
-    return html.escape(
-        f"mean {show.number(float(data.mean()), 3)}, range [{show.number(float(data.min()), 3)}, "
-        f"{show.number(float(data.max()), 3)}]"
-    )
+        return ["—"]
+    return show.array(data, precision=4, limit=12)
 
 
 def _escape_dot(text: str) -> str:

@@ -31,12 +31,8 @@ class Linear(Module):
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Tensor(
-            rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True, label="W"
-        )
-        self.bias = (
-            Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True, label="b") if bias else None
-        )
+        self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True)
+        self.bias = Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         if self.bias is None:

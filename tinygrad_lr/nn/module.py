@@ -36,9 +36,17 @@ class Module:
                     yield from item.named_modules(f"{prefix}{key}.")
 
     def _name_submodules(self) -> None:
+        """Name every module call (the boxes of a picture) and label every parameter with its
+        path (``linear.weight``), unless the parameter has a label of its own."""
         for name, module in self.named_modules():
             kind = type(module).__name__
             module._scope_name = f"{name}: {kind}" if name else kind
+        given = getattr(self, "_path_labels", {})  # the labels an earlier call gave: paths too
+        for name, parameter in self.named_parameters():
+            if not parameter.label or given.get(id(parameter)) == parameter.label:
+                parameter.label = name
+                given[id(parameter)] = name
+        self._path_labels = given
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Node]]:
         """Every parameter with a dotted name (``"layers.0.weight"``), in definition order; a

@@ -28,8 +28,8 @@ class Neuron(Module):
             raise ValueError(f"Neuron: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         rng = generator(seed)
         bound = 1 / np.sqrt(n_in)
-        self.w = [Value(float(rng.uniform(-bound, bound)), label=f"w{i}") for i in range(n_in)]
-        self.b = Value(0.0, label="b")
+        self.w = [Value(float(rng.uniform(-bound, bound))) for _ in range(n_in)]
+        self.b = Value(0.0)
         self.activation = activation
 
     def forward(self, x: Sequence[float | Value]) -> Value:

@@ -19,6 +19,7 @@ class Add(Function):
 
     commutative = True
     symbol = "+"
+    written = "x + y"
     formula = ("1", "1")
     domain = (REAL, REAL)
     reference = np.add
@@ -36,6 +37,7 @@ class Sub(Function):
     """f(x, y) = x − y;  ∂f/∂x = 1, ∂f/∂y = −1."""
 
     symbol = "-"
+    written = "x - y"
     formula = ("1", "-1")
     domain = (REAL, REAL)
     reference = np.subtract
@@ -53,6 +55,7 @@ class Neg(Function):
     """f(x) = −x;  f'(x) = −1."""
 
     symbol = "-"
+    written = "-x"
     formula = "-1"
     domain = (REAL,)
     reference = np.negative
@@ -71,6 +74,7 @@ class Mul(Function):
 
     commutative = True
     symbol = "*"
+    written = "x*y"
     formula = ("y", "x")
     domain = (REAL, REAL)
     reference = np.multiply
@@ -90,6 +94,7 @@ class Div(Function):
     """f(x, y) = x / y;  ∂f/∂x = 1/y, ∂f/∂y = −x/y² = −f/y."""
 
     symbol = "/"
+    written = "x/y"
     formula = ("1/y", "-x/y**2")
     domain = (REAL, NONZERO)
     reference = np.divide
@@ -112,6 +117,7 @@ class Pow(Function):
     """f(x, y) = x^y;  ∂f/∂x = y·x^(y−1), ∂f/∂y = x^y·ln x."""
 
     symbol = "**"
+    written = "x**y"
     formula = ("y*x**(y - 1)", "x**y*log(x)")
     domain = (POSITIVE, Domain(-2.0, 2.0))
     reference = np.power
@@ -140,6 +146,7 @@ class PowNumber(Function):
 
     name = "pow_number"
     symbol = "**"
+    written = "x**n"
     formula = ("n*x**(n - 1)", "")
     domain = (POSITIVE, Choice((-2, -1, 0, 0.5, 1, 2, 3)))
     reference = np.power
@@ -169,6 +176,7 @@ class Maximum(Function):
 
     commutative = True
     symbol = "max"
+    written = "maximum(x, y)"
     formula = ("(x > y) + 0.5*(x == y)", "(y > x) + 0.5*(x == y)")
     domain = (REAL, Domain(avoid=("x",)))
     reference = np.maximum

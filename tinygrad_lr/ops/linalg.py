@@ -16,6 +16,7 @@ class MatMul(Function):
     """
 
     symbol = "@"
+    written = "x@y"
     formula = ("g @ y.T", "x.T @ g")
     tensor_only = True
     reference = np.matmul
@@ -43,6 +44,7 @@ class Linear(Function):
     One op instead of two keeps one activation fewer alive for backward."""
 
     symbol = "linear"
+    written = "x@w + b"
     formula = ("g @ w.T", "x.T @ g", "g")
     tensor_only = True
 

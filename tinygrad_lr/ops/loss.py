@@ -22,6 +22,11 @@ class BCEWithLogits(Function):
 
     name = "bce_with_logits"
     symbol = "BCE"
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return "bce_with_logits(z, y)" if ctx.arguments[2] == "mean" else "bce_with_logits(z, y, reduction)"
+
     formula = ("(sigmoid(z) - y)/n", "-z/n", "")  # n: the count for a mean, else 1
     domain = (Domain(-6.0, 6.0), Domain(0.0, 1.0), Choice(("mean", "sum", "none")))
 

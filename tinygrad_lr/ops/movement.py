@@ -13,6 +13,7 @@ class Reshape(Function):
     """f(x) = x in a new shape;  the gradient is reshaped back."""
 
     symbol = "reshape"
+    written = "reshape(x, shape)"
     formula = ("1", "")
     tensor_only = True
     reference = staticmethod(np.reshape)
@@ -25,7 +26,7 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x.shape
+        ctx.input_shape = x.shape
         try:
             return x.reshape(shape)
         except ValueError:
@@ -35,13 +36,18 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.shape), None
+        return reshape(grad, ctx.input_shape), None
 
 
 class Transpose(Function):
     """f(x) = x with its axes permuted;  the gradient is permuted back."""
 
     symbol = "transpose"
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return "x.T" if ctx.axes is None else "transpose(x, axes)"
+
     formula = ("1", "")
     tensor_only = True
     reference = staticmethod(np.transpose)
@@ -69,6 +75,7 @@ class BroadcastTo(Function):
 
     name = "broadcast_to"
     symbol = "broadcast"
+    written = "broadcast_to(x, shape)"
     formula = ("1", "")
     tensor_only = True
     reference = staticmethod(np.broadcast_to)
@@ -93,6 +100,7 @@ class Index(Function):
     and an element picked twice receives both contributions."""
 
     symbol = "[]"
+    written = "x[index]"
     formula = ("scatter_add(g, index, shape)", "")
     tensor_only = True
 
@@ -125,6 +133,7 @@ class ScatterAdd(Function):
 
     name = "scatter_add"
     symbol = "scatter"
+    written = "scatter_add(x, index, shape)"
     formula = ("index(g, index)", "", "")
     tensor_only = True
 

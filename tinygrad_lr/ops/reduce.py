@@ -15,6 +15,11 @@ class Sum(Function):
     """f(x) = Σ x over some axes;  ∂f/∂x = 1 (the gradient is broadcast back over those axes)."""
 
     symbol = "sum"
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return "sum(x)" if len(ctx.arguments[1]) == len(ctx.shape) else "sum(x, axes)"
+
     formula = ("1", "", "")
     tensor_only = True
 
@@ -44,6 +49,11 @@ class Mean(Function):
     """
 
     symbol = "mean"
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return "mean(x)" if len(ctx.arguments[1]) == len(ctx.shape) else "mean(x, axes)"
+
     formula = ("1/n", "", "")
     tensor_only = True
 

@@ -13,6 +13,7 @@ class Exp(Function):
     """f(x) = eˣ;  f'(x) = eˣ = f(x)."""
 
     symbol = "exp"
+    written = "exp(x)"
     formula = "exp(x)"
     domain = (Domain(-5.0, 5.0),)
     reference = np.exp
@@ -33,6 +34,7 @@ class Log(Function):
     """f(x) = ln x;  f'(x) = 1/x. IEEE: ln 0 = −inf, ln(x < 0) = nan."""
 
     symbol = "log"
+    written = "log(x)"
     formula = "1/x"
     domain = (Domain(0.2, 10.0),)
     reference = np.log
@@ -52,6 +54,7 @@ class Sigmoid(Function):
     """f(x) = σ(x) = 1 / (1 + e⁻ˣ);  f'(x) = σ(x)·(1 − σ(x)). Never overflows."""
 
     symbol = "σ"
+    written = "sigmoid(x)"
     formula = "sigmoid(x)*(1 - sigmoid(x))"
     domain = (Domain(-8.0, 8.0),)
 
@@ -75,6 +78,7 @@ class Tanh(Function):
     """f(x) = tanh x;  f'(x) = 1 − tanh² x."""
 
     symbol = "tanh"
+    written = "tanh(x)"
     formula = "1 - tanh(x)**2"
     domain = (Domain(-4.0, 4.0),)
     reference = np.tanh
@@ -96,6 +100,7 @@ class ReLU(Function):
 
     name = "relu"
     symbol = "ReLU"
+    written = "relu(x)"
     formula = "(x > 0)"
     domain = (Domain(avoid=(0.0,)),)
 
@@ -123,6 +128,7 @@ class Softplus(Function):
     loss: −log σ(z) = softplus(−z)."""
 
     symbol = "softplus"
+    written = "softplus(x)"
     formula = "sigmoid(x)"
     domain = (Domain(-8.0, 8.0),)
 

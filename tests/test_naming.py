@@ -1,0 +1,134 @@
+"""Names and expressions of graph nodes: what the stepper and the pictures show must be true."""
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_lr as tg
+from tinygrad_lr import Tensor, Value, nn
+from tinygrad_lr.naming import Names
+
+UNARY = {
+    "exp": lambda a: tg.exp(a),
+    "log": lambda a: tg.log(a),
+    "sigmoid": lambda a: a.sigmoid(),
+    "tanh": lambda a: a.tanh(),
+    "relu": lambda a: a.relu(),
+    "softplus": lambda a: tg.softplus(a),
+    "neg": lambda a: -a,
+    "square": lambda a: a**2,
+    "cube": lambda a: a**3,
+    "scaled": lambda a: 0.1 * a,
+    "shifted": lambda a: a - 2.5,
+    "clamped": lambda a: tg.maximum(a, 0.5),
+}
+BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "max": lambda a, b: tg.maximum(a, b),
+    "pow": lambda a, b: (1 + a * a) ** tg.tanh(b),
+}
+# labels a user might give, several of them names the stepper would generate itself
+LABELS = ["a", "b", "x", "w", "z", "z2", "p", "L", "wx", "log_p", "h", "total", "m"]
+
+
+@st.composite
+def graphs(draw):
+    """A random scalar graph: labelled and unlabelled leaves, unary and binary ops on earlier
+    nodes (so nodes are shared), some interior nodes labelled too."""
+    pool = draw(st.permutations(LABELS))
+    labels = iter(pool)
+    nodes = []
+    for _ in range(draw(st.integers(1, 3))):
+        label = next(labels) if draw(st.booleans()) else ""
+        nodes.append(Value(draw(st.floats(-2, 2)), label=label))
+    for _ in range(draw(st.integers(1, 10))):
+        pick = st.integers(0, len(nodes) - 1)
+        if draw(st.booleans()):
+            node = UNARY[draw(st.sampled_from(sorted(UNARY)))](nodes[draw(pick)])
+        else:
+            node = BINARY[draw(st.sampled_from(sorted(BINARY)))](nodes[draw(pick)], nodes[draw(pick)])
+        if draw(st.integers(0, 4)) == 0:
+            node.label = next(labels, "")
+        nodes.append(node)
+    return nodes[-1]
+
+
+def same(a, b):
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@given(graphs())
+def test_every_step_expression_evaluates_to_the_nodes_value(root):
+    labels = {node.label for node in tg.engine.walk(root) if node.label}
+    steps = list(root.backward_steps()) if root.requires_grad else []
+    for step in steps:
+        node = step.node
+        if node.label:
+            assert step.name == node.label
+        else:
+            assert step.name not in labels, f"a generated name {step.name!r} equals a user's label"
+        if step.expression:
+            value = tg.expr(step.expression, **{name: n.data for name, n in step.operands.items()})
+            assert same(value.data, node.data), (step.expression, value.data, node.data)
+
+
+@given(graphs())
+def test_names_are_unique_and_never_a_users_label(root):
+    names = Names(root)
+    nodes = tg.engine.walk(root)
+    labels = [node.label for node in nodes if node.label]
+    generated = [names[node] for node in nodes if not node.label and not node.is_leaf]
+    assert len(set(generated)) == len(generated) and not set(generated) & set(labels)
+
+
+def test_parentheses_are_exactly_the_ones_the_structure_needs():
+    a, b, c = (Value(v, label=n) for v, n in ((1.0, "a"), (2.0, "b"), (3.0, "c")))
+    cases = [
+        (lambda: (a + b) * c, "z*c"),  # the sum has a name of its own
+        (lambda: a * (b + c), "a*z"),
+        (lambda: a - (b - c), "a - z"),
+        (lambda: a / (b * c), "a/bc"),
+        (lambda: -(a**2), "-u"),
+    ]
+    for make, expected in cases:
+        out = make()
+        assert Names(out).expression(out) == expected
+    L = Value(1.0, label="L")  # a node the user named L: the output is not called L too
+    out = L * a
+    assert Names(out)[out] == "L2" and Names(out).d(a) == "d(L2)/da"
+
+
+def test_expressions_write_constants_and_clamps_as_what_they_are():
+    p = Value(0.3, label="p")
+    out = tg.log(tg.maximum(p, 1e-44))
+    names = Names(out)
+    clamp = out.parents[0]
+    assert names.expression(clamp) == "maximum(p, 1e-44)" and names[clamp] == "p_c"
+    assert tg.expr(names.expression(clamp), p=0.3).data == clamp.data
+    w = Tensor(np.ones((3, 2)), requires_grad=True, label="w")
+    mean = (w * 2.0).mean()
+    assert Names(mean).expression(mean) == "mean(ww)" or Names(mean).expression(mean).startswith("mean(")
+    partial = w.sum(axis=0)
+    assert Names(partial).expression(partial) == "sum(w, (0,))"
+    transposed = w.T
+    assert Names(transposed).expression(transposed) == "w.T"
+
+
+def test_tensor_expressions_evaluate_to_the_nodes_value():
+    X = Tensor([[1.0, 2.0], [3.0, 4.0]], label="X")
+    model = nn.LogisticRegression(2)
+    loss = nn.functional.binary_cross_entropy(model(X), np.array([1.0, 0.0]))
+    names = Names(loss)
+    assert {model.linear.weight.label, model.linear.bias.label} == {"linear.weight", "linear.bias"}
+    for node in tg.engine.walk(loss):
+        tree = names.tree(node)
+        if tree is None:
+            continue
+        values = {name: n.data for name, n in names.operands(node).items()}
+        got = tg.formula.evaluate(tree, values)
+        assert np.array_equal(got, node.data), names.expression(node)

@@ -1,0 +1,56 @@
+"""The lesson's example, built as the tutorial builds it, for the command line and the pictures.
+
+The lesson ("Neural Networks as Logistic Regression Fundamentals") computes, with numpy,
+``sigmoid(np.dot(x, weights))`` for x = [[1, 2], [3, 4]] and weights = [[0.5, 0.3], [0.2, 0.1]],
+and the binary cross-entropy ``-mean(y·log(p) + (1 − y)·log(1 − p))``. Here the same computation
+runs on Tensors (``network``), and its first row and first output as one sigmoid neuron runs on
+Values (``neuron``), each node labelled with the name the lesson would give it.
+"""
+
+from __future__ import annotations
+
+from .tensor import Tensor
+from .value import Value
+
+X = [[1.0, 2.0], [3.0, 4.0]]
+W = [[0.5, 0.3], [0.2, 0.1]]
+Y = [[1.0, 0.0], [0.0, 1.0]]  # a label per row and output: each output neuron is a logistic regression
+
+
+def network() -> Tensor:
+    """The lesson's 2x2 network and its loss: z = X·W, p = σ(z), q = 1 − p,
+    ℓ = y⊙log p + (1 − y)⊙log q, L = −mean(ℓ). Returns L (W requires grad)."""
+    x = Tensor(X, label="X")
+    w = Tensor(W, requires_grad=True, label="W")
+    y = Tensor(Y, label="y")
+    not_y = Tensor(1 - y.data, label="1−y")
+    z = x @ w
+    p = z.sigmoid()
+    q = 1 - p
+    likelihood = y * p.log() + not_y * q.log()
+    loss = -likelihood.mean()
+    for node, label in ((z, "z"), (p, "p"), (q, "q"), (likelihood, "ℓ"), (loss, "L")):
+        node.label = label
+    return loss
+
+
+def neuron() -> Value:
+    """The lesson's first row and first weight column as one sigmoid neuron on Values, with the
+    loss for the label y = 1: L = −ℓ, ℓ = y·log p + (1 − y)·log(1 − p)."""
+    x1, x2 = Value(X[0][0], label="x1", requires_grad=False), Value(X[0][1], label="x2", requires_grad=False)
+    w1, w2, b = Value(W[0][0], label="w1"), Value(W[1][0], label="w2"), Value(0.1, label="b")
+    y, one = Value(1.0, label="y", requires_grad=False), Value(1.0, requires_grad=False)
+    z = w1 * x1 + w2 * x2 + b
+    p = z.sigmoid()
+    q = one - p
+    not_y = one - y
+    log_p, log_q = p.log(), q.log()
+    likelihood = y * log_p + not_y * log_q
+    loss = -likelihood
+    labels = (
+        (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
+        (likelihood, "ℓ"), (loss, "L"),
+    )  # fmt: skip
+    for node, label in labels:
+        node.label = label
+    return loss

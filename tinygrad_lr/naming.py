@@ -1,0 +1,171 @@
+"""Names and expressions for the nodes of a graph, as the stepper, the pictures and the command
+line show them.
+
+Every node gets a name a learner can follow: the label the user gave it; for a parameter of an
+``nn.Module``, its path (``linear.weight``, which the module labels it with when it is called);
+for an unnamed scalar constant, the number itself; and for any other node a short name derived
+from what made it: ``z`` for a sum or an affine map, ``p`` for a sigmoid, ``wx`` for the product of
+w and x, ``log_p`` for the log of p, ``L`` for the output. Generated names are numbered where two
+would clash and never equal a label the user gave.
+
+Every node made by an op also has an expression: the op written in its operands' names, in the
+formula language, with exactly the parentheses its structure needs (``X@W + b``,
+``sigmoid(z)``, ``(a + b)*c``, ``maximum(p, 3.720075976020836e-44)``). Evaluated with the
+operands' values (``tg.expr`` for scalars, ``tg.formula.evaluate`` for arrays), it gives the
+node's value: the property tests check exactly that.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import re
+from typing import Any
+
+import numpy as np
+
+from . import formula, show
+from .engine import Node, walk
+
+# What an unnamed node made by an op is called, by the op's name ({x}: the first operand's
+# name, where it is a short identifier); ops not listed are called by their own name.
+_BASES = {
+    "add": "z", "sub": "z", "linear": "z", "matmul": "z", "div": "r", "neg": "neg_{x}",
+    "pow": "u", "pow_number": "u", "exp": "e", "log": "log_{x}", "sigmoid": "p", "tanh": "h",
+    "relu": "h", "softplus": "s", "maximum": "{x}_c", "sum": "total", "mean": "avg",
+    "reshape": "{x}_r", "transpose": "{x}T", "broadcast_to": "{x}_b", "index": "{x}_i",
+    "scatter_add": "g", "bce_with_logits": "L",
+}  # fmt: skip
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+class Names:
+    """The name and the expression of every node of the graph that made ``root``.
+
+    ``names[node]`` is the name; ``expression(node)`` the node in its operands' names (formula
+    language); ``operands(node)`` the names used there, with their nodes; ``shown(node)`` the
+    expression for people (σ, ·, −).
+    """
+
+    def __init__(self, root: Node):
+        self.root = root
+        nodes = walk(root)
+        self._used = {node.label for node in nodes if node.label}  # a user's label is never generated
+        self._name: dict[Node, str] = {}
+        self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
+        for node in nodes:
+            if node.label:
+                name = node.label
+                atom = (
+                    ast.Name(name)
+                    if _IDENTIFIER.match(name)
+                    else ast.Name(f"({name})" if _operators(name) else name)
+                )
+            elif node._ctx is None and np.size(node.data) == 1 and np.ndim(node.data) == 0:
+                number = float(node.data)  # an unnamed number in the arithmetic: its value
+                name = show.number(number)
+                atom = ast.Constant(number)
+            else:
+                name = self._fresh(self._base(node))
+                atom = ast.Name(name)
+            self._name[node] = name
+            self._atom[node] = atom
+
+    def __getitem__(self, node: Node) -> str:
+        return self._name[node]
+
+    def get(self, node: Node, default: str = "?") -> str:
+        return self._name.get(node, default)
+
+    def _base(self, node: Node) -> str:
+        if node is self.root:
+            return "L"
+        ctx = node._ctx
+        if ctx is None:
+            return "t" if node.requires_grad else "c"
+        first = next((self._name[p] for p in ctx if p is not None), "x")
+        short = first if _IDENTIFIER.match(first) and len(first) <= 6 else "x"
+        if ctx.fn.name == "mul":  # w·x is wx, y·log_p is y_log_p
+            names = [self._name[p] for p in ctx if p is not None and _IDENTIFIER.match(self._name[p])]
+            if len(names) == 2 and len(names[0]) + len(names[1]) <= 10:
+                return "".join(names) if max(map(len, names)) == 1 else "_".join(names)
+            return "prod"
+        return _BASES.get(ctx.fn.name, ctx.fn.name).format(x=short)
+
+    def _fresh(self, base: str) -> str:
+        name, count = base, 1
+        while name in self._used:
+            count += 1
+            name = f"{base}{count}"
+        self._used.add(name)
+        return name
+
+    def tree(self, node: Node) -> ast.expr | None:
+        """The expression of ``node`` as a syntax tree (None for a leaf)."""
+        ctx = node._ctx
+        if ctx is None:
+            return None
+        fn = ctx.fn
+        arguments = getattr(ctx, "arguments", None)
+        values: dict[str, ast.expr] = {}
+        for i, name in enumerate(fn.inputs):
+            parent = ctx[i] if i < len(ctx) else None
+            if parent is not None:
+                values[name] = self._atom[parent]
+            else:  # a constant argument: ctx keeps its own copy under the same name (an index)
+                value = vars(ctx).get(name, arguments[i] if arguments is not None else None)
+                values[name] = ast.Constant(value)
+        return _substitute(_template(fn.write(ctx)), values)
+
+    def expression(self, node: Node) -> str:
+        """The node in its operands' names, in the formula language ('' for a leaf)."""
+        tree = self.tree(node)
+        return "" if tree is None else formula.write(tree, formula.CODE)
+
+    def shown(self, node: Node) -> str:
+        """The expression for people: σ(z), X·W + b, −x (and y ⊙ log_p for arrays)."""
+        tree = self.tree(node)
+        if tree is None:
+            return ""
+        return formula.write(tree, formula.ELEMENTWISE if np.ndim(node.data) else formula.MATH)
+
+    def operands(self, node: Node) -> dict[str, Node]:
+        """Each name the expression uses, with its node."""
+        ctx = node._ctx
+        if ctx is None:
+            return {}
+        return {self._name[p]: p for p in ctx if p is not None and isinstance(self._atom[p], ast.Name)}
+
+    def d(self, node: Node) -> str:
+        """The derivative of the output with respect to ``node``, written dL/dz or dL/d(w*x)."""
+        return f"d{_wrapped(self._name[self.root])}/d{_wrapped(self._name[node])}"
+
+
+def _wrapped(name: str) -> str:
+    return name if len(name) == 1 else f"({name})"
+
+
+def _operators(text: str) -> bool:
+    """Whether a label has an operator at its top level (``1−p``), so that it needs
+    parentheses as an operand."""
+    return not formula._atomic(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _template(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+def _substitute(tree: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
+    """The template with each of forward's argument names replaced by its operand."""
+    tree = copy.deepcopy(tree)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> Any:
+            if id(node) in called or node.id not in values:
+                return node
+            return copy.deepcopy(values[node.id])
+
+    return Replace().visit(tree)
