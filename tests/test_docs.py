@@ -7,6 +7,7 @@ import inspect
 import os
 import pkgutil
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -28,13 +29,36 @@ def test_markdown_examples_run(path):
     assert result.failed == 0
 
 
-def test_the_stepping_transcript_is_what_the_command_prints():
-    text = (ROOT / "docs" / "stepping.md").read_text()
-    transcript = text.split("```text\n", 1)[1].split("\n```", 1)[0]
-    printed = subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", "step", "--all"], capture_output=True, text=True, check=True
-    ).stdout
-    assert printed.rstrip("\n") == transcript
+TRANSCRIPT = re.compile(r"<!-- the output of: (.*?) -->\n```text\n(.*?)\n```", re.S)
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_every_transcript_is_what_its_command_prints(path):
+    for command, transcript in TRANSCRIPT.findall(path.read_text()):
+        program, *args = shlex.split(command)
+        assert program == "tinygrad-lr", command
+        printed = subprocess.run(
+            [sys.executable, "-m", "tinygrad_lr", *args], capture_output=True, text=True, check=True
+        ).stdout
+        assert printed.rstrip("\n") == transcript, command
+
+
+def test_the_readmes_steps_are_an_excerpt_of_the_walk_through():
+    readme = (ROOT / "README.md").read_text()
+    stepping = (ROOT / "docs" / "stepping.md").read_text()
+    excerpts = [
+        block for block in re.findall(r"```text\n(.*?)\n```", readme, re.S) if block.startswith("step ")
+    ]
+    walk_through = TRANSCRIPT.findall(stepping)[0][1]
+    assert excerpts and all(block in walk_through for block in excerpts)
+
+
+def test_the_stepping_page_shows_both_transcripts():
+    commands = TRANSCRIPT.findall((ROOT / "docs" / "stepping.md").read_text())
+    assert [command for command, _ in commands] == [
+        "tinygrad-lr step --all",
+        "tinygrad-lr step --lesson --all",
+    ]
 
 
 MODULES = [

@@ -81,12 +81,14 @@ def test_backward_from_a_constant_explains():
         (k * Value(2.0, requires_grad=False)).backward()
 
 
-def test_numbers_in_arithmetic_become_values_with_grads_as_in_micrograd():
+def test_numbers_in_arithmetic_become_constant_values_as_in_pytorch():
     a = Value(2.0)
     c = a * 3
     c.backward()
     three = c.parents[1]
-    assert isinstance(three, Value) and three.data == 3.0 and three.grad == 2.0
+    assert isinstance(three, Value) and three.data == 3.0
+    assert not three.requires_grad and three.grad == 0.0 and a.grad == 3.0
+    assert not (Value(1.0, requires_grad=False) * 2).requires_grad
 
 
 def test_grad_refuses_inputs_that_record_nothing():

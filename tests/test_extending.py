@@ -52,7 +52,7 @@ def test_the_stepper_and_pictures_cover_a_users_op(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "dL/d(x) += dL/d(y) · cos(x) = 1.0 · 0.95534 = 0.95534" in result.stdout
+    assert "dy/dx += dy/dy · cos(x) = 1.0 · 0.95534 = 0.95534" in result.stdout  # cos 0.3 = 0.955336
     assert result.stdout.strip().endswith("1")
 
 

@@ -50,7 +50,10 @@ def test_one_box_per_node_and_one_ellipse_per_op():
     source = tg.draw(loss).source
     assert len(boxes(source)) == len(nodes)
     assert len(ellipses(source)) == sum(n._ctx is not None for n in nodes)
-    assert {label for _, label in ellipses(source)} == {"*", "+", "σ", "log", "-"}
+    signs = {label for _, label in ellipses(source)}
+    assert signs == {"×", "+", "σ", "log", "−"}  # as people write them
+    matrix = tg.draw(tg.Tensor([1.0, 2.0], requires_grad=True) * tg.Tensor([3.0, 4.0])).source
+    assert [label for _, label in ellipses(matrix)] == ["⊙"]
 
 
 def test_non_commutative_ops_say_which_operand_is_which():

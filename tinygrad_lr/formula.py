@@ -225,7 +225,7 @@ def write(
         text = shown.get(node.id, node.id)
         if node.id in shapes:
             return f"{text} ({shapes[node.id]})"
-        return text if outer == 0 or _atomic(text) else f"({text})"
+        return text if _binding(text) >= outer else f"({text})"
     if isinstance(node, ast.BinOp):
         op = type(node.op)
         level = _PRECEDENCE[op]
@@ -259,16 +259,31 @@ def write(
     return f"{style.functions.get(node.func.id, node.func.id)}({arguments})"
 
 
-def _atomic(text: str) -> bool:
-    """Whether ``text`` needs no parentheses as an operand: a name, a number, a call, or
-    anything already in brackets."""
-    depth = 0
+def _binding(text: str) -> float:
+    """How tightly a name binds as an operand, on the scale of ``_PRECEDENCE``: the weakest
+    operator at its top level (``1−p`` binds like a sum, ``y·log p`` like a product, ``log p``
+    like a function call, so ``(log p)²``); a plain name, number or call binds tightest."""
+    depth, level = 0, 9.0
     for position, character in enumerate(text):
         depth += character in "([{"
         depth -= character in ")]}"
-        if depth == 0 and character in " +-−*/@^·⊙=<>" and position > 0:
-            return False
-    return True
+        if depth == 0:
+            if character in "=<>":
+                level = min(level, 0)
+            elif character in "+-−" and position > 0 and not _exponent(text, position):
+                level = min(level, 1)
+            elif character in "*/@·⊙":
+                level = min(level, 2)
+            elif character in "+-−" or character == " ":
+                level = min(level, 3)  # a sign or a function applied without brackets
+            elif character == "^":
+                level = min(level, 4)
+    return level
+
+
+def _exponent(text: str, position: int) -> bool:
+    """Whether the sign at ``position`` is a number's exponent, as in 1e-05."""
+    return position > 1 and text[position - 1] in "eE" and text[position - 2].isdigit()
 
 
 def _constant(value: Any, style: _Style) -> str:

@@ -27,9 +27,15 @@ def network() -> Tensor:
     z = x @ w
     p = z.sigmoid()
     q = 1 - p
-    likelihood = y * p.log() + not_y * q.log()
+    log_p, log_q = p.log(), q.log()
+    term_1, term_0 = y * log_p, not_y * log_q
+    likelihood = term_1 + term_0
     loss = -likelihood.mean()
-    for node, label in ((z, "z"), (p, "p"), (q, "q"), (likelihood, "ℓ"), (loss, "L")):
+    labels = (
+        (z, "z"), (p, "p"), (q, "q"), (log_p, "log p"), (log_q, "log q"), (term_1, "y⊙log p"),
+        (term_0, "(1−y)⊙log q"), (likelihood, "ℓ"), (loss, "L"),
+    )  # fmt: skip
+    for node, label in labels:
         node.label = label
     return loss
 
@@ -45,11 +51,12 @@ def neuron() -> Value:
     q = one - p
     not_y = one - y
     log_p, log_q = p.log(), q.log()
-    likelihood = y * log_p + not_y * log_q
+    term_1, term_0 = y * log_p, not_y * log_q
+    likelihood = term_1 + term_0
     loss = -likelihood
     labels = (
         (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
-        (likelihood, "ℓ"), (loss, "L"),
+        (term_1, "y·log p"), (term_0, "(1−y)·log(1−p)"), (likelihood, "ℓ"), (loss, "L"),
     )  # fmt: skip
     for node, label in labels:
         node.label = label

@@ -57,11 +57,7 @@ class Names:
         for node in nodes:
             if node.label:
                 name = node.label
-                atom = (
-                    ast.Name(name)
-                    if _IDENTIFIER.match(name)
-                    else ast.Name(f"({name})" if _operators(name) else name)
-                )
+                atom = ast.Name(name)  # written in parentheses where it needs them: 2·(1−p)
             elif node._ctx is None and np.size(node.data) == 1 and np.ndim(node.data) == 0:
                 number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
@@ -87,8 +83,8 @@ class Names:
         first = next((self._name[p] for p in ctx if p is not None), "x")
         short = first if _IDENTIFIER.match(first) and len(first) <= 6 else "x"
         if ctx.fn.name == "mul":  # w·x is wx, y·log_p is y_log_p
-            names = [self._name[p] for p in ctx if p is not None and _IDENTIFIER.match(self._name[p])]
-            if len(names) == 2 and len(names[0]) + len(names[1]) <= 10:
+            names = [_token(self._name[p]) for p in ctx if p is not None]
+            if len(names) == 2 and all(names) and len(names[0]) + len(names[1]) <= 10:
                 return "".join(names) if max(map(len, names)) == 1 else "_".join(names)
             return "prod"
         return _BASES.get(ctx.fn.name, ctx.fn.name).format(x=short)
@@ -142,14 +138,14 @@ class Names:
         return f"d{_wrapped(self._name[self.root])}/d{_wrapped(self._name[node])}"
 
 
+def _token(name: str) -> str:
+    """A name as a piece of an identifier (``log p`` is log_p), or '' if it cannot be one."""
+    token = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+    return token if _IDENTIFIER.match(token) else ""
+
+
 def _wrapped(name: str) -> str:
     return name if len(name) == 1 else f"({name})"
-
-
-def _operators(text: str) -> bool:
-    """Whether a label has an operator at its top level (``1−p``), so that it needs
-    parentheses as an operand."""
-    return not formula._atomic(text)
 
 
 @functools.lru_cache(maxsize=256)

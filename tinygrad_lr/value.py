@@ -17,8 +17,8 @@ class Value(Operators, Node):
     ----------
     data : a real number, stored as a Python float.
     label : a name shown in reprs, pictures and the stepper.
-    requires_grad : whether backward computes ``.grad`` for it. Numbers mixed into
-        arithmetic become Values too, and get a grad, as in micrograd.
+    requires_grad : whether backward computes ``.grad`` for it. A number mixed into
+        arithmetic (``2 * a``) becomes a constant Value, without a grad, as in PyTorch.
 
     Examples
     --------
@@ -60,7 +60,7 @@ class Value(Operators, Node):
     def _operand(self, other: Any, op: str) -> Value:
         if isinstance(other, Value):
             return other
-        return Value(_to_float(other, op))  # as in micrograd, every Value gets a grad
+        return Value(_to_float(other, op), requires_grad=False)  # a constant, as in PyTorch
 
     @staticmethod
     def _copy_data(data: float) -> float:

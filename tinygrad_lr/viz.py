@@ -151,7 +151,9 @@ def draw(
             continue
         ctx, op = node._ctx, f"{ids[node]}_op"
         parents = [(i, p) for i, p in enumerate(ctx) if p is not None]
-        label = node.op
+        label = _SIGNS.get(node.op, node.op)
+        if label == "×" and np.ndim(node.data):
+            label = "⊙"  # elementwise, as the stepper writes it
         ordered = len(parents) > 1 and not ctx.fn.commutative
         if ordered and len(names.shown(node)) <= 16:
             label, ordered = names.shown(node), False  # the op in its operands' own names: a − b
@@ -201,6 +203,7 @@ def draw(
 
 
 _ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
+_SIGNS = {"-": "−", "*": "×", "**": "^"}  # an op's symbol as people write it
 
 
 def _groups(nodes: list[Node], root: Node) -> dict[Node, str]:
