@@ -1,5 +1,7 @@
 import os
+import shutil
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 from tinygrad_lr.testing import load_user_ops
@@ -16,3 +18,36 @@ load_user_ops()  # TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wi
 # the user's ops were loaded above, into this process only.
 for variable in ("TINYGRAD_LR_OPS", "PYTHONWARNINGS", "PYTHONSTARTUP", "COLUMNS"):
     os.environ.pop(variable, None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Playwright, for the tests marked ``browser``; they skip
+    without one, unless TINYGRAD_LR_REQUIRE_BROWSER is set (as .ci/run sets it).
+
+    One per module, not per session: Playwright's sync API keeps an event loop running in the
+    thread while it is open, and later tests that call ``asyncio.run`` must not find one."""
+    path = _chromium()
+    if path is None:
+        if os.environ.get("TINYGRAD_LR_REQUIRE_BROWSER"):
+            pytest.fail("no Chromium found, but TINYGRAD_LR_REQUIRE_BROWSER is set")
+        pytest.skip(
+            "no Chromium for the browser tests: apt-get install chromium (Debian, Ubuntu), or set "
+            "TINYGRAD_LR_CHROMIUM to a Chrome or Chromium; .ci/run installs it"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        arguments = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium's sandbox refuses root
+        chromium = playwright.chromium.launch(executable_path=path, args=arguments)
+        yield chromium
+        chromium.close()
+
+
+def _chromium() -> str | None:
+    """$TINYGRAD_LR_CHROMIUM, or a Chromium or Chrome on PATH."""
+    given = os.environ.get("TINYGRAD_LR_CHROMIUM")
+    if given:
+        return given
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    return next((path for path in map(shutil.which, names) if path), None)

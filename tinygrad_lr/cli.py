@@ -186,6 +186,11 @@ def step(args: argparse.Namespace) -> int:
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
         _check_writable(frames, "--frames", folder=True)
+    page = Path(args.html) if args.html else None
+    if page is not None:
+        if page.suffix.lower() not in (".html", ".htm"):
+            raise _Refused(f"--html {page}: give a file name ending in .html")
+        _check_writable(page, "--html", folder=False)
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
@@ -204,6 +209,12 @@ def step(args: argparse.Namespace) -> int:
             "for the label y = 1.\n"
         )
     steps = loss.backward_steps()
+    if page is not None:
+        steps.html(page, rankdir=args.rankdir)
+        print(f"wrote {page}: the {steps.total} steps of this backward pass, to open in a browser")
+        if not args.all:
+            return 0
+        print()
     known = steps.names
     shown = [node for node in walk(loss) if node._ctx is not None or node.requires_grad]
     width = max(len(known[node]) for node in shown)
@@ -491,6 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
     _rankdir_argument(walkthrough)
     walkthrough.add_argument(
         "--frames", metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
+    )
+    walkthrough.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the whole backward pass as a web page to FILE, to step through in a browser "
+        "(offline; → and ← step), instead of stepping here (with --all: as well)",
     )
     walkthrough.set_defaults(handler=step)
 

@@ -39,12 +39,17 @@ class Backprop:
     rule with its numbers; iterating steps to the end; ``draw()`` pictures the progress.
 
     Gradients land in ``.grad`` as in ``backward()``, interior Tensors' included (as with
-    ``retain_grads=True``), so that every box of a picture shows its gradient.
+    ``retain_grads=True``), so that every box of a picture shows its gradient; with
+    ``store=False`` they land nowhere, and only the steps are recorded (``html()`` and the
+    notebook display run such a pass, so showing a stepper changes no gradient).
     """
 
-    def __init__(self, root: Node, grad: Any = None):
+    def __init__(self, root: Node, grad: Any = None, *, store: bool = True):
         self.root = root
-        self._pass = BackwardPass(root, grad, deliver=store_grads(retain_grads=True))
+        self.grad = grad
+        self.store = store
+        deliver = store_grads(retain_grads=True) if store else _keep_nothing
+        self._pass = BackwardPass(root, grad, deliver=deliver)
         self.names = Names(root)
         self.total = len(self._pass.waiting)
         self.done: list[Node] = []  # the nodes processed, in order
@@ -118,6 +123,19 @@ class Backprop:
     def gif(self, path: Any, seconds_per_step: float = 1.2, **options: Any):
         """Step to the end and write an animated GIF with one frame per step."""
         return write_gif(self, path, seconds_per_step, **options)
+
+    def html(self, path: Any, **options: Any) -> Path:
+        """Write this backward pass as a web page to ``path``: the graph, and every step to click
+        or key through (see ``tinygrad_lr.page``). The page runs a pass of its own, so this
+        stepper stays where it is and no ``.grad`` changes."""
+        from . import page
+
+        return page.write(self, path, **options)
+
+    def _repr_html_(self) -> str:
+        from . import page
+
+        return page.notebook_html(self)
 
     def __repr__(self) -> str:
         return describe(self)
@@ -319,6 +337,10 @@ def _number(value: Any) -> str:
     if value is None:
         return "0"
     return show.number(float(value.data if isinstance(value, Node) else value), 5)
+
+
+def _keep_nothing(node: Node, grad: Any) -> None:
+    """Deliver no gradient: a pass that only records its steps."""
 
 
 def describe(backprop: Backprop) -> str:

@@ -50,9 +50,10 @@ class Drawing:
     """A graph picture: ``.source`` is its DOT text; ``.render(path)`` writes a file; in
     Jupyter it shows itself (as SVG)."""
 
-    def __init__(self, source: str, n_nodes: int):
+    def __init__(self, source: str, n_nodes: int, ids: Mapping[Node, str] | None = None):
         self.source = source
         self.n_nodes = n_nodes
+        self.ids = dict(ids or {})  # each drawn node's name in the DOT text (its op is name + "_op")
 
     def render(self, path: str | Path) -> Path:
         """Write the picture to ``path``; the suffix picks the format (.png .svg .pdf .dot).
@@ -157,7 +158,7 @@ def draw(
         ordered = len(parents) > 1 and not ctx.fn.commutative
         if ordered and len(names.shown(node)) <= 16:
             label, ordered = names.shown(node), False  # the op in its operands' own names: a − b
-        fill = colors.get(node, _COLORS["op"])
+        fill = op_fill(colors.get(node))
         body[scope].append(
             f'  {op} [shape=ellipse style=filled fillcolor="{fill}" color="{_COLORS["border"]}" '
             f'label="{_escape_dot(label)}"];'
@@ -199,7 +200,7 @@ def draw(
     ]
     lines += _clusters(body)
     lines.append("}")
-    return Drawing("\n".join(lines), count)
+    return Drawing("\n".join(lines), count, ids)
 
 
 _ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
@@ -332,7 +333,7 @@ def _box(
     """The HTML-like label of a Value or Tensor (name and shape, data, gradient), and its size
     in characters. The gradient's cell has room for the longest of ``others`` too."""
     constant = not node.requires_grad and node._ctx is None
-    fill = color or (_COLORS["constant"] if constant else _COLORS["node"])
+    fill = box_fill(node, color)
     cells = []
     title = f"<b>{html.escape(name)}</b>"
     if isinstance(node.data, np.ndarray) and node.data.ndim:
@@ -350,18 +351,36 @@ def _box(
     return f"<table {table}><tr>{row}</tr></table>", size
 
 
+def box_fill(node: Node, color: str | None = None) -> str:
+    """The fill of a node's box: ``color``, or grey for a constant and blue for the rest."""
+    constant = not node.requires_grad and node._ctx is None
+    return color or (_COLORS["constant"] if constant else _COLORS["node"])
+
+
+def op_fill(color: str | None = None) -> str:
+    """The fill of an op's ellipse: ``color`` (the node it made has one), or pale yellow."""
+    return color or _COLORS["op"]
+
+
 def _cell(what: str, value: Any, others: Sequence[Any]) -> tuple[list[str], int]:
     """A cell's lines (``grad`` and the numbers, in a monospace font), padded to the widest and
     tallest of ``others``, and its width in characters."""
+    lines = cell_lines(value, others)
+    padded = [html.escape(line).replace(" ", "&#160;") for line in lines]
+    first = f'{what} <font face="monospace">{padded[0]}</font>'
+    rest = [f'<font face="monospace">{"&#160;" * (len(what) + 1)}{line}</font>' for line in padded[1:]]
+    return [first, *rest], len(lines[0]) + len(what) + 1
+
+
+def cell_lines(value: Any, others: Sequence[Any] = ()) -> list[str]:
+    """The numbers a box shows for ``value`` (data or a gradient), one string per line, padded
+    with spaces to the widest and tallest of ``others``: boxes keep their size as the values
+    change (the stepper's frames and its web page)."""
     lines = _values(value)
     shapes = [_values(other) for other in others]
     width = max([len(line) for v in [lines, *shapes] for line in v], default=0)
     height = max([len(v) for v in [lines, *shapes]], default=1)
-    lines = lines + [""] * (height - len(lines))
-    padded = [html.escape(line.ljust(width)).replace(" ", "&#160;") for line in lines]
-    first = f'{what} <font face="monospace">{padded[0]}</font>'
-    rest = [f'<font face="monospace">{"&#160;" * (len(what) + 1)}{line}</font>' for line in padded[1:]]
-    return [first, *rest], width + len(what) + 1
+    return [line.ljust(width) for line in lines + [""] * (height - len(lines))]
 
 
 def _values(data: Any) -> list[str]:

@@ -1,0 +1,201 @@
+"""The stepper's web page: what it holds (always), and what a browser shows (marked ``browser``)."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_lr as tg
+from tinygrad_lr import page
+from tinygrad_lr.step import CURRENT
+
+NEURON = ["log(sigmoid(w*x + b))", "--set", "x=2", "w=-0.5", "b=0.1"]
+
+
+def data_of(text):
+    return json.loads(
+        re.search(r'<script type="application/json" class="tglr-data">(.*?)</script>', text, re.S)[1]
+    )
+
+
+def neuron():
+    return tg.expr(NEURON[0], x=2, w=-0.5, b=0.1)
+
+
+def test_the_command_writes_a_page_with_no_reference_to_the_network(tmp_path):
+    out = tmp_path / "out.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lr", "step", *NEURON, "--html", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", text)  # nothing to fetch
+    assert text.count("<script") == 2  # the data and the hand-written script, inline
+    steps = [step.lines() for step in neuron().backward_steps()]
+    assert [step["lines"] for step in data_of(text)["steps"]] == steps
+
+
+def test_the_page_records_what_each_step_changes():
+    loss = tg.lesson.network()
+    stepper = loss.backward_steps()
+    data = data_of(page.html(stepper))
+    ids = tg.draw(loss).ids
+    names = {ids[node]: stepper.names[node] for node in ids}
+    fill, grad = dict(data["start"]["fill"]), dict(data["start"]["grad"])
+    for recorded, step in zip(data["steps"], stepper, strict=True):
+        fill.update(recorded["fill"])
+        grad.update(recorded["grad"])
+        assert recorded["lines"] == step.lines()
+        assert names[recorded["node"]] == step.name and fill[recorded["node"]] == CURRENT
+        for sent in step.sent:  # the parents' boxes show the gradient as it stands
+            shown = [line.rstrip() for line in grad[ids[sent.parent]] if line.strip()]
+            assert shown == tg.show.array(sent.total, precision=4, limit=12)
+    W = next(node for node in ids if names[ids[node]] == "W")
+    np.testing.assert_allclose(W.grad, _lesson_gradient())  # the stepper stored what backward would
+
+
+def _lesson_gradient():
+    X, W, Y = (np.array(a) for a in (tg.lesson.X, tg.lesson.W, tg.lesson.Y))
+    p = 1 / (1 + np.exp(-X @ W))
+    return X.T @ (p - Y) / Y.size
+
+
+def test_writing_or_showing_a_page_changes_no_gradient_and_not_the_stepper(tmp_path):
+    loss = neuron()
+    stepper = loss.backward_steps()
+    stepper.step()
+    leaves = [node for node in tg.engine.walk(loss) if node._ctx is None]
+    before = [node.grad for node in leaves]
+    stepper.html(tmp_path / "page.html")
+    html = stepper._repr_html_()
+    assert [node.grad for node in leaves] == before and len(stepper.done) == 1
+    assert html.startswith('<div class="tglr"') and "<html" not in html
+    assert re.search(r'id="(tglr-\w+)"', html)[1] != re.search(r'id="(tglr-\w+)"', stepper._repr_html_())[1]
+
+
+def test_labels_cannot_break_out_of_the_page():
+    x = tg.Value(2.0, label='</script><script>alert("x")</script>')
+    y = x * tg.Value(3.0, label="https://example.com")
+    y.label = "<b>&amp;"
+    text = page.html(y)
+    assert text.count("<script") == 2 and "https://" not in text
+    names = {node["name"] for node in data_of(text)["nodes"].values()}
+    assert names == {'</script><script>alert("x")</script>', "https://example.com", "<b>&amp;"}
+
+
+def test_bad_input_is_refused_clearly(tmp_path):
+    with pytest.raises(TypeError, match="expected a Backprop, a Value or a Tensor, got list"):
+        page.html([1.0])
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lr", "step", "--html", str(tmp_path / "page.png")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "ending in .html" in result.stderr
+
+
+def test_the_lesson_page_is_small():
+    assert len(page.html(tg.lesson.network()).encode()) < 200_000
+
+
+def open_page(browser, path):
+    view = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    view.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    view.on("pageerror", lambda error: errors.append(str(error)))
+    view.goto(path.as_uri())
+    return view, errors
+
+
+def shown_lines(value):
+    return [line.rstrip() for line in tg.viz.cell_lines(value)]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["neuron", "lesson"])
+def test_a_browser_steps_through_the_page(browser, tmp_path, which):
+    path = tmp_path / f"{which}.html"
+    if which == "neuron":
+        subprocess.run(
+            [sys.executable, "-m", "tinygrad_lr", "step", *NEURON, "--html", str(path)], check=True
+        )
+        loss = neuron()
+    else:
+        loss = tg.lesson.network()
+        loss.backward_steps().html(path)
+    expected = list(loss.backward_steps())  # a pass of its own: the steps and what backward stores
+    ids = tg.draw(loss).ids
+    view, errors = open_page(browser, path)
+    text = lambda: view.text_content(".tglr-text")  # noqa: E731
+    assert "Press →" in text() and view.locator(".tglr-current").count() == 0
+
+    for k, step in enumerate(expected, 1):
+        view.keyboard.press("ArrowRight")
+        assert text() == "\n".join(step.lines())
+        assert view.text_content(".tglr-counter") == f"step {k} of {len(expected)}"
+        current = view.locator("g.node.tglr-current:not([data-of])")
+        assert current.count() == 1 and current.get_attribute("data-node") == ids[step.node]
+        assert current.locator("title").text_content() == step.name
+        assert {cell.get_attribute("fill") for cell in current.locator("[data-fill]").all()} == {CURRENT}
+    view.keyboard.press("ArrowRight")  # past the end: stays at the end
+    assert text() == "\n".join(expected[-1].lines())
+
+    view.keyboard.press("Home")
+    assert "Press →" in text() and view.locator(".tglr-current").count() == 0
+    view.keyboard.press("End")
+    assert text() == "\n".join(expected[-1].lines())
+    view.locator(".tglr-slider").evaluate(
+        "slider => { slider.value = 2; slider.dispatchEvent(new Event('input')); }"
+    )
+    assert text() == "\n".join(expected[1].lines())
+    view.keyboard.press("ArrowLeft")
+    assert text() == "\n".join(expected[0].lines())
+
+    view.keyboard.press("End")
+    leaf = next(n for n in ids if n._ctx is None and n.requires_grad)
+    view.click(f"g.node[data-node='{ids[leaf]}']")
+    info = view.text_content(".tglr-info")
+    assert expected[0].backprop.names[leaf] in info
+    for line in shown_lines(leaf.grad):  # what backward stored, as the box shows it
+        assert line in info
+    op = next(n for n in ids if n._ctx is not None and n is not loss)
+    view.click(f"g.node[data-node='{ids[op]}_op']")
+    assert f"made by{expected[0].backprop.names[op]} = " in view.text_content(".tglr-info")
+    view.screenshot(path=tmp_path / f"{which}.png", full_page=True)
+    assert (tmp_path / f"{which}.png").stat().st_size > 10_000
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_notebook_pages_work_side_by_side(browser, tmp_path):
+    stepper = tg.lesson.network().backward_steps()
+    fragments = stepper._repr_html_() + neuron().backward_steps()._repr_html_()
+    both = f"<!DOCTYPE html><meta charset='utf-8'>{fragments}"
+    path = tmp_path / "notebook.html"
+    path.write_text(both, encoding="utf-8")
+    view, errors = open_page(browser, path)
+    first, second = view.locator(".tglr").all()
+    first.locator(".tglr-counter").click()  # a click gives the page the keys
+    view.keyboard.press("ArrowRight")
+    view.keyboard.press("ArrowRight")
+    assert first.locator(".tglr-counter").text_content() == f"step 2 of {stepper.total}"
+    assert second.locator(".tglr-counter").text_content().startswith("step 0 of ")
+    second.locator("button[data-action='last']").click()
+    assert second.locator(".tglr-text").text_content().startswith("step 7 of 7")
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_the_screenshot_in_the_docs_is_made_by_a_script(browser, tmp_path):
+    script = Path(__file__).resolve().parents[1] / "docs" / "make_screenshot.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, capture_output=True)
+    assert (tmp_path / "stepper_page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    committed = script.parent / "screenshots" / "stepper_page.png"
+    assert committed.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

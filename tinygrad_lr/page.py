@@ -1,0 +1,234 @@
+"""The stepper as a web page: one HTML file that works offline, for a browser or a notebook.
+
+The page holds the graph as inline SVG, laid out once by graphviz with every box sized for every
+gradient it will show (as the stepper's frames are), and, as JSON, what each step of a backward
+pass changes: the colours of the stepper's pictures, the gradients, and the step's text, the
+same strings as ``Step.lines()``. A small script (``assets/stepper.js``, with its template and
+style next to it) applies them: buttons, a slider, ← → Home End, and a click on a node shows its
+value, its gradient as it stands and the formula of the op that made it. Nothing is fetched
+from the network.
+
+The page runs its own pass, which stores no gradient: writing or showing a page changes neither
+the stepper it came from nor any ``.grad``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import show, viz
+from .engine import Node
+from .naming import _wrapped
+from .step import KEY, Backprop, _scalar, derivative
+
+_SVG = "http://www.w3.org/2000/svg"
+_INDENT = len("grad ")  # a gradient's later lines start under its numbers (viz._cell)
+DEFAULT_MAX_NODES = 3000  # the layout is made once per page, so pages allow bigger graphs than draw
+
+
+def html(
+    source: Backprop | Node,
+    *,
+    title: str | None = None,
+    standalone: bool = True,
+    element_id: str = "backprop",
+    **options: Any,
+) -> str:
+    """The stepper page of the backward pass from ``source`` (a ``Backprop``, or the node to
+    differentiate), as HTML text.
+
+    Parameters
+    ----------
+    title : shown at the top (default: "Backprop from L").
+    standalone : a whole HTML document whose keys work anywhere on the page; False gives the
+        fragment a notebook shows, whose keys work once it has the focus (a click).
+    element_id : the id of the page's element (unique per notebook output).
+    options : for ``tg.draw``: ``rankdir``, ``show_data``, ``max_nodes``, ``clusters``.
+    """
+    if isinstance(source, Backprop):
+        root, grad = source.root, source.grad
+    elif isinstance(source, Node):
+        root, grad = source, None
+    else:
+        raise TypeError(f"html: expected a Backprop, a Value or a Tensor, got {type(source).__name__}")
+    options.setdefault("max_nodes", DEFAULT_MAX_NODES)
+    run = Backprop(root, grad, store=False)
+    names = run.names
+    states = [(run.colors(), run.gradients())]
+    steps = []
+    for step in run:
+        steps.append(step)
+        states.append((run.colors(), run.gradients()))
+    every = [grads for _, grads in states]
+    drawing = viz.draw(root, highlight=states[0][0], grads=states[0][1], fit=every, **options)
+    ids = drawing.ids
+    boxes = {node: _box_lines(node, every) for node in ids if _has_grad_cell(node)}
+
+    def fills(colors: dict) -> dict[str, str]:
+        out = {}
+        for node, name in ids.items():
+            out[name] = viz.box_fill(node, colors.get(node))
+            if node._ctx is not None:
+                out[f"{name}_op"] = viz.op_fill(colors.get(node))
+        return out
+
+    def gradients(grads: dict) -> dict[str, list[str]]:
+        return {ids[node]: boxes[node](grads.get(node)) for node in boxes}
+
+    start_fill, start_grad = fills(states[0][0]), gradients(states[0][1])
+    changes, fill_before, grad_before = [], start_fill, start_grad
+    for step, (colors, grads) in zip(steps, states[1:]):
+        fill_now, grad_now = fills(colors), gradients(grads)
+        changes.append(
+            {
+                "node": ids[step.node],
+                "lines": step.lines(),
+                "fill": {k: v for k, v in fill_now.items() if fill_before[k] != v},
+                "grad": {k: v for k, v in grad_now.items() if grad_before[k] != v},
+            }
+        )
+        fill_before, grad_before = fill_now, grad_now
+    title = title or f"Backprop from {names[root]}"
+    data = {
+        "title": title,
+        "intro": f"{title}: {len(steps)} steps. Press → (or ▶) for the first.",
+        "indent": _INDENT,
+        "key": [list(pair) for pair in KEY],
+        "nodes": {ids[node]: _describe(node, names) for node in ids},
+        "start": {"fill": start_fill, "grad": start_grad},
+        "steps": changes,
+    }
+    svg = _svg(viz.render_bytes(drawing.source, "svg")[0], names, ids, start_grad)
+    body = _fill(
+        _asset("stepper-body.html"),
+        id=element_id,
+        title=_escape(title),
+        css=_asset("stepper.css"),
+        svg=svg,
+        data=_json(data),
+        script=_asset("stepper.js"),
+        standalone="true" if standalone else "false",
+    )
+    if not standalone:
+        return body
+    return _fill(_asset("stepper.html"), title=_escape(title), stepper=body)
+
+
+def write(source: Backprop | Node, path: str | Path, **options: Any) -> Path:
+    """Write the stepper page of ``source`` to ``path`` (see ``html``); returns the path."""
+    path = Path(path)
+    text = html(source, **options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def notebook_html(source: Backprop | Node, **options: Any) -> str:
+    """The page as a notebook shows it: a fragment with an id of its own."""
+    return html(source, standalone=False, element_id=f"tglr-{uuid.uuid4().hex[:12]}", **options)
+
+
+def _has_grad_cell(node: Node) -> bool:
+    return node.requires_grad or node._ctx is not None
+
+
+def _box_lines(node: Node, every: list[dict]) -> Any:
+    others = [grads.get(node) for grads in every]
+    return lambda grad: viz.cell_lines(grad, others)
+
+
+def _describe(node: Node, names: Any) -> dict[str, Any]:
+    """What a click on ``node`` shows, but its gradient (which the page tracks per step)."""
+    ctx = node._ctx
+    name = names[node]
+    rules = []
+    if ctx is not None:
+        for i, parent in enumerate(ctx):
+            if parent is None or not parent.requires_grad:
+                continue
+            text = derivative(node, i, names, factor=True, elementwise=not _scalar(node))
+            if "/d" in text:  # a matrix product's formula is the whole contribution
+                rules.append(f"{names.d(parent)} += {text}")
+            else:
+                rules.append(f"∂{_wrapped(name)}/∂{_wrapped(names[parent])} = {text}")
+    shown = names.shown(node)
+    return {
+        "name": name,
+        "shape": show.shape(node.data) if getattr(node.data, "ndim", 0) else "",
+        "value": [line.rstrip() for line in viz.cell_lines(node.data)],  # as its box shows it
+        "made": f"{name} = {shown}" if shown and shown != name else shown,
+        "rules": rules,
+        "constant": not _has_grad_cell(node),
+        "d": names.d(node),
+    }
+
+
+def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) -> str:
+    """graphviz's SVG, marked for the script: each node's group carries ``data-node`` (and an
+    op's ``data-of``, the node it made), its fills ``data-fill``, its gradient's lines
+    ``data-grad-line``; tooltips are the learner's names; no reference to any URL is left."""
+    ET.register_namespace("", _SVG)
+    tree = ET.fromstring(svg)
+    tag = lambda name: f"{{{_SVG}}}{name}"  # noqa: E731
+    named = {name: names[node] for node, name in ids.items()}
+    for group in tree.iter(tag("g")):
+        kind = group.get("class")
+        title = group.find(tag("title"))
+        if kind == "edge" and title is not None:
+            group.remove(title)
+        if kind != "node" or title is None:
+            continue
+        drawn = title.text or ""
+        box = drawn.removesuffix("_op")
+        if box not in named:
+            continue  # a collapsed module's box
+        title.text = named[box] if drawn == box else f"the op that made {named[box]}"
+        group.set("data-node", drawn)
+        if drawn != box:
+            group.set("data-of", box)
+        for shape in group:
+            if (shape.tag == tag("polygon") and shape.get("stroke") == "none") or shape.tag == tag("ellipse"):
+                shape.set("data-fill", "")
+        texts = list(group.iter(tag("text")))
+        marks = [i for i, text in enumerate(texts) if text.text == "grad "]
+        if drawn == box and marks and drawn in start_grad:
+            for k, text in enumerate(texts[marks[-1] + 1 :]):
+                text.set("data-grad-line", str(k))
+                lines = start_grad[drawn]
+                text.text = ("\u00a0" * _INDENT if k else "") + (lines[k] if k < len(lines) else "").replace(
+                    " ", "\u00a0"
+                )
+    for graph in tree.iter(tag("g")):
+        if graph.get("class") == "graph" and (title := graph.find(tag("title"))) is not None:
+            graph.remove(title)  # graphviz's name for the graph
+    text = ET.tostring(tree, encoding="unicode")
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    return re.sub(r"(?i)\b(https?):", r"\1&#58;", text)
+
+
+def _json(data: Any) -> str:
+    """JSON safe inside a <script> element, with no URL in it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return re.sub(r"(?i)\b(https?):", r"\1\\u003a", text)
+
+
+def _escape(text: str) -> str:
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return re.sub(r"(?i)\b(https?):", r"\1&#58;", out)
+
+
+def _asset(name: str) -> str:
+    return (resources.files("tinygrad_lr") / "assets" / name).read_text(encoding="utf-8")
+
+
+def _fill(template: str, **values: str) -> str:
+    """``template`` with each ``{{name}}`` replaced by its value, in one pass (a value that
+    happens to contain ``{{...}}`` stays as it is)."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
