@@ -31,8 +31,11 @@ docs: $(STAMP)
 	@echo "the documentation site is in site/ (open site/index.html, or run: $(BIN)/mkdocs serve)"
 
 pictures: $(STAMP)
-	@echo "rewriting docs/images/ from the project's own code (files whose picture changed)"
+	@echo "rewriting docs/images/ from the project's own code (files whose picture changed),"
+	@echo "the notebooks docs/*.ipynb from their pages, and the stepper page's screenshot"
 	$(BIN)/python docs/make_pictures.py
+	$(BIN)/python docs/make_notebooks.py
+	-$(BIN)/python docs/make_screenshot.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

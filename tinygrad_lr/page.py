@@ -68,7 +68,9 @@ def html(
     every = [grads for _, grads in states]
     drawing = viz.draw(root, highlight=states[0][0], grads=states[0][1], fit=every, **options)
     ids = drawing.ids
-    boxes = {node: _box_lines(node, every) for node in ids if _has_grad_cell(node)}
+    boxes = {
+        node: viz.cell_padding([grads.get(node) for grads in every]) for node in ids if _has_grad_cell(node)
+    }
 
     def fills(colors: dict) -> dict[str, str]:
         out = {}
@@ -136,11 +138,6 @@ def notebook_html(source: Backprop | Node, **options: Any) -> str:
 
 def _has_grad_cell(node: Node) -> bool:
     return node.requires_grad or node._ctx is not None
-
-
-def _box_lines(node: Node, every: list[dict]) -> Any:
-    others = [grads.get(node) for grads in every]
-    return lambda grad: viz.cell_lines(grad, others)
 
 
 def _describe(node: Node, names: Any) -> dict[str, Any]:

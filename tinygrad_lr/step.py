@@ -51,6 +51,7 @@ class Backprop:
         deliver = store_grads(retain_grads=True) if store else _keep_nothing
         self._pass = BackwardPass(root, grad, deliver=deliver)
         self.names = Names(root)
+        self._nodes = walk(root)
         self.total = len(self._pass.waiting)
         self.done: list[Node] = []  # the nodes processed, in order
         self.finished: dict[Node, Any] = {}  # the final gradient of each node processed
@@ -102,7 +103,7 @@ class Backprop:
 
     def gradients(self) -> dict[Node, Any]:
         """Each node's gradient as it stands (None where nothing has arrived yet)."""
-        shown = {node: None for node in walk(self.root)}
+        shown = dict.fromkeys(self._nodes)
         shown.update(self._pass.grads)
         shown.update(self.finished)
         return shown

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -376,11 +376,21 @@ def cell_lines(value: Any, others: Sequence[Any] = ()) -> list[str]:
     """The numbers a box shows for ``value`` (data or a gradient), one string per line, padded
     with spaces to the widest and tallest of ``others``: boxes keep their size as the values
     change (the stepper's frames and its web page)."""
-    lines = _values(value)
+    return cell_padding(others)(value)
+
+
+def cell_padding(others: Sequence[Any]) -> Callable[[Any], list[str]]:
+    """``cell_lines`` with ``others`` measured once: the function a page calls at every step."""
     shapes = [_values(other) for other in others]
-    width = max([len(line) for v in [lines, *shapes] for line in v], default=0)
-    height = max([len(v) for v in [lines, *shapes]], default=1)
-    return [line.ljust(width) for line in lines + [""] * (height - len(lines))]
+    width = max([len(line) for lines in shapes for line in lines], default=0)
+    height = max([len(lines) for lines in shapes], default=1)
+
+    def pad(value: Any) -> list[str]:
+        lines = _values(value)
+        wide = max(width, *map(len, lines))
+        return [line.ljust(wide) for line in lines + [""] * (height - len(lines))]
+
+    return pad
 
 
 def _values(data: Any) -> list[str]:
