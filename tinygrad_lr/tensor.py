@@ -25,8 +25,12 @@ class Tensor(Operators, Node):
         ``torch.from_numpy``): change it through the tensor (``t += 1``, ``t[0] = 2``), or
         directly through ``.data`` at your own risk, as in PyTorch.
     requires_grad : whether backward computes ``.grad`` for it (False by default: data and
-        constants; parameters set it).
+        constants; parameters set it). Only floating-point tensors can require grad.
     label : a name shown in reprs, pictures and the stepper.
+    dtype : the element type (``tg.float32``, ``np.int64``, ``"float32"``, ``float``, ...):
+        the data is converted to it, as ``torch.tensor(data, dtype=...)`` does (floats to
+        integers truncate toward zero; nan or inf to an integer is refused). Integer and
+        boolean tensors hold indices, counts and masks; they carry no gradient.
 
     Examples
     --------
@@ -41,13 +45,17 @@ class Tensor(Operators, Node):
 
     __slots__ = ("_version",)
 
-    def __init__(self, data: Any, requires_grad: bool = False, label: str = ""):
-        array = _to_array(data, "Tensor")
+    def __init__(self, data: Any, requires_grad: bool = False, label: str = "", *, dtype: Any = None):
+        array = _to_array(data, "Tensor") if dtype is None else _converted(data, as_dtype(dtype, "Tensor"))
         if requires_grad and array.dtype.kind != "f":
-            raise ValueError(f"Tensor: only floating-point data can require grad, and this is {array.dtype}")
+            raise ValueError(
+                f"Tensor: only floating-point tensors can require grad, and this is {array.dtype}; "
+                "pass dtype=tg.float64 (or float32) for one that can"
+            )
         Node.__init__(self, array, label, bool(requires_grad))
         # the same data, the same count of in-place changes (a view of a tensor shares it too)
-        self._version = data._version if isinstance(data, Tensor) else Version()
+        shared = isinstance(data, Tensor) and array is data.data
+        self._version = data._version if shared else Version()
 
     # --- array surface ---------------------------------------------------------------------
 
@@ -68,15 +76,66 @@ class Tensor(Operators, Node):
         return self.data.size
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no first axis; use t.item() for its value")
         return len(self.data)
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number: a float (an int for integer
+        tensors, a bool for boolean ones, as PyTorch)."""
         if self.data.size != 1:
             raise ValueError(
                 f"item: the tensor has shape {self.shape}; only one-element tensors have an item"
             )
-        return float(self.data.reshape(()))
+        value = self.data.reshape(())
+        return float(value) if self.data.dtype.kind == "f" else value.item()
+
+    # --- conversions, as PyTorch (issue 15) --------------------------------------------------
+
+    def _one_element(self, kind: str) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"{kind}(): the tensor has shape {self.shape} ({self.data.size} elements); only a "
+                "one-element tensor converts to a Python number (reduce it first, e.g. t.sum(), or "
+                "use t.tolist())"
+            )
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._one_element("float"))
+
+    def __int__(self) -> int:
+        value = self._one_element("int")
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"int(): cannot convert {value} to an integer")
+        return int(value)  # truncates toward zero, as int(2.7) and PyTorch
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(
+                f"only integer tensors of one element can be used as an index, not {self.dtype} ones"
+            )
+        return int(self._one_element("index"))
+
+    def __bool__(self) -> bool:
+        # NOTE: as PyTorch: `if t:` on many elements is ambiguous, so it raises
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; use "
+                "(t != 0).any() or .all() style reductions, or t.tolist()"
+            )
+        return bool(self.data.reshape(()))
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists of Python numbers (a 0-d tensor gives a number)."""
+        return self.data.tolist()
+
+    def __iter__(self):
+        """The sub-tensors along the first axis, ``t[0], t[1], ...``: each is ``t[i]`` (an op on
+        the graph when ``t`` requires grad, so gradients flow through iteration)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it has no first axis; use t.item()")
+        return (self[i] for i in range(len(self.data)))
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (the array itself, not a copy)."""
@@ -230,6 +289,8 @@ class Tensor(Operators, Node):
         if isinstance(other, (int, float)) and not isinstance(other, bool) and self.data.dtype.kind == "f":
             # a Python number takes the tensor's dtype, so float32 stays float32
             return Tensor(np.asarray(other, dtype=self.data.dtype))
+        if isinstance(other, int) and not isinstance(other, bool) and self.data.dtype.kind in "iu":
+            return Tensor(other, dtype=self.data.dtype)  # integers stay integers, as in PyTorch
         return Tensor(_to_array(other, op))
 
     @staticmethod
@@ -372,6 +433,41 @@ def _broadcast_explains(shape: tuple, grad_shape: tuple, known: list[tuple]) -> 
         if not any(len(other) >= from_right and other[-from_right] == size for other in known):
             return False
     return True
+
+
+def as_dtype(dtype: Any, where: str) -> np.dtype:
+    """``dtype`` as a numpy dtype of real numbers or booleans (``np.float32``, ``"int64"``,
+    ``float``, ``tg.bool``); anything else is a TypeError naming it."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{where}: {dtype!r} is not a dtype; use e.g. tg.float32, tg.float64 or tg.int64"
+        ) from None
+    if result.kind not in "fiub":
+        raise TypeError(f"{where}: dtype {result} is not supported; use real numbers (float, int) or bool")
+    return result
+
+
+def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
+    """``data`` as an array of ``dtype``, without a copy where it already is one."""
+    if isinstance(data, Node) and not isinstance(data, Tensor):
+        raise TypeError(f"Tensor: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
+    source = data.data if isinstance(data, Tensor) else data
+    try:
+        array = np.asarray(source)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"Tensor: the data is not a rectangular array of numbers ({error})") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"Tensor: expected real numbers, got {type(data).__name__} with dtype {array.dtype}")
+    if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"Tensor: cannot convert nan or inf to {dtype}")
+    if dtype.kind in "iu" and array.dtype.kind in "fiu" and array.size:
+        info = np.iinfo(dtype)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise ValueError(f"Tensor: values from {low} to {high} do not fit in {dtype}")
+    return array.astype(dtype, copy=False)
 
 
 def _to_array(data: Any, where: str) -> np.ndarray:
