@@ -58,7 +58,7 @@ def test_arange_counts_as_pytorch():
 
 def test_integer_tensors_cannot_require_grad():
     for make in (lambda: tg.arange(3, requires_grad=True), lambda: tg.full((2,), 1, requires_grad=True)):
-        with pytest.raises(ValueError, match=r"only floating-point tensors can require grad.*int64"):
+        with pytest.raises(ValueError, match=r"only floating-point data can require grad.*int64"):
             make()
     with pytest.raises(ValueError, match="bool"):
         Tensor([True], requires_grad=True)

@@ -30,29 +30,48 @@ from .engine import grad, no_grad
 from .expr import ExpressionError, expr
 from .function import REGISTRY, Choice, Context, Domain, Function
 from .ops import (
+    abs_ as abs,
+)
+from .ops import (
+    amax,
+    amin,
+    argmax,
+    argmin,
     bce_with_logits,
     broadcast_to,
+    cat,
+    clamp,
     div,
     exp,
+    flatten,
     linear,
     log,
     matmul,
+    max,
     maximum,
     mean,
+    min,
     pow,
     relu,
     reshape,
     sigmoid,
     softplus,
+    sqrt,
+    squeeze,
+    stack,
     sum,
     tanh,
     transpose,
+    unsqueeze,
+    where,
 )
 from .serialize import load, save
 from .step import Backprop
 from .tensor import Tensor
 from .value import Value
 from .viz import Drawing, draw
+
+clip, concatenate = clamp, cat  # numpy's names
 
 __all__ = [
     "REGISTRY",
@@ -67,10 +86,19 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "Value",
+    "abs",
+    "amax",
+    "amin",
     "arange",
+    "argmax",
+    "argmin",
     "bce_with_logits",
     "bool",
     "broadcast_to",
+    "cat",
+    "clamp",
+    "clip",
+    "concatenate",
     "data",
     "div",
     "draw",
@@ -78,6 +106,7 @@ __all__ = [
     "exp",
     "expr",
     "eye",
+    "flatten",
     "float16",
     "float32",
     "float64",
@@ -96,8 +125,10 @@ __all__ = [
     "log",
     "manual_seed",
     "matmul",
+    "max",
     "maximum",
     "mean",
+    "min",
     "naming",
     "nn",
     "no_grad",
@@ -116,12 +147,17 @@ __all__ = [
     "show",
     "sigmoid",
     "softplus",
+    "sqrt",
+    "squeeze",
+    "stack",
     "sum",
     "tanh",
     "training",
     "transpose",
     "uint8",
+    "unsqueeze",
     "viz",
+    "where",
     "zeros",
     "zeros_like",
 ]

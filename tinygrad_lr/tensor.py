@@ -49,7 +49,7 @@ class Tensor(Operators, Node):
         array = _to_array(data, "Tensor") if dtype is None else _converted(data, as_dtype(dtype, "Tensor"))
         if requires_grad and array.dtype.kind != "f":
             raise ValueError(
-                f"Tensor: only floating-point tensors can require grad, and this is {array.dtype}; "
+                f"Tensor: only floating-point data can require grad, and this is {array.dtype}; "
                 "pass dtype=tg.float64 (or float32) for one that can"
             )
         Node.__init__(self, array, label, bool(requires_grad))
@@ -179,13 +179,28 @@ class Tensor(Operators, Node):
         """Matrix product with numpy's rules (1-D, 2-D, batched N-D)."""
         return self @ other
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all)."""
-        return ops.sum(self, axis, keepdims)
+    def sum(
+        self,
+        axis: int | Sequence[int] | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | Sequence[int] | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all).
+        ``dim=`` and ``keepdim=`` are PyTorch's spellings of ``axis=`` and ``keepdims=``."""
+        return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: int | Sequence[int] | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | Sequence[int] | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements summed."""
-        return ops.mean(self, axis, keepdims)
+        return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one dimension may be -1)."""
@@ -217,6 +232,54 @@ class Tensor(Operators, Node):
     def softplus(self) -> Tensor:
         """log(1 + eˣ), elementwise, without overflow."""
         return ops.softplus(self)
+
+    # --- PyTorch's reductions and shape changes (issue 15) -------------------------------------
+
+    def max(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
+        """As ``torch.max``: over all elements a 0-d tensor (the gradient shared evenly among
+        ties); along one axis the pair ``(values, indices)`` (the gradient to ``indices``)."""
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
+        """As ``torch.min``: see ``max``."""
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """The largest values over ``axis`` (None, an int or a tuple), as numpy's ``max``."""
+        return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """The smallest values over ``axis``, as numpy's ``min``."""
+        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(
+        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
+    ) -> Tensor:
+        """Index of the largest element along ``axis`` (None: flattened), the first of ties."""
+        return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(
+        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
+    ) -> Tensor:
+        """Index of the smallest element along ``axis`` (None: flattened), the first of ties."""
+        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
+        the count of in-place changes, as every reshape here does."""
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim`` to ``end_dim`` merged into one (all: a 1-d tensor)."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Without axes of length 1 (all, or those of ``dim``)."""
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """With a new axis of length 1 at ``dim``."""
+        return ops.unsqueeze(self, dim)
 
     # --- comparisons and in-place changes ---------------------------------------------------
 
