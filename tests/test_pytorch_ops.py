@@ -307,3 +307,14 @@ def test_tensor_comparisons_carry_no_gradient():
     x = Tensor([1.0, -1.0], requires_grad=True)
     for compared in (x > 0, x <= 0, x == 1, x != 1):
         assert compared.dtype == np.bool_ and not compared.requires_grad and compared.is_leaf
+
+
+def test_view_takes_a_shape_not_a_dtype():
+    with pytest.raises(TypeError, match=r"view: takes a shape.*tg.Tensor\(t, dtype=...\)"):
+        Tensor([1.0, 2.0]).view(tg.float32)
+
+
+def test_index_functions_refuse_values():
+    for fn in (tg.argmax, tg.argmin, tg.max, tg.amax):
+        with pytest.raises(TypeError, match="works on Tensors.*not on Values"):
+            fn(Value(1.0))

@@ -267,6 +267,10 @@ class Tensor(Operators, Node):
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
         the count of in-place changes, as every reshape here does."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Sequence)):
+            raise TypeError(
+                f"view: takes a shape, not {shape[0]!r}; to convert the dtype use tg.Tensor(t, dtype=...)"
+            )
         return self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -352,7 +356,11 @@ class Tensor(Operators, Node):
         if isinstance(other, (int, float)) and not isinstance(other, bool) and self.data.dtype.kind == "f":
             # a Python number takes the tensor's dtype, so float32 stays float32
             return Tensor(np.asarray(other, dtype=self.data.dtype))
-        if isinstance(other, int) and not isinstance(other, bool) and self.data.dtype.kind in "iu":
+        if (
+            isinstance(other, (int, np.integer))
+            and not isinstance(other, bool)
+            and self.data.dtype.kind in "iu"
+        ):
             return Tensor(other, dtype=self.data.dtype)  # integers stay integers, as in PyTorch
         return Tensor(_to_array(other, op))
 

@@ -303,6 +303,7 @@ def _extreme(fn, x, axis, keepdims, dim, keepdim):
 def _index_of(pick, x, axis, keepdims, dim, keepdim, op: str):
     axis, keepdims = spelled(axis, keepdims, dim, keepdim, op)
     keepdims = _flag(keepdims, op)
+    _ndim(x, op)
     data = np.asarray(getattr(x, "data", x))
     if data.size == 0 and (axis is None or data.shape[_axes(x, axis, op)[0]] == 0):
         raise ValueError(f"{op}: the tensor of shape {data.shape} has no elements to choose from")
