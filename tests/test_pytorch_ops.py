@@ -316,5 +316,5 @@ def test_view_takes_a_shape_not_a_dtype():
 
 def test_index_functions_refuse_values():
     for fn in (tg.argmax, tg.argmin, tg.max, tg.amax):
-        with pytest.raises(TypeError, match="works on Tensors.*not on Values"):
+        with pytest.raises(TypeError, match=r"works on Tensors.*not on Values"):
             fn(Value(1.0))
