@@ -192,3 +192,9 @@ def test_len_tolist_and_iteration():
 def test_dtype_names_are_numpys():
     assert tg.float32 == np.float32 and tg.float64 == np.float64 and tg.int64 == np.int64
     assert tg.bool == np.bool_ and tg.float16 == np.float16 and tg.uint8 == np.uint8
+
+
+def test_a_star_import_keeps_the_builtin_bool():
+    namespace: dict = {}
+    exec("from tinygrad_lr import *\nresult = bool(0)", namespace)
+    assert namespace["result"] is False and "bool" not in namespace and namespace["float32"] == np.float32

@@ -25,7 +25,8 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .dtypes import bool, float16, float32, float64, int8, int16, int32, int64, uint8
+from .dtypes import bool as bool
+from .dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from .engine import grad, no_grad
 from .expr import ExpressionError, expr
 from .function import REGISTRY, Choice, Context, Domain, Function
@@ -72,6 +73,7 @@ from .value import Value
 from .viz import Drawing, draw
 
 clip, concatenate = clamp, cat  # numpy's names
+# NOTE: tg.bool is left out of __all__: `from tinygrad_lr import *` must not replace the builtin
 
 __all__ = [
     "REGISTRY",
@@ -93,7 +95,6 @@ __all__ = [
     "argmax",
     "argmin",
     "bce_with_logits",
-    "bool",
     "broadcast_to",
     "cat",
     "clamp",
