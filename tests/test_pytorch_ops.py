@@ -318,3 +318,15 @@ def test_index_functions_refuse_values():
     for fn in (tg.argmax, tg.argmin, tg.max, tg.amax):
         with pytest.raises(TypeError, match=r"works on Tensors.*not on Values"):
             fn(Value(1.0))
+
+
+def test_any_and_all_as_numpy_give_boolean_tensors():
+    data = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    t = Tensor(data, requires_grad=True)
+    for axis in (None, 0, 1, -1, (0, 1)):
+        assert np.array_equal(t.any(axis).data, np.any(data, axis=axis))
+        assert np.array_equal(t.all(dim=axis, keepdim=True).data, np.all(data, axis=axis, keepdims=True))
+    assert t.any().dtype == np.bool_ and not t.any().requires_grad
+    assert bool((t >= 0).all()) is True and bool(t.all()) is False
+    with pytest.raises(ValueError, match=r"ambiguous; use t.any\(\) or t.all\(\)"):
+        bool(t)

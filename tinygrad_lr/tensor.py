@@ -122,7 +122,7 @@ class Tensor(Operators, Node):
         if self.data.size != 1:
             raise ValueError(
                 f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; use "
-                "(t != 0).any() or .all() style reductions, or t.tolist()"
+                "t.any() or t.all()"
             )
         return bool(self.data.reshape(()))
 
@@ -263,6 +263,19 @@ class Tensor(Operators, Node):
     ) -> Tensor:
         """Index of the smallest element along ``axis`` (None: flattened), the first of ties."""
         return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def any(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """Whether any element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
+        return self._truth(np.any, axis, keepdims, dim, keepdim, "any")
+
+    def all(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """Whether every element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
+        return self._truth(np.all, axis, keepdims, dim, keepdim, "all")
+
+    def _truth(self, reduce: Any, axis: Any, keepdims: Any, dim: Any, keepdim: Any, op: str) -> Tensor:
+        axis, keepdims = ops.reduce.spelled(axis, keepdims, dim, keepdim, op)
+        axes = ops.reduce._axes(self, axis, op)
+        return Tensor(np.asarray(reduce(self.data, axis=axes, keepdims=ops.reduce._flag(keepdims, op))))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
