@@ -330,3 +330,22 @@ def test_any_and_all_as_numpy_give_boolean_tensors():
     assert bool((t >= 0).all()) is True and bool(t.all()) is False
     with pytest.raises(ValueError, match=r"ambiguous; use t.any\(\) or t.all\(\)"):
         bool(t)
+
+
+def test_the_new_ops_are_in_the_op_table():
+    # registered, so the registry-wide property tests check each one's reference, formula and
+    # first and second derivatives (Values too, for the elementwise ones)
+    assert {"abs", "sqrt", "clamp", "max", "min", "where", "cat"} <= set(tg.REGISTRY)
+    assert not any(tg.REGISTRY[name].tensor_only for name in ("abs", "sqrt", "clamp", "where"))
+
+
+def test_integer_and_empty_tensors_through_the_new_ops():
+    joined = tg.cat([tg.arange(2), tg.arange(3)])
+    assert joined.dtype == np.int64 and joined.tolist() == [0, 1, 0, 1, 2]
+    assert tg.stack([tg.arange(2), tg.arange(2)], dim=1).tolist() == [[0, 0], [1, 1]]
+    assert tg.where(tg.arange(3) > 0, tg.arange(3), -1).tolist() == [-1, 1, 2]
+    assert tg.zeros(0, 3).flatten().shape == (0,) and tg.zeros(0, 1).squeeze().shape == (0,)
+    assert tg.zeros(2, 0).sum(dim=1).tolist() == [0.0, 0.0]
+    empty = Tensor(np.zeros((0, 2)), requires_grad=True)
+    tg.cat([empty, Tensor([[1.0, 2.0]])]).sum().backward()
+    assert empty.grad.shape == (0, 2)
