@@ -110,13 +110,14 @@ class Max(Function):
 
     @staticmethod
     def arguments(dtype):
+        from hypothesis.extra import numpy as hnp
+
         from ..testing import MAX_SIDE, st
-        from ..testing import hnp as arrays
 
         # distinct values a quarter apart: no ties, where a finite difference is meaningless
         quarters = st.integers(-40, 40).map(lambda k: k / 4)
-        shapes = arrays.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
-        unique = shapes.flatmap(lambda shape: arrays.arrays(dtype, shape, elements=quarters, unique=True))
+        shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
+        unique = shapes.flatmap(lambda shape: hnp.arrays(dtype, shape, elements=quarters, unique=True))
 
         def axis_for(x):
             options = [
