@@ -9,7 +9,7 @@ from typing import Any
 from . import numeric
 from .engine import Node, grad_enabled
 from .function import Function
-from .ops import Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sub, Tanh
+from .ops import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sqrt, Sub, Tanh, clamp
 
 
 class Operators:
@@ -127,6 +127,25 @@ class Operators:
     def relu(self):
         """max(x, 0), elementwise."""
         return ReLU.apply(self)
+
+    def __abs__(self):
+        return Abs.apply(self)
+
+    def abs(self):
+        """|x|, elementwise (gradient sign x, and 0 at 0, as PyTorch)."""
+        return Abs.apply(self)
+
+    def sqrt(self):
+        """√x, elementwise (gradient inf at 0, as PyTorch; √ of a negative is nan)."""
+        return Sqrt.apply(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None):
+        """x limited to [min, max], elementwise; one bound may be None (see ``tg.clamp``)."""
+        return clamp(self, min, max)
+
+    def clip(self, min: float | None = None, max: float | None = None):
+        """The same as ``clamp`` (numpy's and PyTorch's other name)."""
+        return clamp(self, min, max)
 
     def draw(self, **options: Any):
         """The picture of the graph that computed this node: see ``tg.draw`` for the options."""

@@ -25,8 +25,12 @@ class Tensor(Operators, Node):
         ``torch.from_numpy``): change it through the tensor (``t += 1``, ``t[0] = 2``), or
         directly through ``.data`` at your own risk, as in PyTorch.
     requires_grad : whether backward computes ``.grad`` for it (False by default: data and
-        constants; parameters set it).
+        constants; parameters set it). Only floating-point tensors can require grad.
     label : a name shown in reprs, pictures and the stepper.
+    dtype : the element type (``tg.float32``, ``np.int64``, ``"float32"``, ``float``, ...):
+        the data is converted to it, as ``torch.tensor(data, dtype=...)`` does (floats to
+        integers truncate toward zero; nan or inf to an integer is refused). Integer and
+        boolean tensors hold indices, counts and masks; they carry no gradient.
 
     Examples
     --------
@@ -41,13 +45,17 @@ class Tensor(Operators, Node):
 
     __slots__ = ("_version",)
 
-    def __init__(self, data: Any, requires_grad: bool = False, label: str = ""):
-        array = _to_array(data, "Tensor")
+    def __init__(self, data: Any, requires_grad: bool = False, label: str = "", *, dtype: Any = None):
+        array = _to_array(data, "Tensor") if dtype is None else _converted(data, as_dtype(dtype, "Tensor"))
         if requires_grad and array.dtype.kind != "f":
-            raise ValueError(f"Tensor: only floating-point data can require grad, and this is {array.dtype}")
+            raise ValueError(
+                f"Tensor: only floating-point data can require grad, and this is {array.dtype}; "
+                "pass dtype=tg.float64 (or float32) for one that can"
+            )
         Node.__init__(self, array, label, bool(requires_grad))
         # the same data, the same count of in-place changes (a view of a tensor shares it too)
-        self._version = data._version if isinstance(data, Tensor) else Version()
+        shared = isinstance(data, Tensor) and array is data.data
+        self._version = data._version if shared else Version()
 
     # --- array surface ---------------------------------------------------------------------
 
@@ -68,15 +76,66 @@ class Tensor(Operators, Node):
         return self.data.size
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no first axis; use t.item() for its value")
         return len(self.data)
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number: a float (an int for integer
+        tensors, a bool for boolean ones, as PyTorch)."""
         if self.data.size != 1:
             raise ValueError(
                 f"item: the tensor has shape {self.shape}; only one-element tensors have an item"
             )
-        return float(self.data.reshape(()))
+        value = self.data.reshape(())
+        return float(value) if self.data.dtype.kind == "f" else value.item()
+
+    # --- conversions, as PyTorch (issue 15) --------------------------------------------------
+
+    def _one_element(self, kind: str) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"{kind}(): the tensor has shape {self.shape} ({self.data.size} elements); only a "
+                "one-element tensor converts to a Python number (reduce it first, e.g. t.sum(), or "
+                "use t.tolist())"
+            )
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._one_element("float"))
+
+    def __int__(self) -> int:
+        value = self._one_element("int")
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"int(): cannot convert {value} to an integer")
+        return int(value)  # truncates toward zero, as int(2.7) and PyTorch
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(
+                f"only integer tensors of one element can be used as an index, not {self.dtype} ones"
+            )
+        return int(self._one_element("index"))
+
+    def __bool__(self) -> bool:
+        # NOTE: as PyTorch: `if t:` on many elements is ambiguous, so it raises
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; use "
+                "t.any() or t.all()"
+            )
+        return bool(self.data.reshape(()))
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists of Python numbers (a 0-d tensor gives a number)."""
+        return self.data.tolist()
+
+    def __iter__(self):
+        """The sub-tensors along the first axis, ``t[0], t[1], ...``: each is ``t[i]`` (an op on
+        the graph when ``t`` requires grad, so gradients flow through iteration)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it has no first axis; use t.item()")
+        return (self[i] for i in range(len(self.data)))
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (the array itself, not a copy)."""
@@ -120,13 +179,28 @@ class Tensor(Operators, Node):
         """Matrix product with numpy's rules (1-D, 2-D, batched N-D)."""
         return self @ other
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all)."""
-        return ops.sum(self, axis, keepdims)
+    def sum(
+        self,
+        axis: int | Sequence[int] | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | Sequence[int] | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all).
+        ``dim=`` and ``keepdim=`` are PyTorch's spellings of ``axis=`` and ``keepdims=``."""
+        return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: int | Sequence[int] | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | Sequence[int] | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements summed."""
-        return ops.mean(self, axis, keepdims)
+        return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one dimension may be -1)."""
@@ -158,6 +232,71 @@ class Tensor(Operators, Node):
     def softplus(self) -> Tensor:
         """log(1 + eˣ), elementwise, without overflow."""
         return ops.softplus(self)
+
+    # --- PyTorch's reductions and shape changes (issue 15) -------------------------------------
+
+    def max(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
+        """As ``torch.max``: over all elements a 0-d tensor (the gradient shared evenly among
+        ties); along one axis the pair ``(values, indices)`` (the gradient to ``indices``)."""
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
+        """As ``torch.min``: see ``max``."""
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """The largest values over ``axis`` (None, an int or a tuple), as numpy's ``max``."""
+        return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """The smallest values over ``axis``, as numpy's ``min``."""
+        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(
+        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
+    ) -> Tensor:
+        """Index of the largest element along ``axis`` (None: flattened), the first of ties."""
+        return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(
+        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
+    ) -> Tensor:
+        """Index of the smallest element along ``axis`` (None: flattened), the first of ties."""
+        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def any(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """Whether any element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
+        return self._truth(np.any, axis, keepdims, dim, keepdim, "any")
+
+    def all(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
+        """Whether every element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
+        return self._truth(np.all, axis, keepdims, dim, keepdim, "all")
+
+    def _truth(self, reduce: Any, axis: Any, keepdims: Any, dim: Any, keepdim: Any, op: str) -> Tensor:
+        axis, keepdims = ops.reduce.spelled(axis, keepdims, dim, keepdim, op)
+        axes = ops.reduce._axes(self, axis, op)
+        return Tensor(np.asarray(reduce(self.data, axis=axes, keepdims=ops.reduce._flag(keepdims, op))))
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
+        the count of in-place changes, as every reshape here does."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Sequence)):
+            raise TypeError(
+                f"view: takes a shape, not {shape[0]!r}; to convert the dtype use tg.Tensor(t, dtype=...)"
+            )
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim`` to ``end_dim`` merged into one (all: a 1-d tensor)."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Without axes of length 1 (all, or those of ``dim``)."""
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """With a new axis of length 1 at ``dim``."""
+        return ops.unsqueeze(self, dim)
 
     # --- comparisons and in-place changes ---------------------------------------------------
 
@@ -230,6 +369,12 @@ class Tensor(Operators, Node):
         if isinstance(other, (int, float)) and not isinstance(other, bool) and self.data.dtype.kind == "f":
             # a Python number takes the tensor's dtype, so float32 stays float32
             return Tensor(np.asarray(other, dtype=self.data.dtype))
+        if (
+            isinstance(other, (int, np.integer))
+            and not isinstance(other, bool)
+            and self.data.dtype.kind in "iu"
+        ):
+            return Tensor(other, dtype=self.data.dtype)  # integers stay integers, as in PyTorch
         return Tensor(_to_array(other, op))
 
     @staticmethod
@@ -372,6 +517,41 @@ def _broadcast_explains(shape: tuple, grad_shape: tuple, known: list[tuple]) -> 
         if not any(len(other) >= from_right and other[-from_right] == size for other in known):
             return False
     return True
+
+
+def as_dtype(dtype: Any, where: str) -> np.dtype:
+    """``dtype`` as a numpy dtype of real numbers or booleans (``np.float32``, ``"int64"``,
+    ``float``, ``tg.bool``); anything else is a TypeError naming it."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{where}: {dtype!r} is not a dtype; use e.g. tg.float32, tg.float64 or tg.int64"
+        ) from None
+    if result.kind not in "fiub":
+        raise TypeError(f"{where}: dtype {result} is not supported; use real numbers (float, int) or bool")
+    return result
+
+
+def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
+    """``data`` as an array of ``dtype``, without a copy where it already is one."""
+    if isinstance(data, Node) and not isinstance(data, Tensor):
+        raise TypeError(f"Tensor: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
+    source = data.data if isinstance(data, Tensor) else data
+    try:
+        array = np.asarray(source)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"Tensor: the data is not a rectangular array of numbers ({error})") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"Tensor: expected real numbers, got {type(data).__name__} with dtype {array.dtype}")
+    if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"Tensor: cannot convert nan or inf to {dtype}")
+    if dtype.kind in "iu" and array.dtype.kind in "fiu" and array.size:
+        info = np.iinfo(dtype)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise ValueError(f"Tensor: values from {low} to {high} do not fit in {dtype}")
+    return array.astype(dtype, copy=False)
 
 
 def _to_array(data: Any, where: str) -> np.ndarray:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..function import Function
+from ..function import Choice, Domain, Function
 
 
 class Reshape(Function):
@@ -194,3 +194,212 @@ def broadcast_to(x, shape: Sequence[int]):
 
 index = Index.apply
 scatter_add = ScatterAdd.apply
+
+
+# --- choosing and joining (issue 15) --------------------------------------------------------------
+
+
+class Where(Function):
+    """f(cond, x, y) = x where cond, else y (elementwise, broadcasting as numpy);  the gradient
+    goes to x where cond holds and to y elsewhere. It is selected, not multiplied by a mask, as
+    in PyTorch: an inf or nan arriving for an element that was not chosen stays out."""
+
+    symbol = "where"
+    written = "where(cond, x, y)"
+    formula = ("", "where(cond, g, 0)", "where(cond, 0, g)")
+    domain = (Choice((True, False)), Domain(), Domain())
+
+    @staticmethod
+    def reference(cond, x, y):
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def arguments(dtype):
+        from hypothesis.extra import numpy as hnp
+
+        from ..testing import arrays, st
+
+        shapes = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
+        return shapes.flatmap(
+            lambda found: st.tuples(
+                hnp.arrays(np.bool_, found.input_shapes[0]),
+                arrays(dtype, found.input_shapes[1], Domain()),
+                arrays(dtype, found.input_shapes[2], Domain()),
+            )
+        )
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        if isinstance(cond, np.ndarray):
+            if cond.dtype != np.bool_:
+                raise TypeError(f"where: the condition must be boolean, not {cond.dtype}")
+            ctx.cond = cond = cond.copy()  # backward must choose what forward chose
+            return np.where(cond, x, y)
+        if not isinstance(cond, (bool, np.bool_)):
+            raise TypeError(f"where: the condition must be boolean, not {type(cond).__name__}")
+        ctx.cond = cond = bool(cond)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            return np.where(cond, x, y)
+        return x if cond else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond = ctx.cond
+        return None, where(cond, grad, 0.0), where(cond, 0.0, grad)
+
+
+class Cat(Function):
+    """f(x, y) = x and y joined along ``axis``;  each gets its part of the gradient back
+    (``left`` and ``right``: the index of each part). ``cat`` of many tensors joins them two at
+    a time, as a balanced tree."""
+
+    symbol = "cat"
+    written = "cat(x, y, axis)"
+    formula = ("index(g, left)", "index(g, right)", "")
+    tensor_only = True
+
+    @staticmethod
+    def reference(x, y, axis):
+        return np.concatenate([x, y], axis=axis)
+
+    @staticmethod
+    def arguments(dtype):
+        from ..testing import arrays, st
+
+        @st.composite
+        def draw(draw_from):
+            shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+            axis = draw_from(st.integers(0, len(shape) - 1))
+            other = list(shape)
+            other[axis] = draw_from(st.integers(0, 3))
+            return draw_from(arrays(dtype, tuple(shape))), draw_from(arrays(dtype, tuple(other))), axis
+
+        return draw()
+
+    @staticmethod
+    def forward(ctx, x, y, axis):
+        try:
+            out = np.concatenate([x, y], axis=axis)
+        except ValueError:
+            raise ValueError(
+                f"cat: shapes {x.shape} and {y.shape} differ outside axis {axis}; only the size "
+                "along the joining axis may differ"
+            ) from None
+        before = (slice(None),) * axis
+        ctx.left = (*before, slice(0, x.shape[axis]))
+        ctx.right = (*before, slice(x.shape[axis], None))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return index(grad, ctx.left), index(grad, ctx.right), None
+
+
+def where(cond, x, y):
+    """``x`` where ``cond`` is true, else ``y``, elementwise (PyTorch's and numpy's ``where``);
+    ``cond`` is a boolean Tensor, ndarray or bool, and carries no gradient."""
+    kind = None
+    if hasattr(cond, "_ctx"):  # a graph node: a boolean Tensor from a comparison
+        kind, cond = type(cond), cond.data
+    out = Where.apply(cond, x, y)
+    if kind is not None and not hasattr(out, "_ctx"):  # where(mask, 1.0, 0.0): a Tensor, as PyTorch
+        return kind._from_op(np.asarray(out))
+    return out
+
+
+def cat(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
+    """The arrays of ``xs`` (Tensors or ndarrays) joined along ``axis`` (or ``dim``; default 0),
+    which must exist in each (negative counts from the end); a new array, never a view of an
+    input."""
+    axis = _one_axis(axis, dim, 0, "cat")
+    xs = list(xs)
+    if not xs:
+        raise ValueError("cat: needs at least one tensor")
+    ndim = np.ndim(getattr(xs[0], "data", xs[0]))
+    if ndim == 0:
+        raise ValueError("cat: a 0-d tensor cannot be joined; use stack, or reshape it to 1-d first")
+    for k, x in enumerate(xs):
+        if np.ndim(getattr(x, "data", x)) != ndim:
+            raise ValueError(
+                f"cat: tensor {k} has {np.ndim(getattr(x, 'data', x))} dimensions but tensor 0 has {ndim}; "
+                "all must have the same number"
+            )
+    axis = _axis(axis, ndim, "cat")
+    if len(xs) == 1:  # a copy, as PyTorch's: picking every position along the axis
+        x = xs[0]
+        whole = (slice(None),) * axis + (np.arange(np.shape(getattr(x, "data", x))[axis]),)
+        return index(x, whole)
+    while len(xs) > 1:
+        pairs = [Cat.apply(xs[i], xs[i + 1], axis) for i in range(0, len(xs) - 1, 2)]
+        xs = pairs + xs[len(pairs) * 2 :]
+    return xs[0]
+
+
+def stack(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
+    """The arrays of ``xs``, all of one shape, stacked along a new ``axis`` (or ``dim``;
+    default 0)."""
+    axis = _one_axis(axis, dim, 0, "stack")
+    xs = list(xs)
+    if not xs:
+        raise ValueError("stack: needs at least one tensor")
+    shape = np.shape(getattr(xs[0], "data", xs[0]))
+    for k, x in enumerate(xs):
+        if np.shape(getattr(x, "data", x)) != shape:
+            raise ValueError(
+                f"stack: tensor {k} has shape {np.shape(getattr(x, 'data', x))} but tensor 0 has "
+                f"{shape}; all must have the same shape"
+            )
+    axis = _axis(axis, len(shape) + 1, "stack")
+    return cat([unsqueeze(x, axis) for x in xs], axis)
+
+
+def flatten(x, start: int = 0, end: int = -1):
+    """``x`` with axes ``start`` to ``end`` (inclusive) merged into one; a 0-d array becomes
+    1-d (as PyTorch)."""
+    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    if not shape:
+        return reshape(x, (1,))
+    first, last = _axis(start, len(shape), "flatten"), _axis(end, len(shape), "flatten")
+    if first > last:
+        raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
+    merged = int(np.prod(shape[first : last + 1]))
+    return reshape(x, (*shape[:first], merged, *shape[last + 1 :]))
+
+
+def squeeze(x, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None):
+    """``x`` without axes of length 1: all of them, or those of ``axis`` (or ``dim``; an axis
+    whose length is not 1 is left alone, as PyTorch)."""
+    axis = _one_axis(axis, dim, None, "squeeze")
+    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    if axis is None:
+        chosen = set(range(len(shape)))
+    else:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        chosen = {_axis(a, max(len(shape), 1), "squeeze") for a in axes}
+    return reshape(x, tuple(n for i, n in enumerate(shape) if not (i in chosen and n == 1)))
+
+
+def unsqueeze(x, axis: int | None = None, *, dim: int | None = None):
+    """``x`` with a new axis of length 1 at ``axis`` (or ``dim``; -1: at the end)."""
+    axis = _one_axis(axis, dim, None, "unsqueeze")
+    if axis is None:
+        raise TypeError("unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0)")
+    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    position = _axis(axis, len(shape) + 1, "unsqueeze")
+    return reshape(x, (*shape[:position], 1, *shape[position:]))
+
+
+def _one_axis(axis, dim, default, op: str):
+    """``axis`` or its PyTorch spelling ``dim`` (not both), else ``default``."""
+    if axis is not None and dim is not None:
+        raise TypeError(f"{op}: give axis= or dim= (the same argument), not both")
+    return default if axis is None and dim is None else dim if axis is None else axis
+
+
+def _axis(axis, ndim: int, op: str) -> int:
+    """``axis`` in ``range(ndim)`` (negative counts from the end), or an IndexError saying why."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: an axis is a whole number, not {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"{op}: axis {axis} is out of range for {ndim} axes (from {-ndim} to {ndim - 1})")
+    return int(axis) % ndim

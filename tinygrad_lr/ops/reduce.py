@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,6 +84,98 @@ class Mean(Function):
         return arithmetic.div(spread, ctx.n), None, None
 
 
+class Max(Function):
+    """f(x) = the largest element over an axis, or over all (``axis`` None or a tuple);
+    ∂f/∂x = ``share``: 1 at the element chosen, 0 elsewhere.
+
+    Ties as PyTorch: along one axis (an int, ``torch.max(x, dim)``) the whole gradient goes to
+    the element ``argmax`` returns, the first of the tied ones; over all elements or several
+    axes (``torch.max(x)``, ``torch.amax``) it is shared evenly among the tied elements (a nan
+    is the largest, as in numpy and PyTorch)."""
+
+    symbol = "max"
+    pick = staticmethod(np.argmax)
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return f"{cls.name}(x)" if ctx.axis is None else f"{cls.name}(x, axis)"
+
+    formula = ("share", "", "")
+    tensor_only = True
+
+    @classmethod
+    def reference(cls, x, axis, keepdims):
+        return cls.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def arguments(dtype):
+        from hypothesis.extra import numpy as hnp
+
+        from ..testing import MAX_SIDE, st
+
+        # distinct values a quarter apart: no ties, where a finite difference is meaningless
+        quarters = st.integers(-40, 40).map(lambda k: k / 4)
+        shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
+        unique = shapes.flatmap(lambda shape: hnp.arrays(dtype, shape, elements=quarters, unique=True))
+
+        def axis_for(x):
+            options = [
+                st.none(),
+                st.sets(st.integers(0, builtins.max(x.ndim - 1, 0)), max_size=x.ndim).map(sorted),
+            ]
+            if x.ndim:
+                options.append(st.integers(0, x.ndim - 1))
+            axis = st.one_of(options).map(lambda a: tuple(a) if isinstance(a, list) else a)
+            return st.tuples(st.just(x), axis, st.booleans())
+
+        return unique.flatmap(axis_for)
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdims):
+        ctx.axis, ctx.shape = axis, x.shape
+        reduced = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        if any(x.shape[a] == 0 for a in reduced) or (axis is None and x.size == 0):
+            raise ValueError(
+                f"{cls.name}: the tensor of shape {x.shape} has no elements to take the {cls.name} of "
+                f"along axis {axis}"
+            )
+        if isinstance(axis, int):  # one axis: the gradient goes to the index argmax/argmin gives
+            chosen = np.expand_dims(cls.pick(x, axis=axis), axis)
+            out = np.take_along_axis(x, chosen, axis)
+            share = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float16))
+            np.put_along_axis(share, chosen, 1, axis)
+            ctx.share = share
+            return out if keepdims else np.squeeze(out, axis)
+        out = cls.reduce(x, axis=axis, keepdims=True)
+        tied = (x == out) | (np.isnan(x) & np.isnan(out)) if x.dtype.kind == "f" else x == out
+        dtype = np.result_type(x.dtype, np.float16)
+        ctx.share = tied / np.sum(tied, axis=axis, keepdims=True, dtype=dtype)
+        if keepdims:
+            return out
+        reduced = range(x.ndim) if axis is None else axis
+        return out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in reduced))
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, shape = ctx.axis, ctx.shape
+        kept = tuple(
+            1 if axis is None or i == axis or (isinstance(axis, tuple) and i in axis) else n
+            for i, n in enumerate(shape)
+        )
+        spread = movement.broadcast_to(movement.reshape(grad, kept), shape)
+        return arithmetic.mul(movement.where(ctx.share > 0, spread, 0.0), ctx.share), None, None
+
+
+class Min(Max):
+    """f(x) = the smallest element over an axis, or over all;  ∂f/∂x = ``share``: 1 at the
+    element chosen (ties as ``max``'s, with ``argmin``)."""
+
+    symbol = "min"
+    pick = staticmethod(np.argmin)
+    reduce = staticmethod(np.min)
+
+
 def _reduction_arguments(dtype):
     """An array, some of its axes, and keepdims: how the property tests call a reduction."""
     from ..testing import arrays, axes, st
@@ -89,14 +183,156 @@ def _reduction_arguments(dtype):
     return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), axes(x.shape), st.booleans()))
 
 
-def sum(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
-    """Sum of the elements over ``axis`` (None: all; an int or a tuple; negative from the end)."""
+def sum(
+    x,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool | None = None,
+):
+    """Sum of the elements over ``axis`` (None: all; an int or a tuple; negative from the end).
+    ``dim`` and ``keepdim`` are PyTorch's names for ``axis`` and ``keepdims``."""
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "sum")
     return Sum.apply(x, _axes(x, axis, "sum"), _flag(keepdims, "sum"))
 
 
-def mean(x, axis: int | Sequence[int] | None = None, keepdims: bool = False):
-    """Mean over ``axis``: the sum divided by the number of elements summed."""
+def mean(
+    x,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool | None = None,
+):
+    """Mean over ``axis``: the sum divided by the number of elements summed (floating-point
+    tensors only, as PyTorch: convert an integer one with ``dtype=``)."""
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "mean")
+    if np.asarray(getattr(x, "data", x)).dtype.kind not in "fc":
+        raise TypeError(
+            f"mean: the tensor is {np.asarray(getattr(x, 'data', x)).dtype}; the mean of integers or "
+            "booleans is not one of them (as PyTorch): convert first, e.g. tg.Tensor(t, dtype=tg.float64)"
+        )
     return Mean.apply(x, _axes(x, axis, "mean"), _flag(keepdims, "mean"))
+
+
+class MaxResult(NamedTuple):
+    """What ``max``/``min`` along an axis return, as ``torch.max(x, dim)``: the extreme ``values``
+    and their ``indices`` (int64, no gradient)."""
+
+    values: Any
+    indices: Any
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"max/min along an axis returns (values, indices), as torch.max(x, dim); use "
+            f".values.{name} (or t.amax(axis) for the values alone, as numpy's max)"
+        )
+
+
+def max(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The largest element, as ``torch.max``: over all elements a tensor (the gradient shared
+    evenly among tied elements); along one ``axis`` the pair ``(values, indices)`` (the gradient
+    to the element ``indices`` names, the first of tied ones)."""
+    return _extreme(Max, x, axis, keepdims, dim, keepdim)
+
+
+def min(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The smallest element, as ``torch.min``: see ``max``."""
+    return _extreme(Min, x, axis, keepdims, dim, keepdim)
+
+
+def amax(x, axis=None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The largest elements over ``axis`` (None: all; an int or a tuple), values only, as
+    ``torch.amax`` and numpy's ``max``: the gradient is shared evenly among tied elements."""
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "amax")
+    return Max.apply(x, _reduced(x, axis, "amax"), _flag(keepdims, "amax"))
+
+
+def amin(x, axis=None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The smallest elements over ``axis``, values only: see ``amax``."""
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "amin")
+    return Min.apply(x, _reduced(x, axis, "amin"), _flag(keepdims, "amin"))
+
+
+def argmax(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The index of the largest element along ``axis`` (None: in the flattened array), the first
+    of tied ones; an int64 tensor, without a gradient."""
+    return _index_of(np.argmax, x, axis, keepdims, dim, keepdim, "argmax")
+
+
+def argmin(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None):
+    """The index of the smallest element along ``axis``: see ``argmax``."""
+    return _index_of(np.argmin, x, axis, keepdims, dim, keepdim, "argmin")
+
+
+def spelled(axis, keepdims, dim, keepdim, op: str) -> tuple:
+    """``axis`` and ``keepdims`` from either numpy's names or PyTorch's (``dim``, ``keepdim``),
+    refusing both spellings of one argument at once."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= or dim= (the same argument), not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims is not None:
+            raise TypeError(f"{op}: give keepdims= or keepdim= (the same argument), not both")
+        keepdims = keepdim
+    return axis, False if keepdims is None else keepdims
+
+
+def _extreme(fn, x, axis, keepdims, dim, keepdim):
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, fn.name)
+    keepdims = _flag(keepdims, fn.name)
+    if axis is None:
+        return fn.apply(x, None, keepdims)
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+        raise TypeError(
+            f"{fn.name}: along one axis (an int), as torch.{fn.name}(x, dim); for several axes use "
+            f"a{fn.name}(x, axis), not {axis!r}"
+        )
+    ndim = _ndim(x, fn.name)
+    (normal,) = _axes(x, axis, fn.name) if ndim else _axes(np.zeros(1), axis, fn.name)
+    if not ndim:  # a 0-d tensor has one element, at index 0 along "axis 0", as in PyTorch
+        values = fn.apply(x, None, False)
+        return MaxResult(values, _like(x, np.zeros((), np.int64)))
+    values = fn.apply(x, normal, keepdims)
+    data = np.asarray(getattr(x, "data", x))
+    indices = fn.pick(data, axis=normal, keepdims=keepdims)
+    return MaxResult(values, _like(x, indices))
+
+
+def _index_of(pick, x, axis, keepdims, dim, keepdim, op: str):
+    axis, keepdims = spelled(axis, keepdims, dim, keepdim, op)
+    keepdims = _flag(keepdims, op)
+    _ndim(x, op)
+    data = np.asarray(getattr(x, "data", x))
+    if data.size == 0 and (axis is None or data.shape[_axes(x, axis, op)[0]] == 0):
+        raise ValueError(f"{op}: the tensor of shape {data.shape} has no elements to choose from")
+    if axis is not None:
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+            raise TypeError(f"{op}: an axis is one whole number (or None), not {axis!r}")
+        axis = _axes(data if data.ndim else data.reshape(1), axis, op)[0]
+        data = data if data.ndim else data.reshape(1)
+    indices = pick(data, axis=axis, keepdims=keepdims)
+    return _like(x, np.asarray(indices, dtype=np.int64).reshape(np.shape(indices)))
+
+
+def _like(x, data: np.ndarray):
+    """``data`` as a node of ``x``'s type (no gradient), or raw for raw ``x``."""
+    kind = type(x)
+    return kind._from_op(np.asarray(data)) if hasattr(x, "_ctx") else data
+
+
+def _ndim(x, op: str) -> int:
+    if not hasattr(getattr(x, "data", x), "ndim"):
+        raise TypeError(f"{op} works on Tensors and arrays, not on {type(x).__name__}s")
+    return getattr(x, "data", x).ndim
+
+
+def _reduced(x, axis, op: str):
+    """None (all axes) or a sorted tuple of axes."""
+    _ndim(x, op)
+    return None if axis is None else _axes(x, axis, op)
 
 
 def _flag(value, op: str) -> bool:

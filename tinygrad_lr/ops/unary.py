@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from .. import numeric
-from ..function import Domain, Function
-from . import arithmetic
+from ..function import Choice, Domain, Function
+from . import arithmetic, movement
 
 
 class Exp(Function):
@@ -148,3 +151,103 @@ class Softplus(Function):
 
 
 softplus = Softplus.apply
+
+
+# --- absolute value, square root, clamping (issue 15) --------------------------------------------
+# At their non-differentiable points these follow PyTorch: abs'(0) = 0, sqrt'(0) = inf, and a
+# clamped input exactly at a bound gets the gradient (the bounds are inclusive).
+
+
+class Abs(Function):
+    """f(x) = |x|;  f'(x) = sign x, and 0 at x = 0 (PyTorch's choice, a subgradient)."""
+
+    symbol = "abs"
+    written = "abs(x)"
+    formula = "(x > 0) - (x < 0)"
+    domain = (Domain(avoid=(0.0,)),)
+    reference = np.abs
+
+    @staticmethod
+    def forward(ctx, x):
+        # NOTE: the sign is a constant even for higher derivatives (its own derivative is 0);
+        # np.sign keeps nan as nan, so a nan input gets a nan gradient, not 0
+        ctx.sign = np.sign(x) if isinstance(x, np.ndarray) else float(np.sign(x))
+        return abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign
+
+
+class Sqrt(Function):
+    """f(x) = √x;  f'(x) = 1/(2√x): inf at x = 0 (as PyTorch). IEEE: √(x < 0) = nan."""
+
+    symbol = "√"
+    written = "sqrt(x)"
+    formula = "0.5/sqrt(x)"
+    domain = (Domain(0.2, 5.0),)
+    reference = np.sqrt
+
+    @staticmethod
+    def forward(ctx, x):
+        # a float: math.sqrt, correctly rounded as np.sqrt, and nan below 0 rather than an error
+        out = np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x) if x >= 0 or x != x else math.nan
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return arithmetic.div(grad * 0.5, out)
+
+
+class Clamp(Function):
+    """f(x) = min(max(x, low), high) (a bound of None: no bound);  f'(x) = 1 where
+    low ≤ x ≤ high, else 0. At a bound the gradient passes, as PyTorch's; with low > high every
+    element is ``high`` and no gradient passes (as PyTorch)."""
+
+    symbol = "clamp"
+    written = "clamp(x, low, high)"
+    formula = ("(x >= lower)*(x <= upper)", "", "")
+    domain = (Domain(-3.0, 3.0, avoid=(-1.0, 1.0)), Choice((-1.0, None)), Choice((1.0, None)))
+
+    @staticmethod
+    def reference(x, low, high):
+        if low is None and high is None:
+            return x
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.lower = -math.inf if low is None else low
+        ctx.upper = math.inf if high is None else high
+        inside = (x >= ctx.lower) & (x <= ctx.upper)  # NOTE: False for nan, as PyTorch
+        ctx.inside = inside if isinstance(inside, np.ndarray) else bool(inside)
+        if low is None and high is None:
+            return x * 1 if isinstance(x, np.ndarray) else x  # a new array: never the input's
+        out = np.clip(x, low, high)
+        return out if isinstance(x, np.ndarray) else float(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return movement.where(ctx.inside, grad, 0.0), None, None
+
+
+abs_, sqrt = Abs.apply, Sqrt.apply
+
+
+def clamp(x, min: float | None = None, max: float | None = None):
+    """``x`` limited to ``[min, max]`` elementwise (PyTorch's ``clamp``, numpy's ``clip``); one
+    bound may be None. The gradient passes where min ≤ x ≤ max, bounds included (as PyTorch)."""
+    if min is None and max is None:
+        raise ValueError("clamp: give min, max or both (at least one must not be None)")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+            raise TypeError(
+                f"clamp: {name} must be a number or None, not {type(bound).__name__}; for "
+                "elementwise bounds use tg.where(x < low, low, x)"
+            )
+        if bound is not None and bound != bound:
+            raise ValueError(f"clamp: {name} is nan; a bound must be a number")
+    as_number = lambda b: b if b is None or isinstance(b, (int, float)) else b.item()  # noqa: E731
+    return Clamp.apply(x, as_number(min), as_number(max))

@@ -1,0 +1,238 @@
+"""Making tensors as PyTorch users do: ``zeros ones full arange eye zeros_like ones_like rand
+randn``, each with ``dtype=`` and ``requires_grad=``, and a seedable random generator
+(``manual_seed``, ``Generator``, ``generator=``).
+
+The default dtype is float64, as for ``Tensor(...)`` (PyTorch's is float32). Where PyTorch
+infers an integer or boolean dtype from the arguments (``arange(5)``, ``full(shape, 7)``), so
+does this module, and such tensors cannot require grad.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor, as_dtype
+
+__all__ = [
+    "Generator",
+    "arange",
+    "default_generator",
+    "eye",
+    "full",
+    "manual_seed",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "zeros",
+    "zeros_like",
+]
+
+
+class Generator:
+    """A seedable source of random numbers (PyTorch's ``torch.Generator``), on numpy's PCG64.
+
+    ``Generator().manual_seed(0)`` and ``tg.manual_seed(0)`` start a reproducible stream: the
+    same seed gives the same numbers from ``rand`` and ``randn``.
+    """
+
+    def __init__(self, seed: int | None = None):
+        self._seed = int(np.random.SeedSequence().entropy) if seed is None else _seed(seed)
+        self.numpy = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed`` (a non-negative whole number); returns the generator."""
+        self._seed = _seed(seed)
+        self.numpy = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed the current stream started from."""
+        return self._seed
+
+    def __repr__(self) -> str:
+        return f"Generator(seed={self._seed})"
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"manual_seed: a seed is a non-negative whole number, not {seed!r}")
+    return int(seed)
+
+
+default_generator = Generator()
+"""The generator ``rand`` and ``randn`` use when given none (``tg.manual_seed`` reseeds it)."""
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the default generator, so that what ``rand``/``randn`` draw next is reproducible."""
+    return default_generator.manual_seed(seed)
+
+
+def zeros(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _made(np.zeros(_size(size, "zeros"), _dtype(dtype)), requires_grad)
+
+
+def ones(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
+    return _made(np.ones(_size(size, "ones"), _dtype(dtype)), requires_grad)
+
+
+def full(
+    size: int | Sequence[int], fill_value: float, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``. Without ``dtype``, as PyTorch: a bool
+    gives bool, an int int64, a float float64."""
+    if isinstance(fill_value, (Tensor, np.ndarray)) or not isinstance(fill_value, (numbers.Real, np.bool_)):
+        raise TypeError(f"full: fill_value must be a number, not {type(fill_value).__name__}")
+    if dtype is None:
+        is_bool = isinstance(fill_value, (bool, np.bool_))
+        is_int = isinstance(fill_value, numbers.Integral)
+        dtype = np.bool_ if is_bool else np.int64 if is_int else np.float64
+    return _made(np.full(_size((size,), "full"), fill_value, as_dtype(dtype, "full")), requires_grad)
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Numbers from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; ``arange(n)``
+    counts from 0. Without ``dtype``, as PyTorch: int64 if all arguments are whole numbers, else
+    float64. A step of 0, or one pointing away from ``end``, is an error (as PyTorch)."""
+    if end is None:
+        start, end = 0, start
+    for name, number in (("start", start), ("end", end), ("step", step)):
+        if isinstance(number, bool) or not isinstance(number, numbers.Real) or not np.isfinite(number):
+            raise TypeError(f"arange: {name} must be a finite number, not {number!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if (end - start) * step < 0:
+        raise ValueError(
+            f"arange: step {step!r} goes away from end {end!r} starting at {start!r}; "
+            "use a step of the other sign"
+        )
+    if dtype is None:
+        whole = all(isinstance(n, numbers.Integral) for n in (start, end, step))
+        dtype = np.int64 if whole else np.float64
+    return _made(np.arange(start, end, step, dtype=as_dtype(dtype, "arange")), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    rows, columns = _size((n,), "eye")[0], _size((n if m is None else m,), "eye")[0]
+    return _made(np.eye(rows, columns, dtype=_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape and (unless ``dtype`` is given) its dtype."""
+    array = _like(t, "zeros_like")
+    return _made(
+        np.zeros(array.shape, array.dtype if dtype is None else as_dtype(dtype, "zeros_like")), requires_grad
+    )
+
+
+def ones_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``t``'s shape and (unless ``dtype`` is given) its dtype."""
+    array = _like(t, "ones_like")
+    return _made(
+        np.ones(array.shape, array.dtype if dtype is None else as_dtype(dtype, "ones_like")), requires_grad
+    )
+
+
+def rand(
+    *size: int | Sequence[int],
+    generator: Generator | np.random.Generator | None = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform random numbers in [0, 1), from ``generator`` (default: the one ``manual_seed``
+    seeds)."""
+    shape, dtype = _size(size, "rand"), _random_dtype(dtype, "rand")
+    drawn = _drawn(_numpy_generator(generator, "rand").random, shape, dtype)
+    if dtype == np.float16:  # NOTE: float32 numbers just below 1 round up to 1 in float16
+        np.minimum(drawn, np.nextafter(np.float16(1), np.float16(0)), out=drawn)
+    return _made(drawn, requires_grad)
+
+
+def randn(
+    *size: int | Sequence[int],
+    generator: Generator | np.random.Generator | None = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal random numbers (mean 0, variance 1), from ``generator`` (default: the one
+    ``manual_seed`` seeds)."""
+    shape, dtype = _size(size, "randn"), _random_dtype(dtype, "randn")
+    draw = _numpy_generator(generator, "randn").standard_normal
+    return _made(_drawn(draw, shape, dtype), requires_grad)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return np.dtype(np.float64) if dtype is None else as_dtype(dtype, "dtype")
+
+
+def _size(size: tuple, where: str) -> tuple[int, ...]:
+    """``(2, 3)`` from ``(2, 3)`` or ``((2, 3),)``: sizes as PyTorch takes them."""
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        size = size[0]
+        if isinstance(size, (str, bytes)) or not isinstance(size, Sequence | np.ndarray):
+            raise TypeError(f"{where}: a size is whole numbers or a tuple of them, not {size!r}")
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(
+                f"{where}: a size is whole numbers or a tuple of them, got {n!r} in {tuple(size)}"
+            )
+        if n < 0:
+            raise ValueError(f"{where}: sizes cannot be negative, got {tuple(size)}")
+    return tuple(int(n) for n in size)
+
+
+def _like(t: Any, where: str) -> np.ndarray:
+    if isinstance(t, Tensor):
+        return t.data
+    if isinstance(t, np.ndarray):
+        return t
+    raise TypeError(f"{where}: expected a Tensor or an ndarray, got {type(t).__name__}")
+
+
+def _random_dtype(dtype: Any, where: str) -> np.dtype:
+    dtype = _dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{where}: draws floating-point numbers; dtype {dtype} is not one (use float32 or float64)"
+        )
+    return dtype
+
+
+def _numpy_generator(generator: Any, where: str) -> np.random.Generator:
+    if generator is None:
+        return default_generator.numpy
+    if isinstance(generator, Generator):
+        return generator.numpy
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(
+        f"{where}: generator must be a tg.Generator or a numpy Generator, not {type(generator).__name__}"
+    )
+
+
+def _drawn(draw: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    if dtype in (np.float32, np.float64):
+        return draw(shape, dtype=dtype)
+    return draw(shape, dtype=np.float32).astype(dtype)  # float16: numpy draws float32 and float64 only
