@@ -132,6 +132,11 @@ def test_graph_and_demo_refuse_bad_input_clearly(tmp_path):
     assert moved.returncode == 0 and moved.stdout.startswith("wrote") and "(11 nodes)" in moved.stdout
     for args, message in [
         (("graph", "x", "--set", "x=abc"), "--set x=abc: 'abc' is not a number"),
+        (("graph", "x", "--set", "x=1e999"), "--set x=1e999: 1e999 is too large for a float"),
+        (("step", "x*w", "--set", "x=1", "w=2", "x=3"), "--set x=3: x is already set to 1.0"),
+        (("step", "x", "--set", "=1"), "--set =1: the variable's name is missing"),
+        (("graph", "", "--set", "x=1"), "the formula is empty"),
+        (("step", " ", "--all"), "the formula is empty"),
         (("graph", "x", "--set", "x=1", "-o", "g.jpg"), "must end in .png, .svg, .pdf or .dot"),
         (("demo", "--lr", "-1"), "--lr: must be a positive number"),
         (("demo", "--lr", "nan"), "--lr: must be a positive number"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import sys
 import tempfile
@@ -289,10 +290,25 @@ def _formula(args: argparse.Namespace, label: str):
                 raise _Refused(f"--set takes NAME=NUMBER, got {item!r}")
             expression = item
             continue
+        name = name.strip()
+        if not name:
+            raise _Refused(f"--set {item}: the variable's name is missing; write NAME=NUMBER, e.g. x=2")
+        if name in values:
+            raise _Refused(f"--set {item}: {name} is already set to {values[name]!r}; set each variable once")
         try:
-            values[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise _Refused(f"--set {item}: {value!r} is not a number") from None
+        if math.isinf(number) and "inf" not in value.lower():
+            raise _Refused(
+                f"--set {item}: {value.strip()} is too large for a float; write inf if you mean it"
+            )
+        values[name] = number
+    if expression is not None and not expression.strip():
+        raise _Refused(
+            "the formula is empty; write one, e.g. 'x*(1+2)' --set x=1, "
+            "or leave it out for the lesson's network"
+        )
     if not expression:
         return None, None
     try:
