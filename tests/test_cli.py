@@ -282,3 +282,18 @@ def test_the_end_of_piped_input_stops_stepping_and_keeps_the_frames_so_far(tmp_p
     assert sorted(p.name for p in tmp_path.glob("step_*.png")) == ["step_001.png", "step_002.png"]
     with Image.open(tmp_path / "backprop.gif") as image:
         assert image.n_frames == 2
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_without_greek_letters_gets_escapes_not_a_crash(encoding):
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    result = subprocess.run(
+        [*COMMAND, "step", "log(sigmoid(w*x))", "--set", "x=2", "w=1", "--all"],
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode(encoding)
+    assert "\\u03c3" in out and "Traceback" not in result.stderr.decode(encoding)
+    assert "dL/dw = 0.238406" in out  # σ'(2)·x with x = 2: the numbers are unchanged

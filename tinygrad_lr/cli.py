@@ -535,7 +535,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_any_encoding() -> None:
+    """Formulas and steps print σ, ·, −: where the output's encoding has no such characters
+    (LANG=C, PYTHONIOENCODING=ascii), write them as escapes (\\u03c3) rather than fail."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _print_any_encoding()
     args = build_parser().parse_args(argv)
     where = f"tinygrad-lr {args.command}"
     try:
