@@ -410,3 +410,28 @@ def _index(index: Any) -> Any:
             "index with a list or an integer array, e.g. t[[0, 2]], or with a mask such as t[t > 0]"
         )
     return index
+
+
+# --- softmax and log-softmax (issue 15) ----------------------------------------------------------
+
+
+def _class_axis(axis: int | None, dim: int | None, op: str) -> int:
+    """The axis of ``softmax(axis)`` or PyTorch's ``softmax(dim=)``: either spelling, not both."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{op}: give the axis once, as axis= or as dim= (PyTorch's name), not both")
+    chosen = dim if dim is not None else axis
+    return -1 if chosen is None else chosen
+
+
+def _softmax(self: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """e^x / Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
+    return ops.softmax(self, _class_axis(axis, dim, "softmax"))
+
+
+def _log_softmax(self: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """x − log Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
+    return ops.log_softmax(self, _class_axis(axis, dim, "log_softmax"))
+
+
+Tensor.softmax = _softmax
+Tensor.log_softmax = _log_softmax

@@ -37,17 +37,20 @@ from .movement import (
     transpose,
 )  # fmt: skip
 from .reduce import Mean, Sum, mean, sum
+from .softmax import CrossEntropy, LogSoftmax, Softmax, cross_entropy, log_softmax, softmax
 from .unary import Exp, Log, ReLU, Sigmoid, Softplus, Tanh, exp, log, relu, sigmoid, softplus, tanh
 
 __all__ = [
     "Add",
     "BCEWithLogits",
     "BroadcastTo",
+    "CrossEntropy",
     "Div",
     "Exp",
     "Index",
     "Linear",
     "Log",
+    "LogSoftmax",
     "MatMul",
     "Maximum",
     "Mean",
@@ -59,6 +62,7 @@ __all__ = [
     "Reshape",
     "ScatterAdd",
     "Sigmoid",
+    "Softmax",
     "Softplus",
     "Sub",
     "Sum",
@@ -67,11 +71,13 @@ __all__ = [
     "add",
     "bce_with_logits",
     "broadcast_to",
+    "cross_entropy",
     "div",
     "exp",
     "index",
     "linear",
     "log",
+    "log_softmax",
     "matmul",
     "maximum",
     "mean",
@@ -82,6 +88,7 @@ __all__ = [
     "reshape",
     "scatter_add",
     "sigmoid",
+    "softmax",
     "softplus",
     "sub",
     "sum",
