@@ -130,14 +130,16 @@ def cross_entropy(
         if weights is not None:
             probabilities = probabilities * weights.astype(logits.dtype)
         return ops.cross_entropy(logits, probabilities, reduction)
-    labels = _class_labels(target, logits.shape[:-1], classes, ignore_index)
-    kept = labels != ignore_index
-    rows = np.flatnonzero(kept.reshape(-1))
-    per_row = np.ones(rows.size) if weights is None else weights[labels.reshape(-1)[rows]]
+    labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
     one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
-    one_hot[rows, labels.reshape(-1)[rows]] = per_row
+    if weights is None and not np.any(labels == ignore_index):  # the common case, kept cheap
+        one_hot[np.arange(labels.size), labels] = 1
+        return ops.cross_entropy(logits, one_hot.reshape(logits.shape), reduction)
+    rows = np.flatnonzero(labels != ignore_index)
+    per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
+    one_hot[rows, labels[rows]] = per_row
     one_hot = one_hot.reshape(logits.shape)
-    if reduction != "mean" or (weights is None and rows.size == labels.size):
+    if reduction != "mean":
         return ops.cross_entropy(logits, one_hot, reduction)
     total = float(np.sum(per_row))
     if total == 0:
@@ -193,7 +195,9 @@ def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) ->
                 f"(a whole number in [0, {classes})); for class probabilities pass an array of shape "
                 f"{(*shape, classes)}"
             )
-    labels = data.astype(np.int64)
+    labels = data.astype(np.int64, copy=False)
+    if labels.size and labels.min() >= 0 and labels.max() < classes:
+        return labels
     wrong = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if np.any(wrong):
         at = np.unravel_index(int(np.flatnonzero(wrong.reshape(-1))[0]), labels.shape)

@@ -10,12 +10,32 @@ from ..function import Function
 from . import movement, reduce, unary
 
 
+def _max(x, axis: int):
+    """max along ``axis``, keeping it. NOTE: numpy reduces a short last axis slowly (73 µs for
+    1797x10, against 21 µs for a maximum of its columns taken one by one)."""
+    if axis % x.ndim == x.ndim - 1 and x.shape[-1] <= 16:
+        top = x[..., 0].copy()
+        for k in range(1, x.shape[-1]):
+            np.maximum(top, x[..., k], out=top)
+        return top[..., None]
+    return np.max(x, axis=axis, keepdims=True)
+
+
+def _sum(x, axis: int):
+    """Σ along ``axis``, keeping it: a product with a vector of ones for the last axis (BLAS, 6 µs
+    for 1797x10, where numpy's reduction of a short last axis takes 45 µs)."""
+    if axis % x.ndim == x.ndim - 1:
+        return (x @ np.ones(x.shape[-1], dtype=x.dtype))[..., None]
+    return np.add.reduce(x, axis=axis, keepdims=True)
+
+
 def _shifted(x, axis: int):
-    """x − max(x) along ``axis`` (every entry ≤ 0, the largest exactly 0) and log Σ e^(x − max):
-    nothing overflows for finite x, and the log is of a number in [1, n]."""
+    """x − max(x) along ``axis`` (every entry ≤ 0, the largest exactly 0), e^(x − max), and
+    Σ e^(x − max) (a number in [1, n]): nothing overflows for finite x."""
     # NOTE: subtracting the max keeps e^(x − max) in (0, 1]; e^x itself overflows above 709.
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted, np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - _max(x, axis)
+    e = np.exp(shifted)
+    return shifted, e, _sum(e, axis)
 
 
 def _axis_arguments(dtype):
@@ -47,8 +67,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        out = e / np.add.reduce(e, axis=axis, keepdims=True)
+        _, e, total = _shifted(x, axis)
+        out = e / total
         ctx.save_for_backward(out)
         return out
 
@@ -80,8 +100,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        shifted, log_total = _shifted(x, axis)
-        out = shifted - log_total
+        shifted, _, total = _shifted(x, axis)
+        out = shifted - np.log(total)
         ctx.save_for_backward(out)
         return out
 
@@ -137,18 +157,21 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, y, reduction):
-        shifted, log_total = _shifted(z, -1)
-        # NOTE: −y·(z − max) ≥ 0 and log_total ≥ 0 for y ≥ 0: a sum of non-negative parts
-        loss = np.add.reduce(y * (log_total - shifted), axis=-1)
-        ctx.probabilities = np.exp(shifted - log_total)  # softmax(z), for backward without a graph
+        shifted, e, total = _shifted(z, -1)
+        ctx.probabilities = e / total  # softmax(z), for backward without a graph
+        log_total = np.log(total)[..., 0]
+        rows = _sum(y, -1)[..., 0]  # Σy per row: 1 for one-hot rows
+        ctx.one_hot = bool(np.all(rows == 1))
         ctx.save_for_backward(z, y)
         ctx.n = 1  # what the sum of the losses is divided by
+        # NOTE: each row's loss is Σy·log Σe^(z − max) + Σy·(max − z): two parts that are never
+        # negative for y ≥ 0, so nothing cancels however large |z| is
         if reduction == "none":
-            return loss
-        total = np.add.reduce(loss, axis=None)
+            return log_total * rows - _sum(y * shifted, -1)[..., 0]
+        loss = np.vdot(rows, log_total) - np.vdot(y, shifted)
         if reduction == "mean":
-            ctx.n = max(loss.size, 1)
-        return total / ctx.n
+            ctx.n = max(log_total.size, 1)
+        return loss / ctx.n
 
     @staticmethod
     def backward(ctx, grad):
@@ -162,8 +185,10 @@ class CrossEntropy(Function):
         if need_z:
             if isinstance(z, Node):  # create_graph: the gradient as a differentiable graph
                 grad_z = (Softmax.apply(z, -1) * reduce.sum(y, -1, True) - y) * grad
-            else:  # NOTE: a one-hot row sums to exactly 1, so this is softmax(z) − y exactly
-                grad_z = (ctx.probabilities * np.add.reduce(y, axis=-1, keepdims=True) - y) * grad
+            else:  # rows that sum to 1 (one-hot): exactly softmax(z) − y
+                p = ctx.probabilities
+                grad_z = p - y if ctx.one_hot else p * _sum(y, -1) - y
+                grad_z *= grad
         if need_y:
             grad_y = -LogSoftmax.apply(z, -1) * grad
         return grad_z, grad_y, None
