@@ -170,7 +170,7 @@ def _class_weights(weight: Any, classes: int) -> np.ndarray:
     if not np.all(np.isfinite(weights) & (weights >= 0)):
         bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
         raise ValueError(
-            f"cross_entropy: weight[{bad}] is {weights[bad]!r}; class weights must be finite and >= 0"
+            f"cross_entropy: weight[{bad}] is {weights[bad].item()!r}; class weights must be finite and >= 0"
         )
     return weights
 
