@@ -47,7 +47,7 @@ def load_digits(split: bool = False) -> tuple[np.ndarray, ...]:
     rows of 64 pixels (row by row; ``X[i].reshape(8, 8)`` is the image), and the digit 0-9.
 
     Returns ``X`` (1797, 64) float64 and ``y`` (1797,) int64; with ``split=True`` the fixed split
-    instead, ``X_train, X_test, y_train, y_test`` (1437 and 360 rows, a fifth of each digit).
+    instead, ``X_train, X_test, y_train, y_test`` (1438 and 359 rows, a fifth of each digit).
     """
     with resources.as_file(resources.files(__package__) / DIGITS) as path, gzip.open(path, "rt") as file:
         values = np.loadtxt(file, delimiter=",", skiprows=1)
