@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib.image
 import numpy as np
@@ -58,5 +59,8 @@ def test_the_default_demo_reports_all_three_data_sets(tmp_path):
     assert set(table(report)) == {"iris", "digits"}
     assert all(row[1] >= 0.95 for row in table(report).values())
     assert (tmp_path / "digits_weights.png").exists() and (tmp_path / "logistic_regression.npz").exists()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = report.index(next(line for line in report if line.startswith("softmax regression")))
+    assert "\n".join(report[start : start + 3]) in readme  # the README shows what the demo prints
     only = run("--data", "breast_cancer", "--epochs", "2", "--quiet", "--out", str(tmp_path / "bc"))
     assert only.returncode == 0 and "softmax regression" not in (tmp_path / "bc" / "report.txt").read_text()

@@ -506,10 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "demo",
-        help="the main job: train on the bundled breast-cancer data, report, write pictures",
+        help="the main job: train on the bundled data sets, report, write pictures",
         description="Train a logistic regression and a network with one hidden layer on the bundled "
         "Breast Cancer Wisconsin data (standardized, seeded 80/20 split), print their accuracy and "
-        "log-loss, and write the loss curves (PNG) and both models (.npz).",
+        "log-loss, and write the loss curves (PNG) and both models (.npz); then softmax regression on "
+        "the bundled iris and digits data (their fixed split), with the digits' weight images (PNG).",
     )
     run.add_argument("--out", default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)")
     run.add_argument(
