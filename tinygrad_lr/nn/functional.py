@@ -181,7 +181,7 @@ def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) ->
     if data.shape != shape:
         raise ValueError(
             f"cross_entropy: targets must be class labels of shape {shape} (one per row of logits) or "
-            f"probabilities of the logits' shape {(*shape, classes)}; got shape {data.shape}"
+            f"float probabilities of the logits' shape {(*shape, classes)}; got shape {data.shape}"
         )
     if data.dtype.kind not in "iub":
         if data.dtype.kind != "f":
