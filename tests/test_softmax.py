@@ -194,6 +194,12 @@ def test_cross_entropy_bad_arguments():
         F.cross_entropy(z, [0, 1, 2], weight=[1.0, -1.0, 1.0])
     with pytest.raises(ValueError, match="move the class axis last"):
         F.cross_entropy(Tensor(np.zeros((2, 3, 4))), np.zeros((2, 4), dtype=int))
+    with pytest.raises(ValueError, match="hold no classes"):
+        F.cross_entropy(Tensor(np.zeros((3, 0))), [0, 0, 0])
+    with pytest.raises(ValueError, match="hold no rows"):
+        F.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match="is empty"):
+        Tensor(np.zeros((2, 0))).softmax(1)
     with pytest.raises(TypeError, match="not on a Value"):
         F.cross_entropy(tg.Value(1.0), 0)
 

@@ -124,6 +124,11 @@ def cross_entropy(
             "move the class axis last and reshape to (rows, classes)"
         )
     classes = logits.shape[-1]
+    if classes == 0 or (logits.size == 0 and reduction == "mean"):
+        raise ValueError(
+            f"cross_entropy: logits of shape {logits.shape} hold no {'classes' if classes == 0 else 'rows'}; "
+            "a mean over nothing is undefined (pass at least one row and one class)"
+        )
     weights = None if weight is None else _class_weights(weight, classes)
     if np.shape(getattr(target, "data", target)) == logits.shape and _is_float(target):
         probabilities = target if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)

@@ -230,4 +230,8 @@ def _axis(x, axis, op: str) -> int:
         raise ValueError(f"{op}: needs an array of at least one dimension, got a single number")
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for an array of {ndim} dimensions")
+    if x.shape[axis] == 0:
+        raise ValueError(
+            f"{op}: axis {axis} of shape {tuple(x.shape)} is empty: no entries to normalize over"
+        )
     return int(axis)
