@@ -52,12 +52,25 @@ def xor(out: Path) -> None:
     tg.plots.decision_boundaries(models, X, y, out / "xor.png", titles=titles)
 
 
+def digits(out: Path) -> None:
+    """The ten weight images of softmax regression on digits, trained as the demo trains it."""
+    X_train, _, y_train, _ = tg.data.load_digits(split=True)
+    X_train = tg.data.standardize(X_train)
+    model = nn.SoftmaxRegression(64, 10)
+    optimizer = tg.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(300):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model.logits(tg.Tensor(X_train)), y_train).backward()
+        optimizer.step()
+    tg.plots.digit_weights(model.linear.weight.data, out / "digits_weights.png")
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "images"
     out.mkdir(parents=True, exist_ok=True)
     changed = []
     with tempfile.TemporaryDirectory() as scratch:
-        for make in (neuron, lesson_network, stepping, xor):
+        for make in (neuron, lesson_network, stepping, xor, digits):
             make(Path(scratch))
         for made in sorted(Path(scratch).iterdir()):
             target = out / made.name

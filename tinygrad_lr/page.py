@@ -190,7 +190,10 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
         if drawn != box:
             group.set("data-of", box)
         for shape in group:
-            if (shape.tag == tag("polygon") and shape.get("stroke") == "none") or shape.tag == tag("ellipse"):
+            # a cell's background is a filled polygon (its border another, unfilled); graphviz
+            # writes the background's stroke as "none" or "transparent" depending on its version
+            filled = shape.get("fill") not in (None, "none")
+            if (shape.tag == tag("polygon") and filled) or shape.tag == tag("ellipse"):
                 shape.set("data-fill", "")
         texts = list(group.iter(tag("text")))
         marks = [i for i, text in enumerate(texts) if text.text == "grad "]

@@ -61,3 +61,23 @@ def decision_boundaries(
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def digit_weights(weight: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """The ten columns of a digits model's weights (64, 10) as 8x8 images, one per digit: red
+    where ink raises that digit's logit, blue where it lowers it (one colour scale for all)."""
+    weight = np.asarray(weight)
+    if weight.shape != (64, 10):
+        raise ValueError(f"digit_weights: expected weights of shape (64, 10), got {weight.shape}")
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 5, figsize=(8.4, 3.9), dpi=120, layout="constrained")
+    bound = np.abs(weight).max() or 1.0
+    for digit, ax in enumerate(axes.flat):
+        image = ax.imshow(weight[:, digit].reshape(8, 8), cmap="RdBu_r", vmin=-bound, vmax=bound)
+        ax.set_title(str(digit), fontsize=13)
+        ax.set(xticks=[], yticks=[])
+    fig.colorbar(image, ax=axes, shrink=0.9, label="weight (per standardized pixel)")
+    fig.suptitle(title or "What softmax regression learned: one weight image per digit")
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)

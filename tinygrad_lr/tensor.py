@@ -264,6 +264,14 @@ class Tensor(Operators, Node):
         """Index of the smallest element along ``axis`` (None: flattened), the first of ties."""
         return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """e^x / Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
+        return ops.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """x − log Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
+        return ops.log_softmax(self, axis, dim=dim)
+
     def any(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
         """Whether any element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
         return self._truth(np.any, axis, keepdims, dim, keepdim, "any")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import gzip
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 BREAST_CANCER = "breast_cancer_wisconsin.csv"
+IRIS = "iris.csv"
+DIGITS = "digits.csv.gz"
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+"""The iris classes, in the order of the labels 0, 1, 2."""
 
 
 def load_breast_cancer() -> tuple[np.ndarray, np.ndarray]:
@@ -20,6 +25,48 @@ def load_breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     with resources.as_file(resources.files(__package__) / BREAST_CANCER) as path:
         X, y, _ = load_csv(path, target="benign")
     return X, y
+
+
+def load_iris(split: bool = False) -> tuple[np.ndarray, ...]:
+    """Fisher's iris data, shipped with the package: 150 flowers, 4 measurements in cm (sepal
+    length and width, petal length and width) and the species as labels 0, 1, 2 (the order of
+    ``IRIS_SPECIES``: setosa, versicolor, virginica; 50 each).
+
+    Returns ``X`` (150, 4) float64 and ``y`` (150,) int64; with ``split=True`` the fixed split
+    instead, ``X_train, X_test, y_train, y_test`` (120 and 30 rows, 10 test flowers a species).
+    """
+    text = (resources.files(__package__) / IRIS).read_text()
+    lines = text.split()
+    X = np.array([[float(v) for v in line.split(",")[:4]] for line in lines[1:]])
+    y = np.array([IRIS_SPECIES.index(line.split(",")[4]) for line in lines[1:]], dtype=np.int64)
+    return _fixed_split(X, y) if split else (X, y)
+
+
+def load_digits(split: bool = False) -> tuple[np.ndarray, ...]:
+    """Handwritten digits, shipped with the package: 1797 images of 8x8 ink counts 0-16, as
+    rows of 64 pixels (row by row; ``X[i].reshape(8, 8)`` is the image), and the digit 0-9.
+
+    Returns ``X`` (1797, 64) float64 and ``y`` (1797,) int64; with ``split=True`` the fixed split
+    instead, ``X_train, X_test, y_train, y_test`` (1438 and 359 rows, a fifth of each digit).
+    """
+    with resources.as_file(resources.files(__package__) / DIGITS) as path, gzip.open(path, "rt") as file:
+        values = np.loadtxt(file, delimiter=",", skiprows=1)
+    X, y = values[:, :64], values[:, 64].astype(np.int64)
+    return _fixed_split(X, y) if split else (X, y)
+
+
+def _fixed_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bundled split of a multi-class set: a fifth of each class for the test set, chosen by
+    ``SPLIT_SEED`` (numpy's PCG64 stream is fixed, so the split is the same on every machine)."""
+    from .prepare import train_test_split
+
+    return train_test_split(X, y, test_size=0.2, seed=SPLIT_SEED, stratify=True)
+
+
+# NOTE: iris's 30 test flowers make its accuracy coarse (one flower is 0.033): over split seeds
+# 0-19 softmax regression scores 0.90 to 1.00 on them, median 0.967. Seed 3 is a median split,
+# not the best one (seeds 1, 2, 10, ... score 1.00; seed 0 scores 0.90).
+SPLIT_SEED = 3
 
 
 def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -2,17 +2,31 @@
 ``functional`` has the losses and ``scalar`` the same networks on Values."""
 
 from . import functional, scalar
-from .layers import MLP, Linear, LogisticRegression, ReLU, Sequential, Sigmoid, Tanh
+from .layers import (
+    MLP,
+    Classifier,
+    Linear,
+    LogisticRegression,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SoftmaxMLP,
+    SoftmaxRegression,
+    Tanh,
+)
 from .module import Module
 
 __all__ = [
     "MLP",
+    "Classifier",
     "Linear",
     "LogisticRegression",
     "Module",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SoftmaxMLP",
+    "SoftmaxRegression",
     "Tanh",
     "functional",
     "scalar",

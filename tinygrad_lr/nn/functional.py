@@ -80,3 +80,134 @@ def _reduce(loss: Any, weight: Any, reduction: str) -> Any:
     if reduction == "none" or not isinstance(loss, Tensor):
         return loss
     return loss.mean() if reduction == "mean" else loss.sum()
+
+
+# --- many classes: softmax and cross-entropy (issue 15) -----------------------------------------
+
+
+def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """e^x / Σ e^x along ``axis`` (or PyTorch's ``dim=``; default the last), stable for any finite x."""
+    return _as_tensor(x, "softmax").softmax(axis, dim=dim)
+
+
+def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """x − log Σ e^x along ``axis`` (or ``dim=``; default the last), stable for any finite x."""
+    return _as_tensor(x, "log_softmax").log_softmax(axis, dim=dim)
+
+
+def cross_entropy(
+    logits: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Tensor:
+    """Cross-entropy of ``logits`` (rows, classes) against class labels or class probabilities,
+    with PyTorch's semantics: −log softmax(z)[y] per row.
+
+    ``target`` is either class labels of shape (rows,) (whole numbers in [0, classes), of any
+    dtype; a label equal to ``ignore_index`` leaves its row out), or probabilities of the logits'
+    shape. ``weight`` (classes,) scales each class's loss; with labels the "mean" then divides by
+    the summed weights of the rows' labels, as PyTorch does (with probabilities: by the rows).
+    ``reduction`` is "mean", "sum" or "none". Logits may also be one row of shape (classes,)
+    with one label.
+
+    One op (``ops.cross_entropy``): finite for every finite z, and its gradient is exactly
+    softmax(z) − onehot(y) (scaled by the reduction), as BCE with logits gives σ(z) − y.
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    logits = _as_tensor(logits, "cross_entropy")
+    if logits.ndim not in (1, 2):
+        raise ValueError(
+            f"cross_entropy: logits must have shape (rows, classes) or (classes,), got {logits.shape}; "
+            "move the class axis last and reshape to (rows, classes)"
+        )
+    classes = logits.shape[-1]
+    if classes == 0 or (logits.size == 0 and reduction == "mean"):
+        raise ValueError(
+            f"cross_entropy: logits of shape {logits.shape} hold no {'classes' if classes == 0 else 'rows'}; "
+            "a mean over nothing is undefined (pass at least one row and one class)"
+        )
+    weights = None if weight is None else _class_weights(weight, classes)
+    if np.shape(getattr(target, "data", target)) == logits.shape and _is_float(target):
+        probabilities = target if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
+        if weights is not None:
+            probabilities = probabilities * weights.astype(logits.dtype)
+        return ops.cross_entropy(logits, probabilities, reduction)
+    labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
+    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
+    if weights is None and not np.any(labels == ignore_index):  # the common case, kept cheap
+        one_hot[np.arange(labels.size), labels] = 1
+        return ops.cross_entropy(logits, one_hot.reshape(logits.shape), reduction)
+    rows = np.flatnonzero(labels != ignore_index)
+    per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
+    one_hot[rows, labels[rows]] = per_row
+    one_hot = one_hot.reshape(logits.shape)
+    if reduction != "mean":
+        return ops.cross_entropy(logits, one_hot, reduction)
+    total = float(np.sum(per_row))
+    if total == 0:
+        raise ValueError(
+            "cross_entropy: the mean divides by the summed weights of the targets, which are 0 here "
+            "(every label ignored, or weighted 0); use reduction='sum' or change weight/ignore_index"
+        )
+    return ops.cross_entropy(logits, one_hot, "sum") / total
+
+
+def _as_tensor(x: Any, where: str) -> Tensor:
+    if isinstance(x, Value):
+        raise TypeError(f"{where}: works on Tensors of logits, not on a Value; use tg.Tensor([...])")
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _is_float(target: Any) -> bool:
+    data = getattr(target, "data", target)
+    return np.asarray(data).dtype.kind == "f"
+
+
+def _class_weights(weight: Any, classes: int) -> np.ndarray:
+    weights = np.asarray(getattr(weight, "data", weight), dtype=np.float64)
+    if weights.shape != (classes,):
+        raise ValueError(
+            f"cross_entropy: weight must have one entry per class, shape ({classes},), got {weights.shape}"
+        )
+    if not np.all(np.isfinite(weights) & (weights >= 0)):
+        bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
+        raise ValueError(
+            f"cross_entropy: weight[{bad}] is {weights[bad].item()!r}; class weights must be finite and >= 0"
+        )
+    return weights
+
+
+def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
+    """The targets as integer labels, checked: the right shape, whole numbers, in range."""
+    data = np.asarray(getattr(target, "data", target))
+    if data.shape != shape:
+        raise ValueError(
+            f"cross_entropy: targets must be class labels of shape {shape} (one per row of logits) or "
+            f"float probabilities of the logits' shape {(*shape, classes)}; got shape {data.shape}"
+        )
+    if data.dtype.kind not in "iub":
+        if data.dtype.kind != "f":
+            raise TypeError(f"cross_entropy: class labels must be numbers, not {data.dtype}")
+        whole = np.isfinite(data) & (data == np.round(data))
+        if not np.all(whole):
+            at = np.unravel_index(int(np.flatnonzero(~whole.reshape(-1))[0]), data.shape)
+            raise ValueError(
+                f"cross_entropy: target {data[at].item()!r} at position {tuple(map(int, at))} is not a "
+                f"class label "
+                f"(a whole number in [0, {classes})); for class probabilities pass an array of shape "
+                f"{(*shape, classes)}"
+            )
+    labels = data.astype(np.int64, copy=False)
+    if labels.size and labels.min() >= 0 and labels.max() < classes:
+        return labels
+    wrong = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
+    if np.any(wrong):
+        at = np.unravel_index(int(np.flatnonzero(wrong.reshape(-1))[0]), labels.shape)
+        raise ValueError(
+            f"cross_entropy: target {labels[at]} at position {tuple(map(int, at))} is out of range for "
+            f"{classes} classes; labels must be in [0, {classes - 1}] (or ignore_index={ignore_index})"
+        )
+    return labels

@@ -129,7 +129,10 @@ class MLP(BinaryClassifier):
     ):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
-            raise ValueError(f"MLP: sizes must be [n_in, hidden..., 1] (one output probability), got {sizes}")
+            raise ValueError(
+                f"MLP: sizes must be [n_in, hidden..., 1] (one output probability), got {sizes}; "
+                "for many classes use SoftmaxMLP([n_in, hidden..., n_classes])"
+            )
         kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
         if activation not in kinds:
             raise ValueError(f"MLP: activation must be one of {sorted(kinds)}, got {activation!r}")
@@ -139,6 +142,77 @@ class MLP(BinaryClassifier):
             layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
         self.hidden = Sequential(*layers)
         self.output = LogisticRegression(sizes[-2], seed=rng)
+
+    @scoped
+    def logits(self, x: Tensor) -> Tensor:
+        """The output layer's z, computed from the features of the hidden layers."""
+        return self.output.logits(self.hidden(x))
+
+
+# --- many classes (issue 15) ----------------------------------------------------------------------
+
+
+class Classifier(Module):
+    """A model of p(y = k | x) = softmax(z)ₖ over classes whose subclass computes the logits z
+    of shape (rows, classes) (``logits``): ``forward`` gives the probabilities, ``predict`` the
+    class labels. Train it with ``functional.cross_entropy(model.logits(x), y)``."""
+
+    def logits(self, x: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define logits()")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.softmax(self.logits(x), -1)
+
+    def predict_proba(self, x: Tensor) -> np.ndarray:
+        """The class probabilities, of shape (rows, classes), as a numpy array."""
+        return self.forward(x).data
+
+    def predict(self, x: Tensor) -> np.ndarray:
+        """Class labels 0 ... classes − 1 (integers): the largest logit of each row (the first on a tie)."""
+        return np.argmax(self.logits(x).data, axis=-1)
+
+
+class SoftmaxRegression(Classifier):
+    """p(y = k | x) = softmax(x @ W + b)ₖ: one layer of ``n_classes`` neurons with a softmax
+    output, the many-class form of ``LogisticRegression``.
+
+    With two classes it is logistic regression on the difference of the two logits:
+    softmax(z₀, z₁)₁ = σ(z₁ − z₀).
+    """
+
+    def __init__(self, n_features: int, n_classes: int, *, seed: int | np.random.Generator | None = 0):
+        if n_classes < 2:
+            raise ValueError(f"SoftmaxRegression: n_classes must be at least 2, got {n_classes}")
+        self.linear = Linear(n_features, n_classes, seed=seed)
+
+    @scoped
+    def logits(self, x: Tensor) -> Tensor:
+        """z = x @ W + b, of shape (rows, n_classes)."""
+        return self.linear(x)
+
+
+class SoftmaxMLP(Classifier):
+    """A network of ``sizes = [n_in, hidden..., n_classes]``: hidden Linear layers with
+    ``activation`` ("tanh", "relu" or "sigmoid"), then a SoftmaxRegression on the last hidden
+    features (as ``MLP`` ends in a LogisticRegression)."""
+
+    def __init__(
+        self, sizes: Sequence[int], activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
+    ):
+        sizes = list(sizes)
+        if len(sizes) < 2 or sizes[-1] < 2:
+            raise ValueError(
+                f"SoftmaxMLP: sizes must be [n_in, hidden..., n_classes] with n_classes >= 2, got {sizes}"
+            )
+        kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
+        if activation not in kinds:
+            raise ValueError(f"SoftmaxMLP: activation must be one of {sorted(kinds)}, got {activation!r}")
+        rng = generator(seed)
+        layers: list[Module] = []
+        for n_in, n_out in itertools.pairwise(sizes[:-1]):
+            layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
+        self.hidden = Sequential(*layers)
+        self.output = SoftmaxRegression(sizes[-2], sizes[-1], seed=rng)
 
     @scoped
     def logits(self, x: Tensor) -> Tensor:

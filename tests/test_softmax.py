@@ -1,0 +1,281 @@
+"""Many classes: softmax, log-softmax, cross-entropy, softmax regression and its data sets.
+
+Expected values come from numpy written out here, or from decimal arithmetic at 50 digits."""
+
+import decimal
+
+import numpy as np
+import pytest
+
+import tinygrad_lr as tg
+from tinygrad_lr import Tensor, nn
+from tinygrad_lr.nn import functional as F
+
+
+def exact_cross_entropy(z: np.ndarray, y: np.ndarray) -> list[decimal.Decimal]:
+    """−log softmax(z)[y] = log(1 + Σ_{j≠y} e^(z_j − z_y)) per row, in 50-digit decimal arithmetic:
+    the mathematical definition (with the series of log(1 + s) where 1 + s would round s away)."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 50
+        losses = []
+        for row, label in zip(z, y):
+            top = decimal.Decimal(float(row[label]))
+            s = sum((decimal.Decimal(float(v)) - top).exp() for j, v in enumerate(row) if j != label)
+            losses.append(s - s * s / 2 if s < decimal.Decimal("1e-20") else (1 + s).ln())
+        return losses
+
+
+def softmax_np(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --- softmax and log-softmax ---------------------------------------------------------------------
+
+
+def test_softmax_and_log_softmax_are_stable_at_huge_inputs():
+    x = np.array([[1e4, -1e4, 0.0], [1000.0, 1000.0, 999.0], [-1e4, -1e4 + 1, -1e4 + 2]])
+    p = Tensor(x).softmax(dim=1).data
+    log_p = Tensor(x).log_softmax(axis=1).data
+    assert np.isfinite(p).all() and np.isfinite(log_p).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-15)
+    np.testing.assert_allclose(p[1], [np.e / (2 * np.e + 1), np.e / (2 * np.e + 1), 1 / (2 * np.e + 1)])
+    np.testing.assert_allclose(
+        log_p[2],
+        [
+            -2 - np.log1p(np.exp(-1) + np.exp(-2)),
+            -1 - np.log1p(np.exp(-1) + np.exp(-2)),
+            -np.log1p(np.exp(-1) + np.exp(-2)),
+        ],
+    )
+    assert log_p[0, 1] == -2e4  # −log of a probability far below the smallest float
+
+
+def test_softmax_axis_spellings():
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for axis in (0, 1, -1):
+        expected = np.exp(x) / np.exp(x).sum(axis=axis, keepdims=True)
+        np.testing.assert_allclose(Tensor(x).softmax(axis).data, expected, rtol=1e-13)
+        np.testing.assert_allclose(F.softmax(Tensor(x), dim=axis).data, expected, rtol=1e-13)
+        np.testing.assert_allclose(Tensor(x).log_softmax(dim=axis).data, np.log(expected), rtol=1e-12)
+    np.testing.assert_allclose(Tensor(x).softmax().data, np.exp(x) / np.exp(x).sum(-1, keepdims=True))
+    with pytest.raises(TypeError, match="not both"):
+        Tensor(x).softmax(1, dim=1)
+    with pytest.raises(ValueError, match="axis 3 is out of range for an array of 3 dimensions"):
+        Tensor(x).softmax(3)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        Tensor(2.0).softmax()
+
+
+def test_two_class_softmax_is_the_sigmoid_of_the_logit_difference():
+    z = np.random.default_rng(1).standard_normal((5, 2)) * 3
+    p = Tensor(z).softmax(1).data
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-(z[:, 1] - z[:, 0]))), rtol=1e-14)
+
+
+# --- cross-entropy --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e3, 1e4])
+def test_cross_entropy_agrees_with_the_definition_to_1e12(scale):
+    rng = np.random.default_rng(int(scale))
+    z = rng.standard_normal((40, 7)) * scale
+    y = rng.integers(0, 7, 40)
+    exact = exact_cross_entropy(z, y)
+    none = F.cross_entropy(Tensor(z), y, reduction="none").data
+    assert np.isfinite(none).all()
+    tiny = decimal.Decimal("5e-324")  # NOTE: a loss below the smallest float can only be 0
+    for got, want in zip(none, exact):
+        assert abs(decimal.Decimal(float(got)) - want) <= decimal.Decimal("1e-12") * abs(want) + tiny
+    mean = F.cross_entropy(Tensor(z), y).item()
+    want = sum(exact) / 40
+    assert abs(decimal.Decimal(mean) - want) <= decimal.Decimal("1e-12") * abs(want)
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((6, 4)) * 5
+    z[0] = [1e4, -1e4, 3.0, 0.0]
+    y = np.array([1, 0, 3, 2, 2, 0])
+    one_hot = np.eye(4)[y]
+    for reduction, scale in (("mean", 1 / 6), ("sum", 1.0)):
+        logits = Tensor(z, requires_grad=True)
+        F.cross_entropy(logits, y, reduction=reduction).backward()
+        np.testing.assert_allclose(logits.grad, (softmax_np(z) - one_hot) * scale, rtol=1e-13, atol=1e-300)
+    logits = Tensor(z, requires_grad=True)
+    upstream = np.arange(1.0, 7.0)
+    (F.cross_entropy(logits, y, reduction="none") * upstream).sum().backward()
+    np.testing.assert_allclose(logits.grad, (softmax_np(z) - one_hot) * upstream[:, None], rtol=1e-13)
+
+
+def test_cross_entropy_weights_divide_the_mean_by_the_targets_weights():
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal((8, 3)), rng.integers(0, 3, 8)
+    weight = np.array([0.2, 1.0, 3.0])
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    per_row = -weight[y] * log_p[np.arange(8), y]
+    np.testing.assert_allclose(
+        F.cross_entropy(Tensor(z), y, weight=weight).item(), per_row.sum() / weight[y].sum()
+    )
+    np.testing.assert_allclose(
+        F.cross_entropy(Tensor(z), y, weight=weight, reduction="sum").item(), per_row.sum()
+    )
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), y, weight=weight, reduction="none").data, per_row)
+    logits = Tensor(z, requires_grad=True)
+    F.cross_entropy(logits, y, weight=weight).backward()
+    expected = weight[y][:, None] * (softmax_np(z) - np.eye(3)[y]) / weight[y].sum()
+    np.testing.assert_allclose(logits.grad, expected, rtol=1e-13)
+
+
+def test_cross_entropy_ignore_index_leaves_rows_out():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((5, 3))
+    y = np.array([0, -100, 2, 1, -100])
+    kept = y != -100
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    expected = -log_p[np.flatnonzero(kept), y[kept]].mean()
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), y).item(), expected)
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), y, reduction="none").data[~kept], 0)
+    with pytest.raises(ValueError, match="every label ignored"):
+        F.cross_entropy(Tensor(z), np.full(5, -100))
+
+
+def test_cross_entropy_with_class_probabilities():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((4, 3))
+    target = rng.dirichlet(np.ones(3), 4)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), target).item(), -(target * log_p).sum(1).mean())
+    weight = np.array([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(
+        F.cross_entropy(Tensor(z), target, weight=weight).item(), -(weight * target * log_p).sum(1).mean()
+    )
+    logits = Tensor(z, requires_grad=True)
+    F.cross_entropy(logits, target).backward()
+    np.testing.assert_allclose(logits.grad, (softmax_np(z) - target) / 4, rtol=1e-12)
+
+
+def test_cross_entropy_of_one_row():
+    z = np.array([2.0, -1.0, 0.5])
+    expected = np.log(np.exp(z).sum()) - z[2]
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), 2).item(), expected)
+
+
+def test_two_class_cross_entropy_is_bce_with_logits_on_the_difference():
+    rng = np.random.default_rng(6)
+    z, y = rng.standard_normal((6, 2)) * 4, rng.integers(0, 2, 6)
+    bce = F.binary_cross_entropy_with_logits(Tensor(z[:, 1] - z[:, 0]), y.astype(float)).item()
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), y).item(), bce, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (np.array([0, 3, 1]), r"target 3 at position \(1,\) is out of range for 3 classes"),
+        (np.array([0, 1, -1]), r"target -1 at position \(2,\) is out of range"),
+        (np.array([0.0, 1.5, 1.0]), r"target 1\.5 at position \(1,\) is not a class label"),
+        (np.array([0.0, np.nan, 1.0]), r"target nan at position \(1,\) is not a class label"),
+        (np.array([0, 1]), r"class labels of shape \(3,\) .* got shape \(2,\)"),
+        (np.zeros((3, 2)), r"got shape \(3, 2\)"),
+    ],
+)
+def test_cross_entropy_bad_targets_are_named(target, message):
+    with pytest.raises(ValueError, match=message):
+        F.cross_entropy(Tensor(np.zeros((3, 3))), target)
+
+
+def test_cross_entropy_bad_arguments():
+    z = Tensor(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="reduction must be"):
+        F.cross_entropy(z, [0, 1, 2], reduction="avg")
+    with pytest.raises(ValueError, match=r"one entry per class, shape \(3,\)"):
+        F.cross_entropy(z, [0, 1, 2], weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"weight\[1\] is -1\.0"):
+        F.cross_entropy(z, [0, 1, 2], weight=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="move the class axis last"):
+        F.cross_entropy(Tensor(np.zeros((2, 3, 4))), np.zeros((2, 4), dtype=int))
+    with pytest.raises(ValueError, match="hold no classes"):
+        F.cross_entropy(Tensor(np.zeros((3, 0))), [0, 0, 0])
+    with pytest.raises(ValueError, match="hold no rows"):
+        F.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match="is empty"):
+        Tensor(np.zeros((2, 0))).softmax(1)
+    with pytest.raises(TypeError, match="not on a Value"):
+        F.cross_entropy(tg.Value(1.0), 0)
+
+
+# --- softmax regression and the data -------------------------------------------------------------
+
+
+def test_softmax_regression_is_softmax_of_an_affine_map():
+    model = nn.SoftmaxRegression(4, 3, seed=1)
+    x = np.random.default_rng(7).standard_normal((5, 4))
+    W, b = model.linear.weight.data, model.linear.bias.data
+    np.testing.assert_allclose(model(Tensor(x)).data, softmax_np(x @ W + b), rtol=1e-14)
+    np.testing.assert_allclose(model.predict_proba(Tensor(x)).sum(axis=1), 1)
+    assert np.array_equal(model.predict(Tensor(x)), np.argmax(x @ W + b, axis=1))
+    with pytest.raises(ValueError, match="at least 2"):
+        nn.SoftmaxRegression(4, 1)
+
+
+def test_softmax_mlp_ends_in_softmax_regression():
+    model = nn.SoftmaxMLP([4, 5, 3], seed=0)
+    assert isinstance(model.output, nn.SoftmaxRegression)
+    x = np.random.default_rng(8).standard_normal((2, 4))
+    hidden = np.tanh(x @ model.hidden[0].weight.data + model.hidden[0].bias.data)
+    expected = hidden @ model.output.linear.weight.data + model.output.linear.bias.data
+    np.testing.assert_allclose(model.logits(Tensor(x)).data, expected, rtol=1e-14)
+    with pytest.raises(ValueError, match="n_classes >= 2"):
+        nn.SoftmaxMLP([4, 1])
+    with pytest.raises(ValueError, match="SoftmaxMLP"):
+        nn.MLP([4, 5, 3])
+
+
+def fit(model, X, y, steps, lr):
+    optimizer = tg.optim.SGD(model.parameters(), lr=lr)
+    inputs = Tensor(X)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model.logits(inputs), y).backward()
+        optimizer.step()
+    return model
+
+
+@pytest.mark.parametrize(("load", "steps"), [(tg.data.load_iris, 500), (tg.data.load_digits, 300)])
+def test_softmax_regression_reaches_095_on_the_bundled_splits(load, steps):
+    X_train, X_test, y_train, y_test = load(split=True)
+    X_train, X_test = tg.data.standardize(X_train, X_test)
+    model = fit(nn.SoftmaxRegression(X_train.shape[1], int(y_train.max()) + 1), X_train, y_train, steps, 0.5)
+    assert np.mean(model.predict(Tensor(X_test)) == y_test) >= 0.95
+
+
+def test_iris_is_bundled_and_intact():
+    X, y = tg.data.load_iris()
+    assert X.shape == (150, 4) and y.dtype == np.int64
+    assert np.array_equal(np.bincount(y), [50, 50, 50])
+    assert X[0].tolist() == [5.1, 3.5, 1.4, 0.2] and y[0] == 0  # Fisher's first setosa
+    assert tg.data.IRIS_SPECIES == ("setosa", "versicolor", "virginica")
+    assert X.min() == 0.1 and X.max() == 7.9
+
+
+def test_digits_are_bundled_and_intact():
+    X, y = tg.data.load_digits()
+    assert X.shape == (1797, 64) and y.dtype == np.int64
+    counts = np.bincount(y)
+    assert len(counts) == 10 and counts.min() == 174 and counts.max() == 183
+    assert set(np.unique(X)) <= set(range(17)) and X.max() == 16
+    assert X[0].reshape(8, 8)[:, 0].tolist() == [0] * 8  # a zero: no ink in the first column
+
+
+@pytest.mark.parametrize(
+    ("load", "rows", "test"), [(tg.data.load_iris, 150, 30), (tg.data.load_digits, 1797, 359)]
+)
+def test_the_fixed_split_is_stratified_and_stable(load, rows, test):
+    X, y = load()
+    X_train, X_test, y_train, y_test = load(split=True)
+    assert len(y_test) in (test - 1, test, test + 1) and len(y_train) + len(y_test) == rows
+    np.testing.assert_allclose(np.bincount(y_test) / len(y_test), np.bincount(y) / rows, atol=0.01)
+    again = load(split=True)
+    assert all(np.array_equal(a, b) for a, b in zip((X_train, X_test, y_train, y_test), again))
+    rows_of = {(*tuple(r), c) for r, c in zip(X, y)}
+    assert {(*tuple(r), c) for r, c in zip(X_test, y_test)} <= rows_of
