@@ -5,6 +5,7 @@ from the engine's second derivatives (for small, smooth problems such as logisti
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -70,10 +71,9 @@ class Optimizer:
 def _check(value: float, owner: str, what: str, low: float, high: float = math.inf, low_open: bool = False,
            high_open: bool = False) -> float:  # fmt: skip
     """``value`` as a float, if it is a real number in the range; else a ValueError that says so."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # not "0.1", not True
+        raise TypeError(f"{owner}: {what} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
     below = number < low or (low_open and number == low)
     above = number > high or (high_open and number == high)
     if not math.isfinite(number) or below or above:
