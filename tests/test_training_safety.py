@@ -2,14 +2,138 @@
 cannot, optimiser settings, all-or-nothing loading, CSV files, empty models, stratified sizes,
 and loss curves of one epoch."""
 
+import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_lr as tg
+from tinygrad_lr import nn
+from tinygrad_lr.nn import functional as F
 
 DATA = Path(__file__).parent / "data"
+
+
+# --- a reference optimum, computed without the framework ------------------------------------
+
+
+def reference_objective(X: np.ndarray, y: np.ndarray, theta: np.ndarray, l2: float) -> float:
+    """mean(log(1 + e^z) − y·z) + l2·‖w‖²/2 with z = X·w + b and theta = (w, b)."""
+    z = X @ theta[:-1] + theta[-1]
+    return float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * theta[:-1] @ theta[:-1])
+
+
+def reference_optimum(X: np.ndarray, y: np.ndarray, l2: float) -> float:
+    """The minimum of ``reference_objective`` by Newton's method with the textbook gradient and
+    Hessian (Aᵀ(p − y)/n and Aᵀ diag(p(1 − p)) A/n with A = [X 1]), from zero weights, with a
+    backtracking line search, until the gradient norm is below 1e-12 or rounding stops it."""
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    penalty = np.r_[np.full(d, l2), 0.0]  # the intercept is not penalised
+    theta = np.zeros(d + 1)
+    for _ in range(100):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (A @ theta)))  # σ(z) without overflow
+        g = A.T @ (p - y) / n + penalty * theta
+        if np.linalg.norm(g) < 1e-12:
+            break
+        H = (A.T * (p * (1 - p))) @ A / n + np.diag(penalty)
+        direction = -np.linalg.solve(H, g)
+        f0, t = reference_objective(X, y, theta, l2), 1.0
+        while reference_objective(X, y, theta + t * direction, l2) > f0 + 1e-4 * t * (g @ direction):
+            t /= 2
+            if t < 1e-20:
+                return f0  # rounding: no step lowers the objective any more
+        theta = theta + t * direction
+    return reference_objective(X, y, theta, l2)
+
+
+def iris_one_vs_rest(species: str) -> tuple[np.ndarray, np.ndarray]:
+    with (DATA / "iris.csv").open(newline="") as file:
+        rows = list(csv.reader(file))[1:]
+    X = np.array([[float(v) for v in row[:4]] for row in rows])
+    return X, np.array([row[4] == species for row in rows], dtype=np.float64)
+
+
+RAW_PROBLEMS = {
+    "breast cancer": tg.data.load_breast_cancer,
+    "iris setosa vs rest": lambda: iris_one_vs_rest("setosa"),
+    "iris versicolor vs rest": lambda: iris_one_vs_rest("versicolor"),
+    "iris virginica vs rest": lambda: iris_one_vs_rest("virginica"),
+}
+
+
+def regularised_loss(model: nn.LogisticRegression, X: np.ndarray, y: np.ndarray) -> tg.Tensor:
+    """What the project's Newton demo minimises: mean BCE + ‖w‖²/(2n) (scikit-learn's C = 1, over n)."""
+    w = model.linear.weight
+    return F.binary_cross_entropy_with_logits(model.logits(tg.Tensor(X)), y) + (w * w).sum() * (0.5 / len(y))
+
+
+# --- 1. Newton ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damping", [0.0, 1e-6])
+@pytest.mark.parametrize("problem", list(RAW_PROBLEMS))
+def test_newton_reaches_the_optimum_of_raw_data_from_the_default_weights(problem, damping):
+    X, y = RAW_PROBLEMS[problem]()
+    optimum = reference_optimum(X, y, l2=1 / len(y))
+    model = nn.LogisticRegression(X.shape[1])  # the default initial weights, unscaled data
+    newton = tg.optim.Newton(model.parameters(), damping=damping)
+    losses = [newton.step(lambda: regularised_loss(model, X, y)) for _ in range(30)]
+    final = float(regularised_loss(model, X, y).data)
+    assert abs(final - optimum) <= 1e-10 * optimum, (problem, final, optimum)
+    rises = np.diff([*losses, final])
+    assert np.all(rises <= 16 * np.finfo(float).eps * np.abs([*losses[1:], final])), "a step raised the loss"
+
+
+def test_newton_goes_to_a_minimum_not_to_the_maximum_next_to_it():
+    x = tg.Value(0.1, requires_grad=True)  # f'' < 0 here: a full Newton step heads for the maximum at 0
+    newton = tg.optim.Newton([x])
+    for _ in range(30):
+        newton.step(lambda: x**4 - x**2)
+    assert x.data == pytest.approx(1 / math.sqrt(2), rel=1e-12)  # f'(x) = 4x³ − 2x = 0, f'' > 0
+
+
+def test_newton_handles_a_singular_hessian():
+    w = tg.Tensor([3.0, -1.0], requires_grad=True)  # (w₀ + w₁ − 1)²: H = 2·[[1, 1], [1, 1]], singular
+    newton = tg.optim.Newton([w])
+    for _ in range(5):
+        newton.step(lambda: (w.sum() - 1.0) ** 2)
+    assert abs(w.data.sum() - 1.0) < 1e-12
+
+
+def test_newton_on_values_reaches_the_minimum_of_rosenbrock():
+    x, y = tg.Value(-1.2, requires_grad=True), tg.Value(1.0, requires_grad=True)
+    newton = tg.optim.Newton([x, y])
+    for _ in range(100):
+        newton.step(lambda: (1 - x) ** 2 + 100 * (y - x * x) ** 2)
+    assert (x.data, y.data) == pytest.approx((1.0, 1.0), abs=1e-10)  # the minimum, by hand
+
+
+def test_newton_inside_fit_reaches_the_optimum_of_the_mean_cross_entropy():
+    X, y = tg.data.make_blobs(200, distance=1.0, seed=3)  # overlapping clouds: a finite optimum
+    model = nn.LogisticRegression(2)
+    history = tg.training.fit(model, tg.optim.Newton(model.parameters()), X, y, epochs=12)
+    optimum = reference_optimum(X, y, l2=0.0)
+    assert abs(history.train_loss[-1] - optimum) <= 1e-10 * optimum
+
+
+def test_newton_refuses_nan_data_and_leaves_the_weights():
+    X, y = tg.data.make_blobs(50, seed=0)
+    X[7, 1] = np.nan
+    model = nn.LogisticRegression(2)
+    before = model.state_dict()
+    with pytest.raises(FloatingPointError, match="loss is nan"):
+        tg.optim.Newton(model.parameters()).step(lambda: regularised_loss(model, X, y))
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value, before[name])
+
+
+def test_newton_step_without_a_closure_says_what_to_give():
+    newton = tg.optim.Newton([tg.Tensor([1.0], requires_grad=True)])
+    with pytest.raises(TypeError, match=r"Newton.step needs closure, a function that computes the loss"):
+        newton.step()
 
 
 # --- 2. optimiser settings ---------------------------------------------------------------------
