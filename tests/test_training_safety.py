@@ -179,3 +179,27 @@ def test_optimiser_settings_must_be_real_numbers(make, message):
 def test_optimiser_settings_out_of_range_are_refused_naming_the_range(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+# --- 3. load_state_dict ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        (lambda shape: np.full(shape, "x"), "not real numbers"),
+        (lambda shape: np.ones(shape, dtype=complex), "not real numbers"),
+        (lambda shape: np.full(shape, None, dtype=object), "not real numbers"),
+        (lambda shape: np.ones((*shape, 2)), "wrong shape"),
+    ],
+)
+def test_load_state_dict_checks_every_key_before_changing_any(bad, problem):
+    model = nn.MLP([3, 4, 1], seed=0)
+    before = model.state_dict()
+    names = list(before)
+    state = {name: value + 1.0 for name, value in before.items()}  # all valid but the last
+    state[names[-1]] = bad(before[names[-1]].shape)
+    with pytest.raises(ValueError, match=rf"{problem} {names[-1]}.*nothing was changed"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value, before[name]), f"{name} was overwritten"
