@@ -203,3 +203,29 @@ def test_load_state_dict_checks_every_key_before_changing_any(bad, problem):
         model.load_state_dict(state)
     for name, value in model.state_dict().items():
         assert np.array_equal(value, before[name]), f"{name} was overwritten"
+
+
+# --- 4. load_csv -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_load_csv_refuses_missing_and_infinite_values(tmp_path, cell):
+    path = tmp_path / "data.csv"
+    path.write_text(f"a,b,label\n1,2,0\n3,{cell},1\n")
+    with pytest.raises(ValueError, match=rf"line 3: '{cell}' is a missing or infinite value \(column 'b'\)"):
+        tg.data.load_csv(path, "label")
+
+
+def test_load_csv_counts_blank_lines_in_the_line_number(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,label\n\n1,0\n\n2,1\nx,1\n")  # 'x' is on line 6 of the file
+    with pytest.raises(ValueError, match=r"line 6: 'x' is not a number"):
+        tg.data.load_csv(path, "label")
+
+
+def test_load_csv_reads_a_utf8_byte_order_mark(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\xef\xbb\xbfname,label\n1.5,0\n2.5,1\n")  # as spreadsheet programs write
+    X, y, names = tg.data.load_csv(path, "label")
+    assert names == ["name"]  # the first column's name, without the mark before it
+    assert X.ravel().tolist() == [1.5, 2.5] and y.tolist() == [0.0, 1.0]
