@@ -229,3 +229,34 @@ def test_load_csv_reads_a_utf8_byte_order_mark(tmp_path):
     X, y, names = tg.data.load_csv(path, "label")
     assert names == ["name"]  # the first column's name, without the mark before it
     assert X.ravel().tolist() == [1.5, 2.5] and y.tolist() == [0.0, 1.0]
+
+
+# --- 5. empty models, stratified sizes, one epoch -----------------------------------------------
+
+
+def test_a_model_without_parameters_saves_and_loads_back(tmp_path):
+    model = nn.Sequential(nn.Tanh(), nn.ReLU())
+    state = tg.load(tg.save(model, tmp_path / "empty.npz"))
+    assert state == {}
+    model.load_state_dict(state)
+
+
+def test_stratified_split_has_the_requested_test_size():
+    X, y = tg.data.load_breast_cancer()  # 357 benign, 212 malignant
+    _, _, _, y_test = tg.data.train_test_split(X, y, test_size=0.2, seed=0, stratify=True)
+    # By hand: round(569 · 0.2) = 114 rows; 357·114/569 = 71.53 and 212·114/569 = 42.47, so 71
+    # and 42 whole, and the row left over goes to the larger remainder (benign): 72 and 42.
+    assert len(y_test) == 114
+    assert (y_test.sum(), len(y_test) - y_test.sum()) == (72, 42)
+
+
+@pytest.mark.parametrize("test_size", [0.1, 0.15, 0.25, 0.3, 0.45])
+@pytest.mark.parametrize("counts", [(10, 7, 3), (50, 50, 50), (357, 212), (1, 9, 90)])
+def test_stratified_split_sizes_round_the_total_and_keep_each_class_within_one_row(counts, test_size):
+    y = np.repeat(np.arange(len(counts)), counts).astype(np.float64)
+    X = np.arange(len(y), dtype=np.float64)[:, None]
+    _, X_test, _, y_test = tg.data.train_test_split(X, y, test_size=test_size, seed=1, stratify=True)
+    assert len(y_test) == round(len(y) * test_size)
+    for label, count in enumerate(counts):
+        assert abs(np.sum(y_test == label) - count * len(y_test) / len(y)) < 1
+    assert np.array_equal(y[X_test[:, 0].astype(int)], y_test)  # rows stay with their labels
