@@ -6,12 +6,14 @@ import csv
 import math
 from pathlib import Path
 
+import matplotlib.figure
 import numpy as np
 import pytest
 
 import tinygrad_lr as tg
-from tinygrad_lr import nn
+from tinygrad_lr import nn, plots
 from tinygrad_lr.nn import functional as F
+from tinygrad_lr.training import History
 
 DATA = Path(__file__).parent / "data"
 
@@ -260,3 +262,21 @@ def test_stratified_split_sizes_round_the_total_and_keep_each_class_within_one_r
     for label, count in enumerate(counts):
         assert abs(np.sum(y_test == label) - count * len(y_test) / len(y)) < 1
     assert np.array_equal(y[X_test[:, 0].astype(int)], y_test)  # rows stay with their labels
+
+
+def test_loss_curves_of_one_epoch_draw_visible_points(tmp_path, monkeypatch):
+    drawn = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(figure, *args, **kwargs):
+        drawn.append(figure)
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    histories = {"a": History([0.5], [0.6]), "b": History([0.3], [0.4])}
+    plots.loss_curves(histories, tmp_path / "curves.png")
+    (ax,) = drawn[0].axes
+    assert len(ax.lines) == 4
+    for line in ax.lines:  # one point each: a line through it alone draws nothing
+        assert len(line.get_xdata()) == 1
+        assert line.get_marker() not in (None, "", " ", "None") and line.get_markersize() > 0
