@@ -5,6 +5,7 @@ from the engine's second derivatives (for small, smooth problems such as logisti
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -70,10 +71,9 @@ class Optimizer:
 def _check(value: float, owner: str, what: str, low: float, high: float = math.inf, low_open: bool = False,
            high_open: bool = False) -> float:  # fmt: skip
     """``value`` as a float, if it is a real number in the range; else a ValueError that says so."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # not "0.1", not True
+        raise TypeError(f"{owner}: {what} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
     below = number < low or (low_open and number == low)
     above = number > high or (high_open and number == high)
     if not math.isfinite(number) or below or above:
@@ -140,45 +140,154 @@ class Adam(Optimizer):
             self._update(p, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
 
 
+MAX_DAMPINGS = 100
+"""Levenberg dampings Newton tries before it takes the gradient direction (the last is
+2⁹⁹ times a thousandth of the Hessian's largest diagonal entry)."""
+
+
 class Newton(Optimizer):
-    """Newton's method: p ← p − H⁻¹·g, with the gradient g and the Hessian H of ``closure()``
-    (a function that returns the loss) computed by the engine: g with ``create_graph=True``,
-    then each row of H as the gradient of one component of g. No hand-written Hessian.
+    """Newton's method with a line search: p ← p + t·d, d = −(H + μ·I)⁻¹·g, with the gradient g
+    and the Hessian H of ``closure()`` (a function that returns the loss) computed by the engine:
+    g with ``create_graph=True``, then each row of H as the gradient of one component of g. No
+    hand-written Hessian.
+
+    Globally convergent, as a production Newton solver is: the step length t starts at ``lr``
+    and is halved until the loss falls by at least ``ARMIJO`` of what the slope g·d promises
+    (the Armijo condition). So no step raises the loss (beyond its rounding error), and Newton
+    reaches the optimum of a convex loss from any start, on scaled or raw data. Where
+    H + ``damping``·I is not positive definite (singular, or a saddle), μ grows past ``damping``
+    (Levenberg) until it is; should that fail, d is the gradient direction −g. A singular
+    Hessian is therefore no error. A loss, gradient or Hessian that is not finite (nan in the
+    data, overflow) raises FloatingPointError.
 
     For a handful to a few hundred parameters: each step costs one backward pass per parameter
-    element. ``damping`` adds λ·I to H, for problems that are not strictly convex.
+    element (and one forward pass per halving of t). ``damping`` adds λ·I to H for every step.
     """
+
+    ARMIJO = 1e-4
+    """The fraction of the predicted decrease t·g·d that a step must achieve (the usual c₁)."""
+    MAX_HALVINGS = 60
+    """Halvings of t before giving up on the step (t = lr·2⁻⁶⁰): the loss cannot then be
+    lowered along d to within rounding, so the parameters stay as they were."""
 
     def __init__(self, params: Iterable[Node], lr: float = 1.0, damping: float = 0.0):
         super().__init__(params, lr)
         self.damping = _check(damping, "Newton", "damping", 0.0)
+        self.step_size = 0.0
+        """The step length t that the last ``step`` took (0.0: no step lowered the loss)."""
 
-    def step(self, closure: Callable[[], Node]) -> float:
-        """One Newton step on the loss ``closure()`` returns; returns that loss (before the step)."""
-        loss = closure()
+    def step(self, closure: Callable[[], Node] | None = None) -> float:
+        """One damped Newton step on the loss ``closure()`` returns; returns that loss (before the step).
+
+        ``closure`` is called once with gradients and then once per trial step length (under
+        ``no_grad``), so it must compute the loss afresh from the parameters each time.
+        """
+        if closure is None or not callable(closure):
+            raise TypeError(
+                "Newton.step needs closure, a function that computes the loss from the parameters "
+                f"(got {closure!r}): Newton evaluates the loss several times per step, e.g. "
+                "newton.step(lambda: loss_of(model))"
+            )
+        loss = self._loss(closure)
+        start = float(loss.data)
+        self.step_size = 0.0
+        if not loss.requires_grad:  # the loss depends on no parameter: nothing to do
+            return start
         g, H = hessian(loss, self.params)
-        H[np.diag_indices_from(H)] += self.damping
-        try:
-            delta = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            raise np.linalg.LinAlgError(
-                "Newton.step: the Hessian is singular here; pass damping > 0 (e.g. 1e-6)"
-            ) from None
+        for what, array in (("gradient", g), ("Hessian", H)):
+            if not np.all(np.isfinite(array)):
+                raise FloatingPointError(
+                    f"Newton.step: the {what} of the loss is not finite at the current parameters "
+                    f"(loss {start!r}); check the data and the loss for nan, inf or overflow"
+                )
+        if not np.any(g):
+            return start  # a stationary point: the exact optimum, or no slope to follow
+        direction = self._direction(g, H)
+        slope = float(g @ direction)
+        before = [np.array(p.data, dtype=np.float64, copy=True) for p in self.params]
+        t = self.lr
+        for _ in range(self.MAX_HALVINGS + 1):
+            self._set(before, t * direction)
+            trial = self._trial_loss(closure)
+            if trial <= start + self.ARMIJO * t * slope or self._within_rounding(trial, start, g, closure):
+                self.step_size = t
+                return start
+            t /= 2
+        self._set(before, 0.0 * direction)  # no step lowers the loss: keep the parameters as they were
+        return start
+
+    def _loss(self, closure: Callable[[], Node]) -> Node:
+        loss = closure()
+        if not isinstance(loss, Node) or np.size(loss.data) != 1:
+            raise TypeError(
+                f"Newton.step: closure() returned {type(loss).__name__}"
+                + (f" of shape {np.shape(loss.data)}" if isinstance(loss, Node) else "")
+                + "; it must return the loss, one Value or a Tensor of one element"
+            )
+        if not math.isfinite(float(loss.data)):
+            raise FloatingPointError(
+                f"Newton.step: the loss is {float(loss.data)} at the current parameters; check the data "
+                "for nan or inf and the loss for log(0) or overflow"
+            )
+        return loss
+
+    def _trial_loss(self, closure: Callable[[], Node]) -> float:
+        with no_grad():
+            value = float(closure().data)
+        return value if math.isfinite(value) else math.inf  # overflow on the way: too long a step
+
+    def _within_rounding(
+        self, trial: float, start: float, g: np.ndarray, closure: Callable[[], Node]
+    ) -> bool:
+        """Near the optimum the decrease is below the loss's rounding error and Armijo cannot
+        see it: accept a step that leaves the loss equal to within rounding if it lowers the
+        gradient's norm (as scikit-learn's Newton solvers do)."""
+        # NOTE: 16 ulps: a mean over n rows carries a rounding error of a few ulps of the loss.
+        if abs(trial - start) > 16 * np.finfo(np.float64).eps * abs(start):
+            return False
+        new = np.concatenate([np.ravel(h.data) for h in grad(closure(), self.params)])
+        return bool(np.linalg.norm(new) < np.linalg.norm(g))
+
+    def _direction(self, g: np.ndarray, H: np.ndarray) -> np.ndarray:
+        """−(H + damping·I + μ·I)⁻¹·g for a μ ≥ 0 that makes the matrix positive definite and d
+        a descent direction (g·d < 0): μ = 0 if every diagonal entry is positive, else just
+        enough to make them so, then doubled until Cholesky succeeds (Nocedal and Wright,
+        Numerical Optimization, algorithm 3.3); the gradient direction −g if none does."""
+        H = (H + H.T) / 2 + self.damping * np.eye(len(g))  # NOTE: the engine's H is symmetric to rounding
+        smallest = float(np.min(np.diag(H)))
+        floor = 1e-3 * (float(np.max(np.abs(np.diag(H)))) or 1.0)  # the least added damping
+        mu = 0.0 if smallest > 0 else floor - smallest
+        for _ in range(MAX_DAMPINGS):
+            damped = H + mu * np.eye(len(g))
+            try:
+                np.linalg.cholesky(damped)  # succeeds exactly when the matrix is positive definite
+                direction = -np.linalg.solve(damped, g)
+            except np.linalg.LinAlgError:
+                direction = None
+            if direction is not None and np.all(np.isfinite(direction)) and g @ direction < 0:
+                return direction
+            mu = max(2 * mu, floor)
+        return -g
+
+    def _set(self, before: list[np.ndarray], delta: np.ndarray) -> None:
+        """Set the parameters to ``before + delta`` (delta flat, in the order of ``params``)."""
         offset = 0
-        for p in self.params:
-            size = np.size(p.data)
-            self._update(p, self.lr * delta[offset : offset + size].reshape(np.shape(p.data)))
-            offset += size
-        return float(loss.data)
+        with no_grad():
+            for p, start in zip(self.params, before):
+                value = start + delta[offset : offset + start.size].reshape(start.shape)
+                offset += start.size
+                p._assign(float(value) if isinstance(p.data, float) else value, "Newton.step")
 
 
 def hessian(loss: Node, params: list[Node]) -> tuple[np.ndarray, np.ndarray]:
     """The gradient (flattened) and the Hessian matrix of the scalar ``loss`` with respect to
     ``params``, from the engine's second derivatives: row i of H is the gradient of gᵢ."""
     grads = grad(loss, params, create_graph=True)
-    flat = [g.reshape(-1) for g in grads]
-    rows = []
-    for g in flat:
-        for i in range(g.shape[0]):
-            rows.append(np.concatenate([np.ravel(h.data) for h in grad(g[i], params)]))
-    return np.concatenate([np.ravel(g.data) for g in flat]), np.array(rows)
+    components = []  # each element of the gradient as a node of its own (a Value's is itself)
+    for g in grads:
+        components.extend(
+            [g] if isinstance(g.data, float) else [g.reshape(-1)[i] for i in range(g.data.size)]
+        )
+    rows = [np.concatenate([np.ravel(h.data) for h in grad(c, params)]) for c in components]
+    flat = np.array([float(c.data) for c in components])
+    return flat, np.array(rows).reshape(len(flat), len(flat))

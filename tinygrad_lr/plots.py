@@ -10,6 +10,9 @@ import numpy as np
 from .engine import no_grad
 from .tensor import Tensor
 
+MARKED_EPOCHS = 20
+"""Loss curves of at most this many epochs get a dot per epoch."""
+
 
 def _pyplot():
     import matplotlib
@@ -21,14 +24,20 @@ def _pyplot():
 
 
 def loss_curves(histories: Mapping[str, object], path: str | Path) -> Path:
-    """One line per model and split: loss against epoch, on a log scale."""
+    """One line per model and split: loss against epoch, on a log scale (with a dot per epoch
+    for up to ``MARKED_EPOCHS`` epochs, so that even a single epoch shows)."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     for (name, history), color in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
         epochs = np.arange(1, len(history.train_loss) + 1)
-        ax.plot(epochs, history.train_loss, color=color, label=f"{name}, train")
+        # NOTE: a line through one point draws nothing: few epochs are drawn as points too.
+        style = {"color": color, "marker": "o" if len(epochs) <= MARKED_EPOCHS else None, "markersize": 4}
+        ax.plot(epochs, history.train_loss, label=f"{name}, train", **style)
         if history.val_loss:
-            ax.plot(epochs, history.val_loss, color=color, linestyle="--", label=f"{name}, test")
+            ax.plot(epochs, history.val_loss, linestyle="--", label=f"{name}, test", **style)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epochs are whole numbers
     ax.set(
         xlabel="epoch", ylabel="mean binary cross-entropy", yscale="log", title="Training on breast cancer"
     )

@@ -10,7 +10,7 @@ from .data import batches
 from .engine import no_grad
 from .nn import functional as F
 from .nn.module import Module
-from .optim import Optimizer
+from .optim import Newton, Optimizer
 from .tensor import Tensor
 
 
@@ -38,7 +38,8 @@ def fit(
     """Train ``model`` (anything with ``logits``) on the mean binary cross-entropy.
 
     Mini-batches of ``batch_size`` rows in a new order each epoch (None: the full batch).
-    ``progress`` shows a tqdm bar with the current loss.
+    ``progress`` shows a tqdm bar with the current loss. A ``Newton`` optimiser gets the
+    batch's loss as its closure (it evaluates the loss along its line search).
     """
     rng = np.random.default_rng(seed)
     history = History()
@@ -49,9 +50,15 @@ def fit(
         epochs_iter = tqdm(epochs_iter, desc=description, unit="epoch", leave=True)
     for _ in epochs_iter:
         for X_batch, y_batch in batches(X, y, batch_size or len(y), shuffle=batch_size is not None, seed=rng):
+
+            def batch_loss(X_batch: np.ndarray = X_batch, y_batch: np.ndarray = y_batch) -> Tensor:
+                return F.binary_cross_entropy_with_logits(model.logits(Tensor(X_batch)), y_batch)
+
+            if isinstance(optimizer, Newton):
+                optimizer.step(batch_loss)
+                continue
             optimizer.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(model.logits(Tensor(X_batch)), y_batch)
-            loss.backward()
+            batch_loss().backward()
             optimizer.step()
         history.train_loss.append(log_loss(model, X, y))
         if validation is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -72,18 +73,21 @@ SPLIT_SEED = 3
 def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """A CSV file with a header row: numeric feature columns and a 0/1 ``target`` column.
 
-    Returns ``X``, ``y`` and the feature names. Raises ValueError naming the file, the line and
-    the problem for anything else: a missing target column, ragged rows, non-numbers, labels
-    other than 0 and 1.
+    Returns ``X``, ``y`` and the feature names. The file is read as UTF-8 (a byte-order mark
+    is skipped) and blank lines are ignored. Raises ValueError naming the file, the line (as
+    an editor counts it) and the problem for anything else: a missing target column, ragged
+    rows, non-numbers, missing or infinite values (``NA``, ``nan``, ``inf``, ``-Infinity``:
+    fill them in or drop their rows first), labels other than 0 and 1.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_csv: no file at {path}")
-    with path.open(newline="") as file:
-        rows = list(csv.reader(file))
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file)
+        rows = [(reader.line_num, row) for row in reader if row]  # line_num: where the row ends
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row and data rows")
-    header, body = rows[0], [row for row in rows[1:] if row]
+    (_, header), body = rows[0], rows[1:]
     if target not in header:
         raise ValueError(
             f"{path}: no column {target!r} in the header (columns: {', '.join(header[:6])}, ...)"
@@ -91,14 +95,19 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     if not body:
         raise ValueError(f"{path}: a header but no data rows")
     values = np.empty((len(body), len(header)))
-    for line, row in enumerate(body, start=2):
+    for i, (line, row) in enumerate(body):
         if len(row) != len(header):
             raise ValueError(f"{path}, line {line}: {len(row)} values for {len(header)} columns")
-        try:
-            values[line - 2] = [float(v) for v in row]
-        except ValueError:
-            bad = next(v for v in row if not _is_number(v))
-            raise ValueError(f"{path}, line {line}: {bad!r} is not a number") from None
+        for j, (name, cell) in enumerate(zip(header, row)):
+            number = _number(cell)
+            if number is None:
+                raise ValueError(f"{path}, line {line}: {cell!r} is not a number (column {name!r})")
+            if not math.isfinite(number):
+                raise ValueError(
+                    f"{path}, line {line}: {cell!r} is a missing or infinite value (column {name!r}); "
+                    "fill it in or drop the row before loading"
+                )
+            values[i, j] = number
     column = header.index(target)
     y = values[:, column]
     if not np.isin(y, (0.0, 1.0)).all():
@@ -107,12 +116,12 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     return np.delete(values, column, axis=1), y, names
 
 
-def _is_number(text: str) -> bool:
+def _number(text: str) -> float | None:
+    """The number ``text`` spells (``float`` reads nan and inf as numbers too), or None."""
     try:
-        float(text)
+        return float(text)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,10 @@ def train_test_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
-    ``test_size`` is a fraction in (0, 1). With ``stratify=True`` each class is split in that
-    proportion, so both parts keep the class balance.
+    ``test_size`` is a fraction in (0, 1); the test part has ``round(len(y) * test_size)`` rows.
+    With ``stratify=True`` those rows are shared among the classes in proportion to their sizes
+    (each class its whole share, the rows left over to the largest remainders, ties to the
+    smaller label, as scikit-learn does), so both parts keep the class balance.
     """
     X, y = _check_pair(X, y, "train_test_split")
     if not 0 < test_size < 1:
@@ -21,9 +23,10 @@ def train_test_split(
     rng = np.random.default_rng(seed)
     if stratify:
         test = []
-        for label in np.unique(y):
+        labels, counts = np.unique(y, return_counts=True)
+        for label, share in zip(labels, _shares(counts, round(len(y) * test_size))):
             members = rng.permutation(np.flatnonzero(y == label))
-            test.extend(members[: round(len(members) * test_size)])
+            test.extend(members[:share])
         test = np.sort(np.asarray(test, dtype=int))
         train = np.setdiff1d(np.arange(len(y)), test)
         train, test = rng.permutation(train), rng.permutation(test)
@@ -34,6 +37,16 @@ def train_test_split(
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"train_test_split: {len(y)} rows are too few to split with test_size={test_size}")
     return X[train], X[test], y[train], y[test]
+
+
+def _shares(counts: np.ndarray, total: int) -> np.ndarray:
+    """``total`` split in proportion to ``counts`` into whole numbers that add up to ``total``:
+    the largest-remainder method, in exact integer arithmetic."""
+    n = int(counts.sum())
+    shares, remainders = np.divmod(counts * total, n)
+    largest_first = np.argsort(-remainders, kind="stable")
+    shares[largest_first[: total - int(shares.sum())]] += 1
+    return shares
 
 
 def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:

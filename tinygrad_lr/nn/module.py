@@ -80,18 +80,29 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from ``state`` (as made by ``state_dict`` or ``tg.load``).
 
-        The names and shapes must match exactly; otherwise a ValueError lists what is missing,
-        what is unexpected and what has the wrong shape, and nothing is changed.
+        The names and shapes must match exactly and every value must be real numbers; otherwise
+        a ValueError lists what is missing, what is unexpected, what has the wrong shape and
+        what is not real numbers (strings, complex, objects), and nothing is changed.
         """
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
-        wrong = [
-            f"{name}: file {np.shape(state[name])}, model {np.shape(p.data)}"
-            for name, p in params.items()
-            if name in state and np.shape(state[name]) != np.shape(p.data)
-        ]
-        if missing or unexpected or wrong:
+        arrays, wrong, not_numbers = {}, [], []
+        for name, p in params.items():
+            if name not in state:
+                continue
+            try:
+                array = np.asarray(getattr(state[name], "data", state[name]))
+            except (ValueError, TypeError):  # ragged nested lists
+                not_numbers.append(f"{name} ({type(state[name]).__name__} that is not an array)")
+                continue
+            if array.dtype.kind not in "biuf":
+                not_numbers.append(f"{name} (dtype {array.dtype})")
+            elif array.shape != np.shape(p.data):
+                wrong.append(f"{name}: file {array.shape}, model {np.shape(p.data)}")
+            else:
+                arrays[name] = array
+        if missing or unexpected or wrong or not_numbers:
             problems = []
             if missing:
                 problems.append(f"missing {', '.join(missing)}")
@@ -99,13 +110,18 @@ class Module:
                 problems.append(f"unexpected {', '.join(unexpected)}")
             if wrong:
                 problems.append(f"wrong shape {'; '.join(wrong)}")
-            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
-        for name, p in params.items():
-            value = np.asarray(state[name])
+            if not_numbers:
+                problems.append(f"not real numbers {', '.join(not_numbers)}")
+            raise ValueError(
+                f"load_state_dict into {type(self).__name__}: "
+                + "; ".join(problems)
+                + "; nothing was changed"
+            )
+        for name, p in params.items():  # every value checked first: all or nothing
             if isinstance(p, Tensor):
-                p.data = np.array(value, dtype=p.data.dtype, copy=True)
+                p.data = np.array(arrays[name], dtype=p.data.dtype, copy=True)
             else:
-                p.data = float(value)
+                p.data = float(arrays[name])
 
     def extra_repr(self) -> str:
         """Settings shown in the repr, e.g. ``in_features=2, out_features=1``."""
