@@ -280,3 +280,29 @@ def test_loss_curves_of_one_epoch_draw_visible_points(tmp_path, monkeypatch):
     for line in ax.lines:  # one point each: a line through it alone draws nothing
         assert len(line.get_xdata()) == 1
         assert line.get_marker() not in (None, "", " ", "None") and line.get_markersize() > 0
+
+
+def test_newton_takes_a_pytorch_style_closure_that_calls_backward():
+    X = np.array([[0.5, 1.0], [1.5, -0.5], [-1.0, 0.3], [0.2, 0.1]])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    plain, backward_too = tg.nn.LogisticRegression(2), tg.nn.LogisticRegression(2)
+    plain.load_state_dict(backward_too.state_dict())
+
+    def loss_of(model):
+        return tg.nn.functional.binary_cross_entropy(model(tg.Tensor(X)), tg.Tensor(y))
+
+    newton = tg.optim.Newton(backward_too.parameters())
+
+    def closure():
+        newton.zero_grad()
+        loss = loss_of(backward_too)
+        loss.backward()
+        return loss
+
+    reference = tg.optim.Newton(plain.parameters())
+    for _ in range(3):
+        reference.step(lambda: loss_of(plain))
+        newton.step(closure)
+    for a, b in zip(plain.parameters(), backward_too.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert float(loss_of(backward_too).data) < float(loss_of(tg.nn.LogisticRegression(2)).data)

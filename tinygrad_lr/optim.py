@@ -179,8 +179,9 @@ class Newton(Optimizer):
     def step(self, closure: Callable[[], Node] | None = None) -> float:
         """One damped Newton step on the loss ``closure()`` returns; returns that loss (before the step).
 
-        ``closure`` is called once with gradients and then once per trial step length (under
-        ``no_grad``), so it must compute the loss afresh from the parameters each time.
+        ``closure`` is called once, then once per trial step length, so it must compute the
+        loss afresh from the parameters each time; it may call ``backward`` itself, as
+        PyTorch's closures do (Newton does not need it: it differentiates the loss itself).
         """
         if closure is None or not callable(closure):
             raise TypeError(
@@ -232,8 +233,9 @@ class Newton(Optimizer):
         return loss
 
     def _trial_loss(self, closure: Callable[[], Node]) -> float:
-        with no_grad():
-            value = float(closure().data)
+        # NOTE: with gradients recorded, so that a PyTorch-style closure (zero_grad, loss,
+        # loss.backward(), return loss) works here too; Newton's own derivatives do not need it
+        value = float(closure().data)
         return value if math.isfinite(value) else math.inf  # overflow on the way: too long a step
 
     def _within_rounding(
