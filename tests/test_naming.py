@@ -132,3 +132,28 @@ def test_tensor_expressions_evaluate_to_the_nodes_value():
         values = {name: n.data for name, n in names.operands(node).items()}
         got = tg.formula.evaluate(tree, values)
         assert np.array_equal(got, node.data), names.expression(node)
+
+
+def test_two_nodes_with_the_same_label_get_different_names():
+    first, second = Value(1.0, label="x"), Value(2.0, label="x")
+    out = first - second
+    names = Names(out)
+    assert names[first] == "x" and names[second] == "x_2"
+    step = out.backward_steps().step()
+    assert step.expression == "x - x_2"
+    value = tg.expr(step.expression, **{name: node.data for name, node in step.operands.items()})
+    assert value.data == -1.0  # 1 - 2, as the node holds: not x - x = 0
+    lines = "\n".join(out.backward_steps().step().lines())
+    assert "dL/dx +=" in lines and "dL/d(x_2) +=" in lines
+
+
+def test_a_negative_right_operand_is_written_in_parentheses():
+    x = Value(1.5, label="x")
+    for out, shown, code in (
+        (x * -0.5, "x·(−0.5)", "x*(-0.5)"),
+        (x - (-0.5), "x − (−0.5)", "x - (-0.5)"),
+        (-0.5 - x, "−0.5 − x", "-0.5 - x"),
+    ):
+        names = Names(out)
+        assert names.shown(out) == shown and names.expression(out) == code
+        assert tg.expr(code, x=1.5).data == out.data

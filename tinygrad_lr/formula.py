@@ -238,7 +238,10 @@ def write(
         right_level = level + 1 if op in (ast.Sub, ast.Div, ast.MatMult) else level
         sign = style.signs[op]
         sign = f" {sign} " if shapes and sign in ("·", "⊙") else sign  # Xᵀ (3x2) · dL/dz (2x2)
-        text = f"{inner(node.left, level)}{sign}{inner(node.right, right_level)}"
+        right = inner(node.right, right_level)
+        if right[:1] in "-−":  # x·(−0.5), x − (−u): never x·−0.5
+            right = f"({right})"
+        text = f"{inner(node.left, level)}{sign}{right}"
         return text if outer <= level else f"({text})"
     if isinstance(node, ast.UnaryOp):
         text = f"{'−' if style.math else '-'}{inner(node.operand, 3)}"

@@ -6,7 +6,8 @@ Every node gets a name a learner can follow: the label the user gave it; for a p
 for an unnamed scalar constant, the number itself; and for any other node a short name derived
 from what made it: ``z`` for a sum or an affine map, ``p`` for a sigmoid, ``wx`` for the product of
 w and x, ``log_p`` for the log of p, ``L`` for the output. Generated names are numbered where two
-would clash and never equal a label the user gave.
+would clash and never equal a label the user gave; where two nodes carry the same label, the
+second is ``x_2`` (an expression ``x - x`` for two different nodes would be false).
 
 Every node made by an op also has an expression: the op written in its operands' names, in the
 formula language, with exactly the parentheses its structure needs (``X@W + b``,
@@ -54,10 +55,15 @@ class Names:
         self._used = {node.label for node in nodes if node.label}  # a user's label is never generated
         self._name: dict[Node, str] = {}
         self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
+        labelled: set[str] = set()  # labels already given to a node
         for node in nodes:
-            if node.label:
+            if node.label and node.label not in labelled:
                 name = node.label
+                labelled.add(name)
                 atom = ast.Name(name)  # written in parentheses where it needs them: 2·(1−p)
+            elif node.label:  # a second node with the same label: x and x_2, never x − x
+                name = self._fresh_label(node.label)
+                atom = ast.Name(name)
             elif node._ctx is None and np.size(node.data) == 1 and np.ndim(node.data) == 0:
                 number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
@@ -88,6 +94,13 @@ class Names:
                 return "".join(names) if max(map(len, names)) == 1 else "_".join(names)
             return "prod"
         return _BASES.get(ctx.fn.name, ctx.fn.name).format(x=short)
+
+    def _fresh_label(self, label: str) -> str:
+        count = 2
+        while f"{label}_{count}" in self._used:
+            count += 1
+        self._used.add(f"{label}_{count}")
+        return f"{label}_{count}"
 
     def _fresh(self, base: str) -> str:
         name, count = base, 1
