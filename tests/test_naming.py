@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,11 +127,10 @@ def test_tensor_expressions_evaluate_to_the_nodes_value():
     names = Names(loss)
     assert {model.linear.weight.label, model.linear.bias.label} == {"linear.weight", "linear.bias"}
     for node in tg.engine.walk(loss):
-        tree = names.tree(node)
-        if tree is None:
+        if node._ctx is None:
             continue
         values = {name: n.data for name, n in names.operands(node).items()}
-        got = tg.formula.evaluate(tree, values)
+        got = tg.formula.evaluate(names.expression(node), values)  # the text, as a learner has it
         assert np.array_equal(got, node.data), names.expression(node)
 
 
@@ -157,3 +157,44 @@ def test_a_negative_right_operand_is_written_in_parentheses():
         names = Names(out)
         assert names.shown(out) == shown and names.expression(out) == code
         assert tg.expr(code, x=1.5).data == out.data
+
+
+def _evaluates(step) -> bool:
+    values = {name: node.data for name, node in step.operands.items()}
+    got = tg.formula.evaluate(step.expression, values)
+    got = getattr(got, "data", got)
+    return np.shape(got) == np.shape(step.node.data) and np.allclose(got, step.node.data)
+
+
+@pytest.mark.parametrize("make", [tg.lesson.network, tg.lesson.neuron])
+def test_expressions_evaluate_whatever_the_labels(make):
+    # the lesson's labels ("y·log p", "log(1−p)", "ℓ") are no identifiers: the expression
+    # names them by identifiers made from them, the lines keep the labels
+    steps = [step for step in make().backward_steps() if step.expression]
+    assert steps and all(_evaluates(step) for step in steps), [s.expression for s in steps]
+    assert all(name.isidentifier() and name.isascii() for s in steps for name in s.operands)
+
+
+def test_expressions_of_array_ops_evaluate():
+    A = tg.Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True, label="A")
+    M = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="M")
+    outs = [
+        A.sum(1), A.mean(dim=2), A.reshape(4, 6), A.flatten(), A.unsqueeze(0), A.transpose(),
+        M.transpose(), A.amax(0), A.max(1).values, A.min(2).values, A[0], A[:, 1:], A[:, :, ::2],
+        A.softmax(1), tg.cat([A, A], 0), A.clamp(0, 5), A.sqrt(), abs(A),
+    ]  # fmt: skip
+    for out in outs:
+        (step,) = [s for s in out.sum().backward_steps() if s.node is out]
+        assert _evaluates(step), step.expression
+
+
+def test_stepping_through_a_sum_of_a_sum():
+    A = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="A")
+    steps = list((A.sum().sum() * 2).backward_steps())
+    np.testing.assert_array_equal(steps[-1].grad, np.full((2, 3), 2.0))
+
+
+def test_an_unnamed_leaf_that_requires_grad_is_not_named_by_its_value():
+    a, b = tg.Value(3.0, requires_grad=True), tg.Value(3.0, requires_grad=True)
+    names = Names(a * b)
+    assert names[a] != names[b] and "3" not in names[a] + names[b]

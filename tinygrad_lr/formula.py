@@ -34,7 +34,7 @@ VOCABULARY: dict[str, Callable] = {
     name: getattr(ops, name)
     for name in (
         "exp", "log", "sigmoid", "tanh", "relu", "softplus", "maximum", "matmul", "sum", "mean",
-        "reshape", "transpose", "broadcast_to", "index", "scatter_add",
+        "reshape", "transpose", "broadcast_to", "index", "scatter_add", "amax", "amin",
     )
 }  # fmt: skip
 _BINARY = {
@@ -47,6 +47,14 @@ _BINARY = {
 }
 _COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal}
 _COMPARE[ast.Eq] = np.equal
+
+
+# what a formula may contain: arithmetic, comparisons, calls, .T, tuples (axes, shapes) and
+# indexing with constants (A[0], A[:, 1:])
+_ALLOWED = (
+    ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Attribute,
+    ast.Tuple, ast.Subscript, ast.Slice, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context,
+)  # fmt: skip
 
 
 class FormulaError(ValueError):
@@ -73,8 +81,7 @@ def parse(text: str) -> ast.expr:
             raise FormulaError(
                 f"formula {text!r}: call only {', '.join(VOCABULARY)} or a registered op, without keywords"
             )
-        allowed = (ast.expr, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context)
-        if not isinstance(node, allowed) or isinstance(node, (ast.Lambda, ast.Subscript, ast.Starred)):
+        if not isinstance(node, _ALLOWED):
             raise FormulaError(f"formula {text!r}: {type(node).__name__} is not in the formula language")
         if isinstance(node, (ast.UnaryOp)) and not isinstance(node.op, ast.USub):
             raise FormulaError(f"formula {text!r}: the only unary operator is -")
@@ -114,6 +121,14 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
         array = _value(node.value, values)
         return array.mT if np.ndim(array) > 1 else array
+    if isinstance(node, ast.Tuple):
+        return tuple(_value(item, values) for item in node.elts)
+    if isinstance(node, ast.Slice):
+        return slice(
+            *(None if part is None else _value(part, values) for part in (node.lower, node.upper, node.step))
+        )
+    if isinstance(node, ast.Subscript):
+        return _value(node.value, values)[_value(node.slice, values)]
     return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import formula, show
 from .engine import Node, walk
+from .expr import FUNCTIONS
 
 # What an unnamed node made by an op is called, by the op's name ({x}: the first operand's
 # name, where it is a short identifier); ops not listed are called by their own name.
@@ -64,8 +65,8 @@ class Names:
             elif node.label:  # a second node with the same label: x and x_2, never x − x
                 name = self._fresh_label(node.label)
                 atom = ast.Name(name)
-            elif node._ctx is None and np.size(node.data) == 1 and np.ndim(node.data) == 0:
-                number = float(node.data)  # an unnamed number in the arithmetic: its value
+            elif node._ctx is None and not node.requires_grad and np.ndim(node.data) == 0:
+                number = float(node.data)  # an unnamed constant in the arithmetic: its value
                 name = show.number(number)
                 atom = ast.Constant(number)
             else:
@@ -73,6 +74,13 @@ class Names:
                 atom = ast.Name(name)
             self._name[node] = name
             self._atom[node] = atom
+        # The expression in code needs identifiers: a name that is none (a label such as
+        # "log p" or "linear.weight") stands there as an identifier made from it (log_p).
+        self._code_atom: dict[Node, ast.expr] = {}
+        for node, atom in self._atom.items():
+            if isinstance(atom, ast.Name) and not _is_variable(atom.id):
+                atom = ast.Name(self._fresh(_token(atom.id) or "v"))
+            self._code_atom[node] = atom
 
     def __getitem__(self, node: Node) -> str:
         return self._name[node]
@@ -110,26 +118,29 @@ class Names:
         self._used.add(name)
         return name
 
-    def tree(self, node: Node) -> ast.expr | None:
-        """The expression of ``node`` as a syntax tree (None for a leaf)."""
+    def tree(self, node: Node, code: bool = False) -> ast.expr | None:
+        """The expression of ``node`` as a syntax tree (None for a leaf), in the names shown,
+        or with ``code`` in the identifiers that ``expression`` and ``operands`` use."""
         ctx = node._ctx
         if ctx is None:
             return None
+        atoms = self._code_atom if code else self._atom
         fn = ctx.fn
         arguments = getattr(ctx, "arguments", None)
         values: dict[str, ast.expr] = {}
         for i, name in enumerate(fn.inputs):
             parent = ctx[i] if i < len(ctx) else None
             if parent is not None:
-                values[name] = self._atom[parent]
+                values[name] = atoms[parent]
             else:  # a constant argument: ctx keeps its own copy under the same name (an index)
                 value = vars(ctx).get(name, arguments[i] if arguments is not None else None)
                 values[name] = ast.Constant(value)
         return _substitute(_template(fn.write(ctx)), values)
 
     def expression(self, node: Node) -> str:
-        """The node in its operands' names, in the formula language ('' for a leaf)."""
-        tree = self.tree(node)
+        """The node in its operands' names, in the formula language ('' for a leaf); a name
+        that is no identifier (``log p``) is written as one made from it (``log_p``)."""
+        tree = self.tree(node, code=True)
         return "" if tree is None else formula.write(tree, formula.CODE)
 
     def shown(self, node: Node) -> str:
@@ -144,11 +155,18 @@ class Names:
         ctx = node._ctx
         if ctx is None:
             return {}
-        return {self._name[p]: p for p in ctx if p is not None and isinstance(self._atom[p], ast.Name)}
+        atoms = self._code_atom
+        return {atoms[p].id: p for p in ctx if p is not None and isinstance(atoms[p], ast.Name)}
 
     def d(self, node: Node) -> str:
         """The derivative of the output with respect to ``node``, written dL/dz or dL/d(w*x)."""
         return f"d{_wrapped(self._name[self.root])}/d{_wrapped(self._name[node])}"
+
+
+def _is_variable(name: str) -> bool:
+    """Whether ``name`` can stand for a variable in the formula language: an ASCII identifier
+    (Python folds others: ℓ is read as l) that names no function of the language."""
+    return bool(_IDENTIFIER.match(name)) and name not in FUNCTIONS
 
 
 def _token(name: str) -> str:

@@ -433,7 +433,8 @@ def derivative(
 
 def _local_derivatives(node: Node) -> tuple:
     """∂(node)/∂(input) for a scalar op: its backward with an upstream gradient of 1."""
-    local = node._ctx.fn.backward(node._ctx, 1.0)
+    one = 1.0 if isinstance(node.data, float) else np.ones_like(node.data)  # a 0-d Tensor's: an array
+    local = node._ctx.fn.backward(node._ctx, one)
     return local if isinstance(local, tuple) else (local,)
 
 

@@ -46,7 +46,8 @@ class Transpose(Function):
 
     @classmethod
     def write(cls, ctx) -> str:
-        return "x.T" if ctx.axes is None else "transpose(x, axes)"
+        # .T swaps the last two axes: it is the reversal only up to two dimensions
+        return "x.T" if ctx.axes is None and ctx.ndim <= 2 else "transpose(x, axes)"
 
     formula = ("1", "")
     tensor_only = True
@@ -60,7 +61,7 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        ctx.axes = axes
+        ctx.axes, ctx.ndim = axes, x.ndim
         return x.transpose(axes)
 
     @staticmethod

@@ -99,7 +99,7 @@ class Max(Function):
 
     @classmethod
     def write(cls, ctx) -> str:
-        return f"{cls.name}(x)" if ctx.axis is None else f"{cls.name}(x, axis)"
+        return f"{cls.name}(x)" if ctx.axis is None else f"a{cls.name}(x, axis)"  # its values: amax
 
     formula = ("share", "", "")
     tensor_only = True
