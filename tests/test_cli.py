@@ -277,3 +277,25 @@ def test_the_end_of_piped_input_stops_stepping_and_keeps_the_frames_so_far(tmp_p
     assert sorted(p.name for p in tmp_path.glob("step_*.png")) == ["step_001.png", "step_002.png"]
     with Image.open(tmp_path / "backprop.gif") as image:
         assert image.n_frames == 2
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (("graph", "x", "--set", "x=1e999"), ["--set x=1e999", "finite number"]),
+        (("graph", "x", "--set", "x=nan"), ["--set x=nan", "finite number"]),
+        (("step", "x", "--set", "x=-inf", "--all"), ["--set x=-inf", "finite number"]),
+        (("graph", "x", "--set", "x=1e-999"), ["--set x=1e-999", "round to 0"]),
+        (("graph", "x", "--set", "x="), ["--set x=: '' is not a number"]),
+        (("graph", "x", "--set", "=1"), ["--set =1: '' is not a variable name"]),
+        (("graph", "x", "--set", "x y=1"), ["'x y' is not a variable name"]),
+        (("graph", "x", "--set", "x=1", "x=2"), ["--set x=2: x is given twice"]),
+        (("step", "x", "--set", "x=1", "--set", "x=2", "--all"), ["x is given twice"]),
+        (("graph", ""), ["the formula is empty"]),
+        (("graph", "  \t"), ["the formula is empty"]),
+        (("step", "", "--all"), ["the formula is empty"]),
+    ],
+)
+def test_set_values_and_formulas_that_cannot_be_used_are_one_line(args, fragments, tmp_path):
+    assert_refused(run(*args, cwd=tmp_path), *fragments)
+    assert list(tmp_path.iterdir()) == []  # refused before drawing anything

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import sys
 import tempfile
@@ -289,12 +290,16 @@ def _formula(args: argparse.Namespace, label: str):
                 raise _Refused(f"--set takes NAME=NUMBER, got {item!r}")
             expression = item
             continue
-        try:
-            values[name.strip()] = float(value)
-        except ValueError:
-            raise _Refused(f"--set {item}: {value!r} is not a number") from None
-    if not expression:
+        name = name.strip()
+        if not name.isidentifier():
+            raise _Refused(f"--set {item}: {name!r} is not a variable name; write NAME=NUMBER, e.g. x=1")
+        if name in values:
+            raise _Refused(f"--set {item}: {name} is given twice; give each variable once")
+        values[name] = _number(item, value)
+    if expression is None:
         return None, None
+    if not expression.strip():
+        raise _Refused("the formula is empty; write one, e.g. 'x*(1+2)' --set x=1, or leave it out")
     try:
         out = expr(expression, **values)
     except ExpressionError as error:
@@ -306,6 +311,23 @@ def _formula(args: argparse.Namespace, label: str):
         )
     out.label = out.label or label
     return expression, out
+
+
+def _number(item: str, text: str) -> float:
+    """The value of ``--set NAME=TEXT``: a finite float that is what was typed, not a rounding of it
+    (``1e999`` would become inf and ``1e-999`` zero); inf and nan are refused, as in a formula."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise _Refused(f"--set {item}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _Refused(
+            f"--set {item}: give a finite number (the largest is about 1.8e308); "
+            "write inf or nan in the formula as 1/0 or 0/0 if you mean them"
+        )
+    if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
+        raise _Refused(f"--set {item}: {text} is too small for a float (it would round to 0)")
+    return value
 
 
 def _render(drawing, path: Path) -> Path:
@@ -399,7 +421,9 @@ def _formula_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
     )
-    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables")
+    parser.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
 
 
 def _rate(text: str) -> float:
