@@ -299,3 +299,24 @@ def test_the_end_of_piped_input_stops_stepping_and_keeps_the_frames_so_far(tmp_p
 def test_set_values_and_formulas_that_cannot_be_used_are_one_line(args, fragments, tmp_path):
     assert_refused(run(*args, cwd=tmp_path), *fragments)
     assert list(tmp_path.iterdir()) == []  # refused before drawing anything
+
+
+@pytest.mark.parametrize("command", [["neuron"], ["step", "--all"], ["step", "--lesson", "--all"]])
+@pytest.mark.parametrize("variables", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C"}])
+def test_a_terminal_without_the_formulas_characters_gets_escapes_not_a_crash(command, variables):
+    env = {name: value for name, value in os.environ.items() if name not in ("PYTHONIOENCODING", "LC_ALL")}
+    env.update(PYTHONUTF8="0", **variables)
+    result = subprocess.run([*COMMAND, *command], capture_output=True, timeout=120, env=env)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode(errors="replace")
+    assert "\\u03c3" in result.stdout.decode("ascii")  # σ, written as an escape a reader can decode
+
+
+def test_no_stdout_or_stderr_at_all_is_not_a_crash(tmp_path):
+    code = (
+        "import sys; sys.stdout = sys.stderr = None\n"
+        "from tinygrad_lr.cli import main\n"
+        "sys.exit(main(['graph', 'x', '--set', 'x=1', '-o', 'g.dot']))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert (tmp_path / "g.dot").is_file()

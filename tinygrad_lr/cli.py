@@ -543,7 +543,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usable_streams() -> None:
+    """Make stdout and stderr safe to print to: a stream Python did not open (pythonw, a closed
+    descriptor: ``None``) goes to devnull, and a terminal whose encoding lacks the formulas'
+    characters (σ, ×, −; ``LANG=C``, ``PYTHONIOENCODING=ascii``) shows them as ``\\u03c3``
+    escapes instead of failing with UnicodeEncodeError."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the process)
+        elif hasattr(stream, "reconfigure") and not _can_encode(stream.encoding):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _can_encode(encoding: str | None) -> bool:
+    try:
+        "σ×⊙−ᵀ·".encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _usable_streams()
     args = build_parser().parse_args(argv)
     where = f"tinygrad-lr {args.command}"
     try:
