@@ -320,3 +320,19 @@ def test_no_stdout_or_stderr_at_all_is_not_a_crash(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == b"", result.stderr
     assert (tmp_path / "g.dot").is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("demo", "--out", ""),
+        ("graph", "x", "--set", "x=1", "-o", ""),
+        ("step", "--all", "--frames", " "),
+        ("step", "--html", ""),
+    ],
+)
+def test_an_empty_output_path_is_refused_not_taken_as_the_current_folder_or_no_output(args, tmp_path):
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "give a file or folder name" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []

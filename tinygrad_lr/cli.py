@@ -443,6 +443,12 @@ def _positive(text: str) -> int:
     return value
 
 
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"give a file or folder name, got {text!r}")
+    return text
+
+
 def _seed(text: str) -> int:
     if not text.strip().lstrip("+").isdigit():
         raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text}")
@@ -470,7 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Breast Cancer Wisconsin data (standardized, seeded 80/20 split), print their accuracy and "
         "log-loss, and write the loss curves (PNG) and both models (.npz).",
     )
-    run.add_argument("--out", default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)")
+    run.add_argument(
+        "--out", type=_path, default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)"
+    )
     run.add_argument(
         "--seed", type=_seed, default=0, help="seed of the split, the initial weights and the batches"
     )
@@ -500,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument(
         "-o",
         "--output",
+        type=_path,
         metavar="FILE",
         help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
@@ -525,10 +534,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _rankdir_argument(walkthrough)
     walkthrough.add_argument(
-        "--frames", metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
+        "--frames", type=_path, metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )
     walkthrough.add_argument(
         "--html",
+        type=_path,
         metavar="FILE",
         help="write the whole backward pass as a web page to FILE, to step through in a browser "
         "(offline; → and ← step), instead of stepping here (with --all: as well)",
