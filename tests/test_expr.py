@@ -296,3 +296,9 @@ def test_the_command_line_reports_a_bad_formula_in_one_line(command, tmp_path):
         timeout=60,
     )
     assert ok.returncode == 0 and "Traceback" not in ok.stderr
+
+
+@pytest.mark.parametrize("text", ["", " ", "\t\n  "])
+def test_an_empty_formula_is_named_empty(text):
+    with pytest.raises(tg.ExpressionError, match="the formula is empty"):
+        tg.expr(text)

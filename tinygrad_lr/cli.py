@@ -48,8 +48,6 @@ def demo(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(line)
 
-    if args.data in ("iris", "digits"):
-        return _demo_many_classes(args, [args.data], out, say, report, start)
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -113,69 +111,6 @@ def demo(args: argparse.Namespace) -> int:
         serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
         out / "report.txt",
     ]
-    if args.data == "all":
-        say()
-        return _demo_many_classes(args, ["iris", "digits"], out, say, report, start, written)
-    say()
-    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
-    (out / "report.txt").write_text("\n".join(report) + "\n")
-    return 0
-
-
-_MANY_CLASSES = {  # data set: (how it is described, full-batch gradient steps)
-    "iris": ("Iris: 150 flowers, 4 measurements, 3 species", 500),
-    "digits": ("Digits: 1797 images of 8x8 pixels, 10 digits", 300),
-}
-
-
-def _demo_many_classes(args, names, out: Path, say, report: list[str], start: float, written=()) -> int:
-    """The multi-class part of the demo: softmax regression on iris and/or digits (their bundled
-    split, standardized), trained by full-batch gradient descent, with accuracy and log-loss;
-    for digits the picture of the ten weight images."""
-    import time
-
-    import numpy as np
-
-    from . import data, nn, optim, plots, serialize
-    from .engine import no_grad
-    from .tensor import Tensor
-
-    loaders = {"iris": data.load_iris, "digits": data.load_digits}
-    results, models = {}, {}
-    for name in names:
-        X_train, X_test, y_train, y_test = loaders[name](split=True)
-        X_train, X_test = data.standardize(X_train, X_test)
-        described, steps = _MANY_CLASSES[name]
-        say(
-            f"{described}; {len(y_train)} to train on, {len(y_test)} to test "
-            "(standardized, the bundled split)"
-        )
-        model = nn.SoftmaxRegression(X_train.shape[1], int(y_train.max()) + 1, seed=args.seed)
-        optimizer = optim.SGD(model.parameters(), lr=0.5)
-        inputs = Tensor(X_train)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model.logits(inputs), y_train).backward()
-            optimizer.step()
-        with no_grad():
-            row = []
-            for X, y in ((X_train, y_train), (X_test, y_test)):
-                row.append(float(np.mean(model.predict(Tensor(X)) == y)))
-            for X, y in ((X_train, y_train), (X_test, y_test)):
-                row.append(nn.functional.cross_entropy(model.logits(Tensor(X)), y).item())
-        results[name], models[name] = row, model
-    say()
-    say(f"{'softmax regression':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
-    for name, (acc_train, acc_test, loss_train, loss_test) in results.items():
-        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
-    out.mkdir(parents=True, exist_ok=True)
-    written = list(written)
-    for name, model in models.items():
-        if name == "digits":
-            written.insert(-1, plots.digit_weights(model.linear.weight.data, out / "digits_weights.png"))
-        written.insert(-1, serialize.save(model, out / f"softmax_regression_{name}.npz"))
-    if not written or written[-1] != out / "report.txt":
-        written.append(out / "report.txt")
     say()
     say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
     (out / "report.txt").write_text("\n".join(report) + "\n")
@@ -356,26 +291,15 @@ def _formula(args: argparse.Namespace, label: str):
             expression = item
             continue
         name = name.strip()
-        if not name:
-            raise _Refused(f"--set {item}: the variable's name is missing; write NAME=NUMBER, e.g. x=2")
+        if not name.isidentifier():
+            raise _Refused(f"--set {item}: {name!r} is not a variable name; write NAME=NUMBER, e.g. x=1")
         if name in values:
-            raise _Refused(f"--set {item}: {name} is already set to {values[name]!r}; set each variable once")
-        try:
-            number = float(value)
-        except ValueError:
-            raise _Refused(f"--set {item}: {value!r} is not a number") from None
-        if math.isinf(number) and "inf" not in value.lower():
-            raise _Refused(
-                f"--set {item}: {value.strip()} is too large for a float; write inf if you mean it"
-            )
-        values[name] = number
-    if expression is not None and not expression.strip():
-        raise _Refused(
-            "the formula is empty; write one, e.g. 'x*(1+2)' --set x=1, "
-            "or leave it out for the lesson's network"
-        )
-    if not expression:
+            raise _Refused(f"--set {item}: {name} is given twice; give each variable once")
+        values[name] = _number(item, value)
+    if expression is None:
         return None, None
+    if not expression.strip():
+        raise _Refused("the formula is empty; write one, e.g. 'x*(1+2)' --set x=1, or leave it out")
     try:
         out = expr(expression, **values)
     except ExpressionError as error:
@@ -387,6 +311,23 @@ def _formula(args: argparse.Namespace, label: str):
         )
     out.label = out.label or label
     return expression, out
+
+
+def _number(item: str, text: str) -> float:
+    """The value of ``--set NAME=TEXT``: a finite float that is what was typed, not a rounding of it
+    (``1e999`` would become inf and ``1e-999`` zero); inf and nan are refused, as in a formula."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise _Refused(f"--set {item}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _Refused(
+            f"--set {item}: give a finite number (the largest is about 1.8e308); "
+            "write inf or nan in the formula as 1/0 or 0/0 if you mean them"
+        )
+    if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
+        raise _Refused(f"--set {item}: {text} is too small for a float (it would round to 0)")
+    return value
 
 
 def _render(drawing, path: Path) -> Path:
@@ -480,7 +421,9 @@ def _formula_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
     )
-    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="values of the variables")
+    parser.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
 
 
 def _rate(text: str) -> float:
@@ -498,6 +441,12 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"give a file or folder name, got {text!r}")
+    return text
 
 
 def _seed(text: str) -> int:
@@ -522,13 +471,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "demo",
-        help="the main job: train on the bundled data sets, report, write pictures",
+        help="the main job: train on the bundled breast-cancer data, report, write pictures",
         description="Train a logistic regression and a network with one hidden layer on the bundled "
         "Breast Cancer Wisconsin data (standardized, seeded 80/20 split), print their accuracy and "
-        "log-loss, and write the loss curves (PNG) and both models (.npz); then softmax regression on "
-        "the bundled iris and digits data (their fixed split), with the digits' weight images (PNG).",
+        "log-loss, and write the loss curves (PNG) and both models (.npz).",
     )
-    run.add_argument("--out", default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)")
+    run.add_argument(
+        "--out", type=_path, default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)"
+    )
     run.add_argument(
         "--seed", type=_seed, default=0, help="seed of the split, the initial weights and the batches"
     )
@@ -539,13 +489,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
     run.add_argument(
         "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"
-    )
-    run.add_argument(
-        "--data",
-        choices=("all", "breast_cancer", "iris", "digits"),
-        default="all",
-        help="which bundled data: breast_cancer (two classes), iris or digits (softmax regression, "
-        "many classes), or all (the default)",
     )
     run.add_argument(
         "--quiet",
@@ -565,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument(
         "-o",
         "--output",
+        type=_path,
         metavar="FILE",
         help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
@@ -590,10 +534,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _rankdir_argument(walkthrough)
     walkthrough.add_argument(
-        "--frames", metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
+        "--frames", type=_path, metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )
     walkthrough.add_argument(
         "--html",
+        type=_path,
         metavar="FILE",
         help="write the whole backward pass as a web page to FILE, to step through in a browser "
         "(offline; → and ← step), instead of stepping here (with --all: as well)",
@@ -608,16 +553,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_any_encoding() -> None:
-    """Formulas and steps print σ, ·, −: where the output's encoding has no such characters
-    (LANG=C, PYTHONIOENCODING=ascii), write them as escapes (\\u03c3) rather than fail."""
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
+def _usable_streams() -> None:
+    """Make stdout and stderr safe to print to: a stream Python did not open (pythonw, a closed
+    descriptor: ``None``) goes to devnull, and a terminal whose encoding lacks the formulas'
+    characters (σ, ×, −; ``LANG=C``, ``PYTHONIOENCODING=ascii``) shows them as ``\\u03c3``
+    escapes instead of failing with UnicodeEncodeError."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the process)
+        elif hasattr(stream, "reconfigure") and not _can_encode(stream.encoding):
             stream.reconfigure(errors="backslashreplace")
 
 
+def _can_encode(encoding: str | None) -> bool:
+    try:
+        "σ×⊙−ᵀ·".encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    _print_any_encoding()
+    _usable_streams()
     args = build_parser().parse_args(argv)
     where = f"tinygrad-lr {args.command}"
     try:

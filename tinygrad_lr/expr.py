@@ -155,6 +155,8 @@ def _parse(text: str) -> tuple[ast.Expression, _Source]:
         raise ExpressionError(f"the formula must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    if not text.strip():
+        raise ExpressionError("the formula is empty; write one, e.g. 'x*(1+2)'")
     source = _Source(text)
     for position, character in enumerate(text):
         # control, format (invisible), surrogate, private and unassigned characters
