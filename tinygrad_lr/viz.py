@@ -381,14 +381,21 @@ def cell_lines(value: Any, others: Sequence[Any] = ()) -> list[str]:
 
 def cell_padding(others: Sequence[Any]) -> Callable[[Any], list[str]]:
     """``cell_lines`` with ``others`` measured once: the function a page calls at every step."""
-    shapes = [_values(other) for other in others]
+    distinct = {id(other): other for other in others}.values()  # a gradient stays one object for many steps
+    shapes = [_values(other) for other in distinct]
     width = max([len(line) for lines in shapes for line in lines], default=0)
     height = max([len(lines) for lines in shapes], default=1)
+    padded: dict[int, tuple[Any, list[str]]] = {}
 
     def pad(value: Any) -> list[str]:
+        known = padded.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
         lines = _values(value)
         wide = max(width, *map(len, lines))
-        return [line.ljust(wide) for line in lines + [""] * (height - len(lines))]
+        lines = [line.ljust(wide) for line in lines + [""] * (height - len(lines))]
+        padded[id(value)] = (value, lines)  # holding the value keeps its id from being reused
+        return lines
 
     return pad
 
