@@ -189,8 +189,10 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
         group.set("data-node", drawn)
         if drawn != box:
             group.set("data-of", box)
+        # NOTE: a box's cells are polygons with a fill (their borders have fill="none"), an op an
+        # ellipse; graphviz 2.42 (Debian 12's) writes a cell's stroke as "transparent", later ones "none".
         for shape in group:
-            if (shape.tag == tag("polygon") and shape.get("stroke") == "none") or shape.tag == tag("ellipse"):
+            if (shape.tag == tag("polygon") and shape.get("fill") != "none") or shape.tag == tag("ellipse"):
                 shape.set("data-fill", "")
         texts = list(group.iter(tag("text")))
         marks = [i for i, text in enumerate(texts) if text.text == "grad "]
