@@ -119,6 +119,14 @@ def test_labels_cannot_break_out_of_the_page():
     assert names == {'</script><script>alert("x")</script>', "https://example.com", "<b>&amp;"}
 
 
+def test_a_label_shows_as_it_is_written_in_its_box_and_tooltip():
+    a, b = tg.Value(2.0, label='p xmlns="z" q'), tg.Value(3.0, label="r xmlns:x='y' s")
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page.html(a * b), re.S)[0])
+    for label in (a.label, b.label):
+        group = next(g for g in svg.iter("g") if g.findtext("title") == label)
+        assert label in [text.text for text in group.iter("text")]
+
+
 def test_bad_input_is_refused_clearly(tmp_path):
     with pytest.raises(TypeError, match="expected a Backprop, a Value or a Tensor, got list"):
         page.html([1.0])
@@ -219,7 +227,7 @@ def _odd_labels():
     a = tg.Value(2.0, label="</script><!--")
     b = tg.Value(3.0, label="&amp; \"q\" 'ü' σ")
     c = a * b
-    c.label = "p q"
+    c.label = 'p xmlns="z" q'
     out = c + tg.Value(0.5, label="{{svg}}")
     out.label = "<b>L</b>"
     return out

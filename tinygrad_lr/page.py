@@ -207,7 +207,8 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
         if graph.get("class") == "graph" and (title := graph.find(tag("title"))) is not None:
             graph.remove(title)  # graphviz's name for the graph
     text = ET.tostring(tree, encoding="unicode")
-    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    root, rest = text.split(">", 1)  # ElementTree declares every namespace in the <svg> tag
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest
     return re.sub(r"(?i)\b(https?):", r"\1&#58;", text)
 
 
