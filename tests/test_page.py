@@ -138,6 +138,42 @@ def test_bad_input_is_refused_clearly(tmp_path):
     assert result.returncode == 2 and "ending in .html" in result.stderr
 
 
+@pytest.mark.parametrize("element_id", ['x"); alert("y', "1st", "", "a b", None])
+def test_an_id_that_would_break_the_page_is_refused(element_id):
+    with pytest.raises(ValueError, match=r"html: element_id=.* is not an id the page can use; give a letter"):
+        page.html(neuron(), element_id=element_id)
+
+
+@pytest.mark.parametrize("option", ["collapse", "show_grad", "highlight", "grads"])
+def test_an_option_the_page_cannot_honour_is_refused(option):
+    with pytest.raises(
+        TypeError, match=rf"html: {option}= is not an option of the stepper page, which takes rankdir"
+    ):
+        neuron().backward_steps().html("never.html", **{option: False})
+    assert not Path("never.html").exists()
+
+
+def test_a_graph_above_max_nodes_is_refused_with_what_to_pass(tmp_path):
+    x = tg.Value(1.0, label="x")
+    loss = x
+    for _ in range(10):
+        loss = loss * 1.5
+    steps = loss.backward_steps()  # x, 10 constants, 10 products and their 10 ops
+    with pytest.raises(ValueError, match=r"html: the graph has 31 nodes .* than max_nodes=30") as refused:
+        tg.page.notebook_html(steps, max_nodes=30)
+    calls = re.findall(r"(?:steps\.html|tg\.page\.notebook_html)\([^()]*\)", str(refused.value))
+    assert len(calls) == 2
+    for call in calls:
+        shown = eval(call, {"tg": tg, "steps": steps, "path": tmp_path / "page.html"})  # the advice works
+        assert shown == tmp_path / "page.html" or shown.startswith('<div class="tglr"')
+    assert (tmp_path / "page.html").exists()
+    big = x
+    for _ in range(1600):
+        big = big * 1.5
+    with pytest.raises(ValueError, match=r"the graph has 4801 nodes .* more than max_nodes=3000"):
+        big.backward_steps()._repr_html_()
+
+
 def test_the_lesson_page_is_small():
     assert len(page.html(tg.lesson.network()).encode()) < 200_000
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import show, viz
-from .engine import Node
+from .engine import Node, walk
 from .naming import _wrapped
 from .step import KEY, Backprop, _scalar, derivative
 
@@ -57,7 +57,7 @@ def html(
         root, grad = source, None
     else:
         raise TypeError(f"html: expected a Backprop, a Value or a Tensor, got {type(source).__name__}")
-    options.setdefault("max_nodes", DEFAULT_MAX_NODES)
+    _check(root, element_id, options)
     run = Backprop(root, grad, store=False)
     names = run.names
     states = [(run.colors(), run.gradients())]
@@ -134,6 +134,38 @@ def write(source: Backprop | Node, path: str | Path, **options: Any) -> Path:
 def notebook_html(source: Backprop | Node, **options: Any) -> str:
     """The page as a notebook shows it: a fragment with an id of its own."""
     return html(source, standalone=False, element_id=f"tglr-{uuid.uuid4().hex[:12]}", **options)
+
+
+_OPTIONS = ("rankdir", "show_data", "max_nodes", "clusters")
+
+
+def _check(root: Node, element_id: str, options: dict[str, Any]) -> None:
+    """Refuse, before any work, what would make a page that is broken or does not show every step:
+    an id that is not a plain HTML id, an option of ``tg.draw`` the page cannot honour (collapse
+    hides the nodes the steps go through; colours and gradients are the page's own), or a graph
+    above ``max_nodes``, with what to pass instead."""
+    if not isinstance(element_id, str) or not re.fullmatch(r"[A-Za-z][\w-]*", element_id):
+        raise ValueError(
+            f"html: element_id={element_id!r} is not an id the page can use; give a letter followed by "
+            "letters, digits, _ or -"
+        )
+    unknown = [name for name in options if name not in _OPTIONS]
+    if unknown:
+        raise TypeError(
+            f"html: {unknown[0]}= is not an option of the stepper page, which takes "
+            f"{', '.join(_OPTIONS)} (every step's node has a box of its own, coloured by the page)"
+        )
+    limit = options.setdefault("max_nodes", DEFAULT_MAX_NODES)
+    nodes = walk(root)
+    count = len(nodes) + sum(node._ctx is not None for node in nodes)
+    if count > limit:
+        raise ValueError(
+            f"html: the graph has {count} nodes (values and ops), more than max_nodes={limit}; "
+            f"its page is slow to lay out and to step through. Pass max_nodes={count} to make it anyway "
+            f"(steps.html(path, max_nodes={count}); in a notebook, "
+            f"IPython.display.HTML(tg.page.notebook_html(steps, max_nodes={count}))), or step through "
+            "a smaller part of the graph (one layer, a smaller batch)."
+        )
 
 
 def _has_grad_cell(node: Node) -> bool:
