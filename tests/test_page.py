@@ -136,6 +136,18 @@ def test_bad_input_is_refused_clearly(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "ending in .html" in result.stderr
+    for given in ("", " ", str(tmp_path / "page.html") + "/"):  # not a file name: refused, not ignored
+        result = subprocess.run(
+            [sys.executable, "-m", "tinygrad_lr", "step", "--all", "--html", given],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 2 and result.stdout == "", given
+        assert (
+            result.stderr
+            == f"tinygrad-lr step: --html {given or repr(given)}: give a file name ending in .html\n"
+        )
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("element_id", ['x"); alert("y', "1st", "", "a b", None])
