@@ -195,7 +195,17 @@ def open_page(browser, path):
     errors = []
     view.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     view.on("pageerror", lambda error: errors.append(str(error)))
+    asked = []
+
+    def answer(route):  # the page itself, then nothing: no network, no second file
+        if asked:
+            errors.append(f"the page asked for {route.request.url}")
+        asked.append(route.request.url)
+        route.abort() if len(asked) > 1 else route.continue_()
+
+    view.route("**/*", answer)
     view.goto(path.as_uri())
+    view.wait_for_load_state("networkidle")
     return view, errors
 
 
