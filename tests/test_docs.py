@@ -24,7 +24,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
-def test_markdown_examples_run(path):
+def test_markdown_examples_run(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # what the examples write lands in a scratch folder
     result = doctest.testfile(str(path), module_relative=False, optionflags=FLAGS)
     assert result.failed == 0
 

@@ -2,8 +2,10 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +82,33 @@ def test_writing_or_showing_a_page_changes_no_gradient_and_not_the_stepper(tmp_p
     assert re.search(r'id="(tglr-\w+)"', html)[1] != re.search(r'id="(tglr-\w+)"', stepper._repr_html_())[1]
 
 
+@pytest.fixture(params=["pygraphviz", "system dot"])
+def renderer(request, monkeypatch):
+    """Each of graphviz's ways in: pygraphviz's own graphviz, and the system's dot (whose older
+    versions, Debian 12's 2.42 among them, write a cell's fill with stroke="transparent")."""
+    if request.param == "pygraphviz":
+        monkeypatch.setenv("PATH", "")
+        monkeypatch.setattr(tg.viz, "_with_dot", None)  # must not be called
+    elif shutil.which("dot") is None:
+        pytest.skip("no system dot on PATH (apt-get install graphviz); .ci/run installs it")
+    else:
+        monkeypatch.setattr(tg.viz, "_with_pygraphviz", None)  # must not be called
+    return request.param
+
+
+def test_every_filled_shape_of_a_node_follows_the_steps(renderer):
+    text = page.html(tg.lesson.network())
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", text, re.S)[0])
+    groups = [group for group in svg.iter("g") if group.get("data-node")]
+    nodes = tg.engine.walk(tg.lesson.network())
+    assert len(groups) == len(nodes) + sum(node._ctx is not None for node in nodes)  # boxes and ops
+    for group in groups:
+        filled = [
+            shape for shape in group if shape.tag in ("polygon", "ellipse") and shape.get("fill") != "none"
+        ]
+        assert filled and all(shape.get("data-fill") == "" for shape in filled), group.get("data-node")
+
+
 def test_labels_cannot_break_out_of_the_page():
     x = tg.Value(2.0, label='</script><script>alert("x")</script>')
     y = x * tg.Value(3.0, label="https://example.com")
@@ -88,6 +117,14 @@ def test_labels_cannot_break_out_of_the_page():
     assert text.count("<script") == 2 and "https://" not in text
     names = {node["name"] for node in data_of(text)["nodes"].values()}
     assert names == {'</script><script>alert("x")</script>', "https://example.com", "<b>&amp;"}
+
+
+def test_a_label_shows_as_it_is_written_in_its_box_and_tooltip():
+    a, b = tg.Value(2.0, label='p xmlns="z" q'), tg.Value(3.0, label="r xmlns:x='y' s")
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page.html(a * b), re.S)[0])
+    for label in (a.label, b.label):
+        group = next(g for g in svg.iter("g") if g.findtext("title") == label)
+        assert label in [text.text for text in group.iter("text")]
 
 
 def test_bad_input_is_refused_clearly(tmp_path):
@@ -99,6 +136,57 @@ def test_bad_input_is_refused_clearly(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "ending in .html" in result.stderr
+    for given in ("", " ", str(tmp_path / "page.html") + "/"):  # not a file name: refused, not ignored
+        result = subprocess.run(
+            [sys.executable, "-m", "tinygrad_lr", "step", "--all", "--html", given],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 2 and result.stdout == "", given
+        assert len(result.stderr.splitlines()) == 1 and "--html" in result.stderr, result.stderr
+        assert (
+            "ending in .html" in result.stderr
+            or f"give a file or folder name, got {given!r}" in result.stderr
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("element_id", ['x"); alert("y', "1st", "", "a b", None])
+def test_an_id_that_would_break_the_page_is_refused(element_id):
+    with pytest.raises(ValueError, match=r"html: element_id=.* is not an id the page can use; give a letter"):
+        page.html(neuron(), element_id=element_id)
+
+
+@pytest.mark.parametrize("option", ["collapse", "show_grad", "highlight", "grads"])
+def test_an_option_the_page_cannot_honour_is_refused(option):
+    with pytest.raises(
+        TypeError, match=rf"html: {option}= is not an option of the stepper page, which takes rankdir"
+    ):
+        neuron().backward_steps().html("never.html", **{option: False})
+    assert not Path("never.html").exists()
+
+
+def test_a_graph_above_max_nodes_is_refused_with_what_to_pass(tmp_path):
+    x = tg.Value(1.0, label="x")
+    loss = x
+    for _ in range(10):
+        loss = loss * 1.5
+    steps = loss.backward_steps()  # x, 10 constants, 10 products and their 10 ops
+    with pytest.raises(ValueError, match=r"html: the graph has 31 nodes .* than max_nodes=30") as refused:
+        tg.page.notebook_html(steps, max_nodes=30)
+    calls = re.findall(r"(?:steps\.html|tg\.page\.notebook_html)\([^()]*\)", str(refused.value))
+    assert len(calls) == 2
+    for call in calls:
+        shown = eval(call, {"tg": tg, "steps": steps, "path": tmp_path / "page.html"})  # the advice works
+        assert shown == tmp_path / "page.html" or shown.startswith('<div class="tglr"')
+    assert (tmp_path / "page.html").exists()
+    big = x
+    for _ in range(1600):
+        big = big * 1.5
+    with pytest.raises(
+        ValueError, match=rf"the graph has 4801 nodes .* more than max_nodes={tg.page.DEFAULT_MAX_NODES}"
+    ):
+        big.backward_steps()._repr_html_()
 
 
 def test_the_lesson_page_is_small():
@@ -110,7 +198,17 @@ def open_page(browser, path):
     errors = []
     view.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     view.on("pageerror", lambda error: errors.append(str(error)))
+    asked = []
+
+    def answer(route):  # the page itself, then nothing: no network, no second file
+        if asked:
+            errors.append(f"the page asked for {route.request.url}")
+        asked.append(route.request.url)
+        route.abort() if len(asked) > 1 else route.continue_()
+
+    view.route("**/*", answer)
     view.goto(path.as_uri())
+    view.wait_for_load_state("networkidle")
     return view, errors
 
 
@@ -170,6 +268,111 @@ def test_a_browser_steps_through_the_page(browser, tmp_path, which):
     assert f"made by{expected[0].backprop.names[op]} = " in view.text_content(".tglr-info")
     view.screenshot(path=tmp_path / f"{which}.png", full_page=True)
     assert (tmp_path / f"{which}.png").stat().st_size > 10_000
+    assert errors == []
+
+
+def _value_used_twice():
+    a, b = tg.Value(2.0, label="a"), tg.Value(-3.0, label="b")
+    c = a * b
+    return c + c * a
+
+
+def _broadcast():
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="x")
+    bias = tg.Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True, label="bias")
+    shifted = x + bias
+    return (shifted * shifted).sum()
+
+
+def _odd_labels():
+    a = tg.Value(2.0, label="</script><!--")
+    b = tg.Value(3.0, label="&amp; \"q\" 'ü' σ")
+    c = a * b
+    c.label = 'p xmlns="z" q'
+    out = c + tg.Value(0.5, label="{{svg}}")
+    out.label = "<b>L</b>"
+    return out
+
+
+GRAPHS = {  # odd graphs: each call builds a new one
+    "neuron": neuron,
+    "lesson": tg.lesson.network,
+    "a value used twice": _value_used_twice,
+    "a leaf used twice": lambda: tg.Value(3.0, label="x") * tg.Value(3.0, label="x"),
+    "x·x": lambda: (lambda x: x * x)(tg.Value(3.0, label="x")),
+    "one node": lambda: tg.Value(5.0, label="w"),
+    "broadcasting": _broadcast,
+    "constants": lambda: (lambda x: 3 * x + 2 - x / 4)(tg.Value(2.0, label="x")),
+    "huge and tiny": lambda: (lambda x, y: x * y * x)(tg.Value(1e300, label="x"), tg.Value(1e-300)),
+    "nan and inf": lambda: tg.Value(float("inf"), label="x") * tg.Value(0.0, label="z") + tg.Value(1.0),
+    "odd labels": _odd_labels,
+}
+
+
+def boxes(view):
+    """What each node's group shows: its tooltip, its fills, its gradient's lines (spaces as spaces)."""
+    return view.evaluate(
+        """root => Object.fromEntries([...root.querySelectorAll("g.node[data-node]")].map(group => [
+            group.dataset.node, {
+              title: group.querySelector("title").textContent,
+              fill: [...new Set([...group.querySelectorAll("[data-fill]")].map(c => c.getAttribute("fill")))],
+              grad: [...group.querySelectorAll("[data-grad-line]")]
+                .map(c => c.textContent.replace(/\\u00a0/g, " ")),
+            }]))""",
+        view.query_selector(".tglr"),
+    )
+
+
+def numbers_in(lines):
+    found = re.findall(r"nan|-?inf|[-+]?\d+\.?\d*(?:e[-+]?\d+)?", " ".join(lines))
+    return np.array([float(number) for number in found])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", list(GRAPHS))
+def test_every_box_shows_what_backprop_has_at_every_step(browser, tmp_path, which):
+    root = GRAPHS[which]()
+    page.write(root, tmp_path / "page.html")
+    run = tg.Backprop(root, store=False)
+    states = [(None, run.colors(), run.gradients())]
+    for step in run:
+        states.append((step, run.colors(), run.gradients()))
+    ids = tg.draw(root).ids
+    graded = [node for node in ids if node.requires_grad or node._ctx is not None]
+    leaf = next((node for node in graded if node._ctx is None), root)
+    view, errors = open_page(browser, tmp_path / "page.html")
+    view.click(f"g.node[data-node='{ids[leaf]}']")  # the panel follows the steps
+    start = view.inner_html(".tglr")
+    for k, (step, colors, grads) in enumerate(states):
+        if k:
+            view.keyboard.press("ArrowRight")
+            assert view.text_content(".tglr-text") == "\n".join(step.lines())
+        shown = boxes(view)
+        assert set(shown) == set(ids.values()) | {f"{ids[node]}_op" for node in ids if node._ctx is not None}
+        for node in ids:
+            assert shown[ids[node]]["title"] == run.names[node]
+            assert shown[ids[node]]["fill"] == [tg.viz.box_fill(node, colors.get(node))], (k, run.names[node])
+            if node._ctx is not None:
+                assert shown[f"{ids[node]}_op"]["fill"] == [tg.viz.op_fill(colors.get(node))]
+        for node in graded:
+            want = ["—"] if grads[node] is None else tg.show.array(grads[node], precision=4, limit=12)
+            indented = [" " * len("grad ") * bool(i) + line for i, line in enumerate(want)]  # as in a box
+            assert [line.rstrip() for line in shown[ids[node]]["grad"] if line.strip()] == indented, (k, node)
+        info = view.text_content(".tglr-info")
+        if grads[leaf] is None:
+            assert "nothing has reached it yet" in info
+        else:
+            assert "\n".join(tg.show.array(grads[leaf], precision=4, limit=12)) in info
+    again = GRAPHS[which]()  # the same graph, differentiated by backward()
+    again.backward(**({"retain_grads": True} if isinstance(again, tg.Tensor) else {}))
+    for node, twin in zip(ids, tg.engine.walk(again), strict=True):
+        if node.requires_grad or node._ctx is not None:
+            np.testing.assert_allclose(
+                numbers_in(shown[ids[node]]["grad"]), np.ravel(twin.grad), rtol=1e-4, atol=6e-5
+            )
+    for _ in states[1:]:
+        view.keyboard.press("ArrowLeft")
+    assert view.inner_html(".tglr") == start  # back where it started, exactly
     assert errors == []
 
 

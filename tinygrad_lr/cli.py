@@ -187,10 +187,14 @@ def step(args: argparse.Namespace) -> int:
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
         _check_writable(frames, "--frames", folder=True)
-    page = Path(args.html) if args.html else None
+    page = Path(args.html) if args.html is not None else None
     if page is not None:
-        if page.suffix.lower() not in (".html", ".htm"):
-            raise _Refused(f"--html {page}: give a file name ending in .html")
+        if (
+            not args.html.strip()
+            or args.html.endswith(("/", os.sep))
+            or page.suffix.lower() not in (".html", ".htm")
+        ):
+            raise _Refused(f"--html {args.html or repr(args.html)}: give a file name ending in .html")
         _check_writable(page, "--html", folder=False)
     expression, loss = _formula(args, "L")
     if loss is not None:

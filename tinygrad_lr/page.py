@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from . import show, viz
-from .engine import Node
+from .engine import Node, walk
 from .naming import _wrapped
 from .step import KEY, Backprop, _scalar, derivative
 
 _SVG = "http://www.w3.org/2000/svg"
 _INDENT = len("grad ")  # a gradient's later lines start under its numbers (viz._cell)
-DEFAULT_MAX_NODES = 3000  # the layout is made once per page, so pages allow bigger graphs than draw
+DEFAULT_MAX_NODES = 1000  # as draw: graphviz lays out a fan-out of 1,200 nodes in about 40 s
 
 
 def html(
@@ -57,7 +57,7 @@ def html(
         root, grad = source, None
     else:
         raise TypeError(f"html: expected a Backprop, a Value or a Tensor, got {type(source).__name__}")
-    options.setdefault("max_nodes", DEFAULT_MAX_NODES)
+    _check(root, element_id, options)
     run = Backprop(root, grad, store=False)
     names = run.names
     states = [(run.colors(), run.gradients())]
@@ -136,6 +136,38 @@ def notebook_html(source: Backprop | Node, **options: Any) -> str:
     return html(source, standalone=False, element_id=f"tglr-{uuid.uuid4().hex[:12]}", **options)
 
 
+_OPTIONS = ("rankdir", "show_data", "max_nodes", "clusters")
+
+
+def _check(root: Node, element_id: str, options: dict[str, Any]) -> None:
+    """Refuse, before any work, what would make a page that is broken or does not show every step:
+    an id that is not a plain HTML id, an option of ``tg.draw`` the page cannot honour (collapse
+    hides the nodes the steps go through; colours and gradients are the page's own), or a graph
+    above ``max_nodes``, with what to pass instead."""
+    if not isinstance(element_id, str) or not re.fullmatch(r"[A-Za-z][\w-]*", element_id):
+        raise ValueError(
+            f"html: element_id={element_id!r} is not an id the page can use; give a letter followed by "
+            "letters, digits, _ or -"
+        )
+    unknown = [name for name in options if name not in _OPTIONS]
+    if unknown:
+        raise TypeError(
+            f"html: {unknown[0]}= is not an option of the stepper page, which takes "
+            f"{', '.join(_OPTIONS)} (every step's node has a box of its own, coloured by the page)"
+        )
+    limit = options.setdefault("max_nodes", DEFAULT_MAX_NODES)
+    nodes = walk(root)
+    count = len(nodes) + sum(node._ctx is not None for node in nodes)
+    if count > limit:
+        raise ValueError(
+            f"html: the graph has {count} nodes (values and ops), more than max_nodes={limit}; "
+            f"its page is slow to lay out and to step through. Pass max_nodes={count} to make it anyway "
+            f"(steps.html(path, max_nodes={count}); in a notebook, "
+            f"IPython.display.HTML(tg.page.notebook_html(steps, max_nodes={count}))), or step through "
+            "a smaller part of the graph (one layer, a smaller batch)."
+        )
+
+
 def _has_grad_cell(node: Node) -> bool:
     return node.requires_grad or node._ctx is not None
 
@@ -189,11 +221,10 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
         group.set("data-node", drawn)
         if drawn != box:
             group.set("data-of", box)
+        # NOTE: a box's cells are polygons with a fill (their borders have fill="none"), an op an
+        # ellipse; graphviz 2.42 (Debian 12's) writes a cell's stroke as "transparent", later ones "none".
         for shape in group:
-            # a cell's background is a filled polygon (its border another, unfilled); graphviz
-            # writes the background's stroke as "none" or "transparent" depending on its version
-            filled = shape.get("fill") not in (None, "none")
-            if (shape.tag == tag("polygon") and filled) or shape.tag == tag("ellipse"):
+            if (shape.tag == tag("polygon") and shape.get("fill") != "none") or shape.tag == tag("ellipse"):
                 shape.set("data-fill", "")
         texts = list(group.iter(tag("text")))
         marks = [i for i, text in enumerate(texts) if text.text == "grad "]
@@ -208,7 +239,8 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
         if graph.get("class") == "graph" and (title := graph.find(tag("title"))) is not None:
             graph.remove(title)  # graphviz's name for the graph
     text = ET.tostring(tree, encoding="unicode")
-    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    root, rest = text.split(">", 1)  # ElementTree declares every namespace in the <svg> tag
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest
     return re.sub(r"(?i)\b(https?):", r"\1&#58;", text)
 
 
