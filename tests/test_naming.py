@@ -132,3 +132,31 @@ def test_tensor_expressions_evaluate_to_the_nodes_value():
         values = {name: n.data for name, n in names.operands(node).items()}
         got = tg.formula.evaluate(tree, values)
         assert np.array_equal(got, node.data), names.expression(node)
+
+
+def test_two_nodes_with_one_label_get_two_names_and_a_true_expression():
+    first, second = Value(2.0, label="a"), Value(3.0, label="a")
+    out = first * second
+    names = Names(out)
+    assert names[first] != names[second]
+    value = tg.expr(names.expression(out), **{n: v.data for n, v in names.operands(out).items()})
+    assert value.data == 2.0 * 3.0
+    steps = list(out.backward_steps())
+    targets = [names.d(sent.parent) for sent in steps[0].sent]
+    assert len(set(targets)) == 2, targets  # two different gradients, two different names
+
+
+def test_unlabelled_trainable_numbers_are_variables_not_constants():
+    u, v = Value(3.0), Value(3.0)  # both require grad: each gets its own gradient
+    out = u * v
+    names = Names(out)
+    assert names[u] != names[v] and "3" not in names[u]
+    assert set(names.operands(out).values()) == {u, v}
+
+
+def test_a_constant_is_not_named_like_a_users_label():
+    k = Value(2.0, label="2.0")
+    out = k * Value(1.5, label="x") * 2.0
+    names = Names(out)
+    constant = next(n for n in tg.engine.walk(out) if n is not k and n.label == "" and n.is_leaf)
+    assert names[constant] != "2.0"

@@ -54,13 +54,19 @@ class Names:
         self._used = {node.label for node in nodes if node.label}  # a user's label is never generated
         self._name: dict[Node, str] = {}
         self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
+        labelled: set[str] = set()
         for node in nodes:
+            constant = node._ctx is None and not node.requires_grad and np.ndim(node.data) == 0
             if node.label:
-                name = node.label
+                # NOTE: two nodes with one label are two names (a, a2): a·a would claim a square
+                name = node.label if node.label not in labelled else self._fresh(node.label)
+                labelled.add(node.label)
                 atom = ast.Name(name)  # written in parentheses where it needs them: 2·(1−p)
-            elif node._ctx is None and np.size(node.data) == 1 and np.ndim(node.data) == 0:
+            elif constant and np.size(node.data) == 1:
                 number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
+                if name in self._used:  # a user's label "2.0" is not this constant
+                    name = self._fresh("c")
                 atom = ast.Constant(number)
             else:
                 name = self._fresh(self._base(node))
