@@ -160,3 +160,33 @@ def test_a_constant_is_not_named_like_a_users_label():
     names = Names(out)
     constant = next(n for n in tg.engine.walk(out) if n is not k and n.label == "" and n.is_leaf)
     assert names[constant] != "2.0"
+
+
+def test_tensor_expression_texts_evaluate_to_the_nodes_value_and_shape():
+    W = Tensor([[0.5, -0.3], [0.2, 0.1]], requires_grad=True, label="W")
+    b = Tensor([0.1, -0.2], requires_grad=True, label="b")
+    X = Tensor([[1.0, 2.0], [3.0, 4.0]], label="X")
+    targets = np.array([[1.0, 0.0], [0.0, 1.0]])
+    outputs = [
+        W.sum(axis=0, keepdims=True),
+        W.sum(keepdims=True),
+        W.mean(axis=1, keepdims=True),
+        W.max(),
+        W.max(axis=1).values,
+        W.amax(axis=(0, 1)),
+        W.reshape(4),
+        W.unsqueeze(0),
+        W.transpose(1, 0),
+        tg.where(X.data > 2, W, b),
+        tg.cat([W, b.reshape(1, 2)], 0),
+        W[0],
+        W[:, 1:],
+        nn.functional.binary_cross_entropy_with_logits(X @ W + b, targets),
+    ]
+    for out in outputs:
+        names = Names(out)
+        text = names.expression(out)
+        values = {name: n.data for name, n in names.operands(out).items()}
+        got = tg.formula.evaluate(text, values)
+        got = np.asarray(got.data if isinstance(got, tg.engine.Node) else got)
+        assert got.shape == out.data.shape and np.array_equal(got, out.data), text

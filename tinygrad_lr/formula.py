@@ -74,7 +74,7 @@ def parse(text: str) -> ast.expr:
                 f"formula {text!r}: call only {', '.join(VOCABULARY)} or a registered op, without keywords"
             )
         allowed = (ast.expr, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context)
-        if not isinstance(node, allowed) or isinstance(node, (ast.Lambda, ast.Subscript, ast.Starred)):
+        if not isinstance(node, allowed) or isinstance(node, (ast.Lambda, ast.Starred)):
             raise FormulaError(f"formula {text!r}: {type(node).__name__} is not in the formula language")
         if isinstance(node, (ast.UnaryOp)) and not isinstance(node.op, ast.USub):
             raise FormulaError(f"formula {text!r}: the only unary operator is -")
@@ -114,13 +114,33 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
         array = _value(node.value, values)
         return array.mT if np.ndim(array) > 1 else array
+    if isinstance(node, ast.Tuple):  # an op's axes or shape: sum(W, (0,))
+        return tuple(_value(item, values) for item in node.elts)
+    if isinstance(node, ast.List):  # a constant array written out: where([True, False], x, y)
+        return np.array([_value(item, values) for item in node.elts])
+    if isinstance(node, ast.Subscript):  # an index: W[0], W[:, 1:]
+        return _value(node.value, values)[_value(node.slice, values)]
+    if isinstance(node, ast.Slice):
+        ends = (node.lower, node.upper, node.step)
+        return slice(*(None if end is None else _value(end, values) for end in ends))
     return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
+
+
+def _extreme(name: str) -> Callable:
+    """max or min as an expression writes it: max(x) over all elements, max(x, axis)."""
+    return lambda x, axis=None, keepdims=False: REGISTRY[name].apply(x, axis, keepdims)
+
+
+# ops whose expressions leave out an argument at its usual value (max(x), bce_with_logits(z, y))
+_SHORT = {"max": _extreme("max"), "min": _extreme("min"), "bce_with_logits": ops.bce_with_logits}
 
 
 def _function(name: str) -> Callable | None:
     """A function of the formula language: the vocabulary's, else a registered op's apply."""
     if name in VOCABULARY:
         return VOCABULARY[name]
+    if name in _SHORT and name in REGISTRY:
+        return _SHORT[name]
     return REGISTRY[name].apply if name in REGISTRY else None
 
 

@@ -118,7 +118,11 @@ class Names:
             else:  # a constant argument: ctx keeps its own copy under the same name (an index)
                 value = vars(ctx).get(name, arguments[i] if arguments is not None else None)
                 values[name] = ast.Constant(value)
-        return _substitute(_template(fn.write(ctx)), values)
+        text = fn.write(ctx)
+        keeps = "keepdims" in fn.inputs and getattr(values["keepdims"], "value", None) is True
+        if keeps and "keepdims" not in formula.names(text):  # sum(W) would claim a number, not [[s]]
+            text = f"{fn.name}({', '.join(fn.inputs)})"
+        return _substitute(_template(text), values)
 
     def expression(self, node: Node) -> str:
         """The node in its operands' names, in the formula language ('' for a leaf)."""
