@@ -187,7 +187,14 @@ def render(
     products of arrays written ⊙ (matrix products ·); each variable in ``shapes`` followed by
     its shape (``Xᵀ (2x2)``)."""
     tree = _fold(parse(text), numbers or {})
-    return write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
+    written = write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
+    return _unsigned(written) if factor else written
+
+
+def _unsigned(text: str) -> str:
+    """``text`` as an operand after a sign: in parentheses if it starts with one (x·(−0.5),
+    x − (−y)), never x·−0.5 or x − −y."""
+    return f"({text})" if text[:1] in ("-", "−") else text
 
 
 def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
@@ -258,7 +265,7 @@ def write(
         right_level = level + 1 if op in (ast.Sub, ast.Div, ast.MatMult) else level
         sign = style.signs[op]
         sign = f" {sign} " if shapes and sign in ("·", "⊙") else sign  # Xᵀ (3x2) · dL/dz (2x2)
-        text = f"{inner(node.left, level)}{sign}{inner(node.right, right_level)}"
+        text = f"{inner(node.left, level)}{sign}{_unsigned(inner(node.right, right_level))}"
         return text if outer <= level else f"({text})"
     if isinstance(node, ast.UnaryOp):
         text = f"{'−' if style.math else '-'}{inner(node.operand, 3)}"
