@@ -236,3 +236,9 @@ def test_a_negative_number_after_an_operator_is_in_parentheses():
         for line in lines:  # no sign right after another operator: x·−0.5, · -0.5, − −0.5
             for sign in ("·−", "· -", "· −", "− −", "− -", "+ -", "+ −", "·-"):
                 assert sign not in line, line
+
+
+def test_a_name_with_a_superscript_is_bracketed_as_a_base():
+    square = Value(1.5, label="x²")
+    lines = [line for step in (square**3).backward_steps() for line in step.lines()]
+    assert "L = (x²)³" in lines[0] and "3·(x²)²" in lines[1], lines  # x²³ would read x to the 23

@@ -148,6 +148,7 @@ def _function(name: str) -> Callable | None:
 
 _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
 _SUPERSCRIPT = str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_POWERS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ"  # a name ending in one binds like a power
 
 
 class _Style:
@@ -303,7 +304,7 @@ def _binding(text: str) -> float:
                 level = min(level, 2)
             elif character in "+-−" or character == " ":
                 level = min(level, 3)  # a sign or a function applied without brackets
-            elif character == "^":
+            elif character == "^" or character in _POWERS:  # x², Xᵀ: (x²)³, not x²³
                 level = min(level, 4)
     return level
 
