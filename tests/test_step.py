@@ -225,3 +225,20 @@ def test_cli_in_a_real_terminal():
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_negative_number_after_an_operator_is_in_parentheses():
+    x = Value(0.7, label="x")
+    cases = [(x * -0.5, "L = x·(−0.5)"), (x - (-0.5), "L = x − (−0.5)"), (x * -Value(2.0, label="y"), "")]
+    for out, head in cases:
+        lines = [line for step in out.backward_steps() for line in step.lines()]
+        assert head in lines[0], lines[0]
+        for line in lines:  # no sign right after another operator: x·−0.5, · -0.5, − −0.5
+            for sign in ("·−", "· -", "· −", "− −", "− -", "+ -", "+ −", "·-"):
+                assert sign not in line, line
+
+
+def test_a_name_with_a_superscript_is_bracketed_as_a_base():
+    square = Value(1.5, label="x²")
+    lines = [line for step in (square**3).backward_steps() for line in step.lines()]
+    assert "L = (x²)³" in lines[0] and "3·(x²)²" in lines[1], lines  # x²³ would read x to the 23

@@ -53,7 +53,7 @@ _COMPARE[ast.Eq] = np.equal
 # indexing with constants (A[0], A[:, 1:])
 _ALLOWED = (
     ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Attribute,
-    ast.Tuple, ast.Subscript, ast.Slice, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context,
+    ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context,
 )  # fmt: skip
 
 
@@ -121,21 +121,33 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
         array = _value(node.value, values)
         return array.mT if np.ndim(array) > 1 else array
-    if isinstance(node, ast.Tuple):
+    if isinstance(node, ast.Tuple):  # an op's axes or shape: sum(W, (0,))
         return tuple(_value(item, values) for item in node.elts)
-    if isinstance(node, ast.Slice):
-        return slice(
-            *(None if part is None else _value(part, values) for part in (node.lower, node.upper, node.step))
-        )
-    if isinstance(node, ast.Subscript):
+    if isinstance(node, ast.List):  # a constant array written out: where([True, False], x, y)
+        return np.array([_value(item, values) for item in node.elts])
+    if isinstance(node, ast.Subscript):  # an index: W[0], W[:, 1:]
         return _value(node.value, values)[_value(node.slice, values)]
+    if isinstance(node, ast.Slice):
+        ends = (node.lower, node.upper, node.step)
+        return slice(*(None if end is None else _value(end, values) for end in ends))
     return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
+
+
+def _extreme(name: str) -> Callable:
+    """max or min as an expression writes it: max(x) over all elements, max(x, axis)."""
+    return lambda x, axis=None, keepdims=False: REGISTRY[name].apply(x, axis, keepdims)
+
+
+# ops whose expressions leave out an argument at its usual value (max(x), bce_with_logits(z, y))
+_SHORT = {"max": _extreme("max"), "min": _extreme("min"), "bce_with_logits": ops.bce_with_logits}
 
 
 def _function(name: str) -> Callable | None:
     """A function of the formula language: the vocabulary's, else a registered op's apply."""
     if name in VOCABULARY:
         return VOCABULARY[name]
+    if name in _SHORT and name in REGISTRY:
+        return _SHORT[name]
     return REGISTRY[name].apply if name in REGISTRY else None
 
 
@@ -143,6 +155,7 @@ def _function(name: str) -> Callable | None:
 
 _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
 _SUPERSCRIPT = str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_POWERS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ"  # a name ending in one binds like a power
 
 
 class _Style:
@@ -182,7 +195,14 @@ def render(
     products of arrays written ⊙ (matrix products ·); each variable in ``shapes`` followed by
     its shape (``Xᵀ (2x2)``)."""
     tree = _fold(parse(text), numbers or {})
-    return write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
+    written = write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
+    return _unsigned(written) if factor else written
+
+
+def _unsigned(text: str) -> str:
+    """``text`` as an operand after a sign: in parentheses if it starts with one (x·(−0.5),
+    x − (−y)), never x·−0.5 or x − −y."""
+    return f"({text})" if text[:1] in ("-", "−") else text
 
 
 def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
@@ -253,10 +273,7 @@ def write(
         right_level = level + 1 if op in (ast.Sub, ast.Div, ast.MatMult) else level
         sign = style.signs[op]
         sign = f" {sign} " if shapes and sign in ("·", "⊙") else sign  # Xᵀ (3x2) · dL/dz (2x2)
-        right = inner(node.right, right_level)
-        if right[:1] in "-−":  # x·(−0.5), x − (−u): never x·−0.5
-            right = f"({right})"
-        text = f"{inner(node.left, level)}{sign}{right}"
+        text = f"{inner(node.left, level)}{sign}{_unsigned(inner(node.right, right_level))}"
         return text if outer <= level else f"({text})"
     if isinstance(node, ast.UnaryOp):
         text = f"{'−' if style.math else '-'}{inner(node.operand, 3)}"
@@ -294,7 +311,7 @@ def _binding(text: str) -> float:
                 level = min(level, 2)
             elif character in "+-−" or character == " ":
                 level = min(level, 3)  # a sign or a function applied without brackets
-            elif character == "^":
+            elif character == "^" or character in _POWERS:  # x², Xᵀ: (x²)³, not x²³
                 level = min(level, 4)
     return level
 

@@ -56,18 +56,19 @@ class Names:
         self._used = {node.label for node in nodes if node.label}  # a user's label is never generated
         self._name: dict[Node, str] = {}
         self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
-        labelled: set[str] = set()  # labels already given to a node
+        labelled: set[str] = set()
         for node in nodes:
-            if node.label and node.label not in labelled:
-                name = node.label
-                labelled.add(name)
+            constant = node._ctx is None and not node.requires_grad and np.ndim(node.data) == 0
+            if node.label:
+                # NOTE: two nodes with one label are two names (a, a2): a·a would claim a square
+                name = node.label if node.label not in labelled else self._fresh(node.label)
+                labelled.add(node.label)
                 atom = ast.Name(name)  # written in parentheses where it needs them: 2·(1−p)
-            elif node.label:  # a second node with the same label: x and x_2, never x − x
-                name = self._fresh_label(node.label)
-                atom = ast.Name(name)
-            elif node._ctx is None and not node.requires_grad and np.ndim(node.data) == 0:
-                number = float(node.data)  # an unnamed constant in the arithmetic: its value
+            elif constant and np.size(node.data) == 1:
+                number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
+                if name in self._used:  # a user's label "2.0" is not this constant
+                    name = self._fresh("c")
                 atom = ast.Constant(number)
             else:
                 name = self._fresh(self._base(node))
@@ -103,13 +104,6 @@ class Names:
             return "prod"
         return _BASES.get(ctx.fn.name, ctx.fn.name).format(x=short)
 
-    def _fresh_label(self, label: str) -> str:
-        count = 2
-        while f"{label}_{count}" in self._used:
-            count += 1
-        self._used.add(f"{label}_{count}")
-        return f"{label}_{count}"
-
     def _fresh(self, base: str) -> str:
         name, count = base, 1
         while name in self._used:
@@ -135,7 +129,11 @@ class Names:
             else:  # a constant argument: ctx keeps its own copy under the same name (an index)
                 value = vars(ctx).get(name, arguments[i] if arguments is not None else None)
                 values[name] = ast.Constant(value)
-        return _substitute(_template(fn.write(ctx)), values)
+        text = fn.write(ctx)
+        keeps = "keepdims" in fn.inputs and getattr(values["keepdims"], "value", None) is True
+        if keeps and "keepdims" not in formula.names(text):  # sum(W) would claim a number, not [[s]]
+            text = f"{fn.name}({', '.join(fn.inputs)})"
+        return _substitute(_template(text), values)
 
     def expression(self, node: Node) -> str:
         """The node in its operands' names, in the formula language ('' for a leaf); a name

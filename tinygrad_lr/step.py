@@ -234,7 +234,9 @@ def _scalar_lines(step: Step) -> list[str]:
         if sent.contribution is None:
             line += " (no gradient flows here)"
         elif sent.local is not None:
-            line += f" = {_number(step.grad)} · {_number(sent.local)} = {_number(sent.contribution)}"
+            local = _number(sent.local)
+            local = f"({local})" if local.startswith("-") else local  # 1.0 · (-0.5), not 1.0 · -0.5
+            line += f" = {_number(step.grad)} · {local} = {_number(sent.contribution)}"
         else:
             line += f" = {_number(sent.contribution)}"
         status = f"done: {d(sent.parent)} = {_number(sent.total)}" if sent.final else "more to come"
