@@ -48,6 +48,8 @@ def demo(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(line)
 
+    if args.data in ("iris", "digits"):
+        return _demo_many_classes(args, [args.data], out, say, report, start)
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -111,6 +113,69 @@ def demo(args: argparse.Namespace) -> int:
         serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
         out / "report.txt",
     ]
+    if args.data == "all":
+        say()
+        return _demo_many_classes(args, ["iris", "digits"], out, say, report, start, written)
+    say()
+    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    (out / "report.txt").write_text("\n".join(report) + "\n")
+    return 0
+
+
+_MANY_CLASSES = {  # data set: (how it is described, full-batch gradient steps)
+    "iris": ("Iris: 150 flowers, 4 measurements, 3 species", 500),
+    "digits": ("Digits: 1797 images of 8x8 pixels, 10 digits", 300),
+}
+
+
+def _demo_many_classes(args, names, out: Path, say, report: list[str], start: float, written=()) -> int:
+    """The multi-class part of the demo: softmax regression on iris and/or digits (their bundled
+    split, standardized), trained by full-batch gradient descent, with accuracy and log-loss;
+    for digits the picture of the ten weight images."""
+    import time
+
+    import numpy as np
+
+    from . import data, nn, optim, plots, serialize
+    from .engine import no_grad
+    from .tensor import Tensor
+
+    loaders = {"iris": data.load_iris, "digits": data.load_digits}
+    results, models = {}, {}
+    for name in names:
+        X_train, X_test, y_train, y_test = loaders[name](split=True)
+        X_train, X_test = data.standardize(X_train, X_test)
+        described, steps = _MANY_CLASSES[name]
+        say(
+            f"{described}; {len(y_train)} to train on, {len(y_test)} to test "
+            "(standardized, the bundled split)"
+        )
+        model = nn.SoftmaxRegression(X_train.shape[1], int(y_train.max()) + 1, seed=args.seed)
+        optimizer = optim.SGD(model.parameters(), lr=0.5)
+        inputs = Tensor(X_train)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model.logits(inputs), y_train).backward()
+            optimizer.step()
+        with no_grad():
+            row = []
+            for X, y in ((X_train, y_train), (X_test, y_test)):
+                row.append(float(np.mean(model.predict(Tensor(X)) == y)))
+            for X, y in ((X_train, y_train), (X_test, y_test)):
+                row.append(nn.functional.cross_entropy(model.logits(Tensor(X)), y).item())
+        results[name], models[name] = row, model
+    say()
+    say(f"{'softmax regression':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
+    for name, (acc_train, acc_test, loss_train, loss_test) in results.items():
+        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
+    out.mkdir(parents=True, exist_ok=True)
+    written = list(written)
+    for name, model in models.items():
+        if name == "digits":
+            written.insert(-1, plots.digit_weights(model.linear.weight.data, out / "digits_weights.png"))
+        written.insert(-1, serialize.save(model, out / f"softmax_regression_{name}.npz"))
+    if not written or written[-1] != out / "report.txt":
+        written.append(out / "report.txt")
     say()
     say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
     (out / "report.txt").write_text("\n".join(report) + "\n")
@@ -475,10 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "demo",
-        help="the main job: train on the bundled breast-cancer data, report, write pictures",
+        help="the main job: train on the bundled data sets, report, write pictures",
         description="Train a logistic regression and a network with one hidden layer on the bundled "
         "Breast Cancer Wisconsin data (standardized, seeded 80/20 split), print their accuracy and "
-        "log-loss, and write the loss curves (PNG) and both models (.npz).",
+        "log-loss, and write the loss curves (PNG) and both models (.npz); then softmax regression on "
+        "the bundled iris and digits data (their fixed split), with the digits' weight images (PNG).",
     )
     run.add_argument(
         "--out", type=_path, default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)"
@@ -493,6 +559,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
     run.add_argument(
         "--hidden", type=_positive, default=16, help="units in the network's hidden layer (default 16)"
+    )
+    run.add_argument(
+        "--data",
+        choices=("all", "breast_cancer", "iris", "digits"),
+        default="all",
+        help="which bundled data: breast_cancer (two classes), iris or digits (softmax regression, "
+        "many classes), or all (the default)",
     )
     run.add_argument(
         "--quiet",
