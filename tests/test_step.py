@@ -242,3 +242,19 @@ def test_a_name_with_a_superscript_is_bracketed_as_a_base():
     square = Value(1.5, label="x²")
     lines = [line for step in (square**3).backward_steps() for line in step.lines()]
     assert "L = (x²)³" in lines[0] and "3·(x²)²" in lines[1], lines  # x²³ would read x to the 23
+
+
+def test_a_reduction_along_an_axis_says_its_gradient_is_spread_back_before_the_share():
+    # a (2,) gradient against the 2x2 share would broadcast along the wrong axis: the line
+    # must say it is spread back first, and the numbers are that
+    W = tg.Tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True, label="W")
+    weights = np.array([1.0, 10.0])
+    loss = (W.max(1).values * tg.Tensor(weights)).sum()
+    (step,) = [s for s in loss.backward_steps() if s.name == "max"]
+    line = next(line for line in step.lines() if line.startswith("  dL/dW"))
+    assert "dL/d(max) (2,) spread back to a 2x2 array ⊙ share" in line
+    share = np.array([[0.0, 1.0], [1.0, 0.0]])  # where each row's max is
+    np.testing.assert_array_equal(step.sent[0].contribution, weights[:, None] * share)
+    assert not any(
+        ", 2, " in text or " 2, array" in text for s in loss.backward_steps() for text in s.lines()
+    )

@@ -261,6 +261,10 @@ def _tensor_lines(step: Step) -> list[str]:
         target = f"  {d(sent.parent)}{f' ({parent_shape})' if parent_shape else ''} +="
         if "/d" in sent.formula:  # a matrix product's formula holds the gradient itself
             chain = sent.formula
+        elif np.size(node.data) < np.size(sent.parent.data) and not _is_number(sent.formula):
+            # a reduction's local derivative has the input's shape: the gradient is spread back
+            # to that shape first (along the reduced axes), never broadcast against it as it is
+            chain = f"{d(node)}{sized} spread back to {_array(parent_shape)} ⊙ {sent.formula}"
         else:
             times = " ⊙ " if np.ndim(node.data) else " · "
             chain = f"{d(node)}{sized}{times}{sent.formula}" if sent.formula != "1" else f"{d(node)}{sized}"
@@ -268,7 +272,7 @@ def _tensor_lines(step: Step) -> list[str]:
         if summed:
             chain += f", summed over axis {', '.join(map(str, summed))}"
         elif parent_shape != shape and _is_number(sent.formula):  # reshaped, or spread out again
-            chain += f", as a {parent_shape} array" if parent_shape else ", as a number"
+            chain += f", as {_array(parent_shape)}" if parent_shape else ", as a number"
         if sent.contribution is None:
             out.append(f"{target} {chain} (no gradient flows here)")
             continue
@@ -280,6 +284,11 @@ def _tensor_lines(step: Step) -> list[str]:
         else:
             out[-1] += "   [done]"
     return out
+
+
+def _array(shape: str) -> str:
+    """'a 2x3 array', 'a (2,) array': a 1-D shape keeps its parentheses, or it reads '2,'."""
+    return f"a ({shape}) array" if shape.endswith(",") else f"a {shape} array"
 
 
 def _is_number(text: str) -> bool:
