@@ -243,3 +243,11 @@ def test_tensor_expression_texts_evaluate_to_the_nodes_value_and_shape():
         got = tg.formula.evaluate(text, values)
         got = np.asarray(got.data if isinstance(got, tg.engine.Node) else got)
         assert got.shape == out.data.shape and np.array_equal(got, out.data), text
+
+
+def test_a_label_that_names_a_function_is_a_variable_in_the_expression():
+    x = Value(2.0, requires_grad=True, label="log")
+    y = Value(3.0, requires_grad=True, label="exp ")
+    step = next(iter((x * y).backward_steps()))
+    values = {name: node.data for name, node in step.operands.items()}
+    assert tg.expr(step.expression, **values).data == 6.0

@@ -80,7 +80,8 @@ class Names:
         self._code_atom: dict[Node, ast.expr] = {}
         for node, atom in self._atom.items():
             if isinstance(atom, ast.Name) and not _is_variable(atom.id):
-                atom = ast.Name(self._fresh(_token(atom.id) or "v"))
+                token = _token(atom.id)
+                atom = ast.Name(self._fresh(token if _is_variable(token) else "v"))
             self._code_atom[node] = atom
 
     def __getitem__(self, node: Node) -> str:
