@@ -264,8 +264,14 @@ class Function:
         ctx.fn, ctx.saved, ctx.versions = cls, (), ()
         if recording and constants:
             ctx.arguments = args
-        # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
-        out = cls.forward(ctx, *datas) if kind._scalar else numeric.quietly(cls.forward, ctx, *datas)
+        if kind._scalar:
+            out = cls.forward(ctx, *datas)
+        else:  # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
+            quiet = numeric.enter_quiet()
+            try:
+                out = cls.forward(ctx, *datas)
+            finally:
+                numeric.leave_quiet(quiet)
         try:
             node = kind._from_op(out, ctx if recording else None, args)
         except TypeError as error:  # what forward returned is no data for this node type

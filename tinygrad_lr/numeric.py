@@ -13,26 +13,27 @@ has anything to warn about.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-try:  # numpy >= 2 keeps its floating-point error state in a context variable
+# enter_quiet() turns numpy's floating-point warnings off and returns a token; leave_quiet(token)
+# restores them. numpy >= 2 keeps that state in a context variable, which is the cheap way.
+try:
     from numpy._core.umath import _extobj_contextvar, _make_extobj
 
-    _IGNORE_ALL = _make_extobj(all="ignore")
-    _enter_quiet, _leave_quiet = _extobj_contextvar.set, _extobj_contextvar.reset
+    enter_quiet = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
+    leave_quiet = _extobj_contextvar.reset
 except ImportError:  # pragma: no cover - other numpy builds: the public, slower errstate
 
-    def _enter_quiet(_state=None):
+    def enter_quiet():
         state = np.errstate(all="ignore")
         state.__enter__()
         return state
 
-    def _leave_quiet(state):
+    def leave_quiet(state):
         state.__exit__(None, None, None)
-
-    _IGNORE_ALL = None
 
 
 class quiet:
@@ -43,19 +44,19 @@ class quiet:
     __slots__ = ("_token",)
 
     def __enter__(self) -> None:
-        self._token = _enter_quiet(_IGNORE_ALL)
+        self._token = enter_quiet()
 
     def __exit__(self, *exc: object) -> None:
-        _leave_quiet(self._token)
+        leave_quiet(self._token)
 
 
 def quietly(function, *args):
     """``function(*args)`` with numpy's floating-point warnings off (see ``quiet``)."""
-    token = _enter_quiet(_IGNORE_ALL)
+    token = enter_quiet()
     try:
         return function(*args)
     finally:
-        _leave_quiet(token)
+        leave_quiet(token)
 
 
 def exp(x):
@@ -196,6 +197,7 @@ def add_into(a, b):
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:
     """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
-    if len(shape) > len(target):
+    lead = len(target) - len(shape)
+    if lead < 0:
         return False
-    return all(n == 1 or n == m for n, m in zip(reversed(shape), reversed(target)))
+    return target[lead:] == shape or all(n == 1 or n == m for n, m in zip(shape, target[lead:]))

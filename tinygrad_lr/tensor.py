@@ -367,7 +367,12 @@ class Tensor(Operators, Node):
                 f"returned an array of {data.dtype}; "
                 + ("an op that records a gradient returns floats" if kind in "biu" else "return real numbers")
             )
-        node = super()._from_op(data, ctx, inputs)
+        node = object.__new__(cls)  # NOTE: Node._from_op, inlined: this runs for every op
+        node.data = data
+        node.grad = None
+        node.label = ""
+        node.requires_grad = ctx is not None
+        node._ctx = ctx
         node._version = Version() if data.base is None else _shared_version(data, inputs)
         return node
 
@@ -410,8 +415,11 @@ class Tensor(Operators, Node):
         """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
         this tensor was broadcast: its shape must be this tensor's own, or one that broadcasting
         this tensor against the op's other inputs or to its output explains."""
-        if type(grad) is np.ndarray and grad.shape == self.data.shape and grad.dtype.kind == "f":
-            return grad  # the common case, first
+        if type(grad) is np.ndarray and grad.dtype.kind == "f":  # the common cases, first
+            if grad.shape == self.data.shape:
+                return grad
+            if grad.shape == out.data.shape and numeric.broadcasts_to(self.data.shape, grad.shape):
+                return self._reduce_grad(grad)  # the input was broadcast to the output
         if isinstance(grad, Node) and not isinstance(grad, Tensor):
             raise InvalidGradient(f"got a {type(grad).__name__}; a Tensor's gradient is an array")
         data = grad.data if isinstance(grad, Tensor) else grad
@@ -427,8 +435,8 @@ class Tensor(Operators, Node):
         shape, grad_shape = self.data.shape, data.shape
         if grad_shape == shape:
             return grad
-        if grad_shape == out.data.shape and (not shape or numeric.broadcasts_to(shape, grad_shape)):
-            return self._reduce_grad(grad)  # the common case: the input was broadcast to the output
+        if grad_shape == out.data.shape and numeric.broadcasts_to(shape, grad_shape):
+            return self._reduce_grad(grad)
         known = [out.data.shape, *(np.shape(p.data) for p in out._ctx if p is not None)]
         if not _broadcast_explains(shape, grad_shape, known):
             raise InvalidGradient(
@@ -438,11 +446,12 @@ class Tensor(Operators, Node):
         return self._reduce_grad(grad)
 
     def _saved_versions(self, ctx: Any) -> tuple:
-        versions = []
-        for source in ctx.saved_from:
-            owner = self if source is OUTPUT else None if source is None else ctx[source]
-            versions.append((None, 0) if owner is None else (owner._version, owner._version.count))
-        return tuple(versions)
+        owners = [
+            self if source is OUTPUT else None if source is None else ctx[source] for source in ctx.saved_from
+        ]
+        return tuple(
+            [(None, 0) if owner is None else (owner._version, owner._version.count) for owner in owners]
+        )
 
     def _holds(self, data: np.ndarray) -> bool:
         # in-place changes are counted by the version; this catches .data replaced by another array

@@ -70,7 +70,7 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
         product = _product("linear", x, w)
-        if not numeric.broadcasts_to(np.shape(b), np.shape(product)):
+        if not numeric.broadcasts_to(np.shape(b), product.shape):
             raise ValueError(
                 f"linear: b of shape {np.shape(b)} does not broadcast to x @ w's shape {np.shape(product)}"
             )

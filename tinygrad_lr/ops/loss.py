@@ -40,7 +40,8 @@ class BCEWithLogits(Function):
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.n = 1  # what the sum of the losses is divided by
-        if reduction != "none" and np.shape(z) == np.shape(y):
+        same_shape = np.shape(z) == np.shape(y)
+        if reduction != "none" and same_shape:
             total = numeric.logistic_loss_sum(z, y)  # no activation-sized array
         else:
             loss = numeric.logistic_loss(z, y)
@@ -48,7 +49,7 @@ class BCEWithLogits(Function):
                 return loss
             total = np.add.reduce(loss, axis=None)
         if reduction == "mean":
-            ctx.n = np.size(z) if np.shape(z) == np.shape(y) else np.size(loss)
+            ctx.n = np.size(z) if same_shape else np.size(loss)
         return total / ctx.n
 
     @staticmethod
