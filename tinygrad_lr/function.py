@@ -280,9 +280,13 @@ class Function:
             return node
         saved = ctx.saved
         if saved:
-            first = datas[0]  # NOTE: the common cases written out: this runs for every op
+            first = datas[0]  # NOTE: the first two inputs written out: this runs for every op
+            second = datas[1] if len(datas) > 1 else first
             sources = tuple(
-                [OUTPUT if item is out else 0 if item is first else _source(item, datas) for item in saved]
+                [
+                    OUTPUT if x is out else 0 if x is first else 1 if x is second else _source(x, datas)
+                    for x in saved
+                ]
             )
             # NOTE: one shared tuple per pattern ((0, 1), (OUTPUT,), ...): a new one per op would be
             # one more object per node for the garbage collector to count (scalar_mlp: 8% of its time)
