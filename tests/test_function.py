@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
@@ -174,6 +176,56 @@ def test_two_values_sharing_one_float_object_stay_distinct_variables():
     ga, _ = tg.grad(a * b, [a, b], create_graph=True)
     assert tg.grad(ga, [a, b])[1].data == 1.0  # ∂²(ab)/∂a∂b
     assert tg.grad(ga, [a, b])[0].data == 0.0
+
+
+class Pick(tg.Function, register=False):
+    """x + y + z, saving the items that ``picks`` names (an input's index, or -1 for the output),
+    and recording what backward is handed for them."""
+
+    picks: tuple = ()
+    handed: tuple = ()
+
+    @staticmethod
+    def forward(ctx, x, y, z):
+        out = x + y + z
+        ctx.save_for_backward(*(out if k == -1 else (x, y, z)[k] for k in Pick.picks))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        Pick.handed = ctx.saved_tensors
+        return grad, grad, grad
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([Value, Tensor]), st.lists(st.integers(-1, 2), min_size=1, max_size=4))
+def test_what_forward_saved_is_handed_back_as_the_node_it_is(kind, picks):
+    Pick.picks = tuple(picks)
+    inputs = [kind(1.0 + k, requires_grad=True) for k in range(3)]
+    out = Pick.apply(*inputs)
+    tg.grad(out, inputs, create_graph=True)  # backward is handed the graph nodes
+    expected = [out if k == -1 else inputs[k] for k in picks]
+    assert len(Pick.handed) == len(expected)
+    assert all(got is want for got, want in zip(Pick.handed, expected))
+    tg.grad(out, inputs)  # and, without create_graph, their data
+    assert all(got is want.data for got, want in zip(Pick.handed, expected))
+
+
+def test_a_one_input_op_may_save_its_input_twice():
+    class Square(tg.Function, register=False):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            return grad * (a + b)
+
+    x = Value(3.0, requires_grad=True)
+    (g,) = tg.grad(Square.apply(x), [x], create_graph=True)
+    assert g.data == 6.0 and tg.grad(g, [x])[0].data == 2.0
 
 
 def test_mixing_values_and_other_node_types_is_refused():

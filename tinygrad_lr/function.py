@@ -280,17 +280,7 @@ class Function:
             return node
         saved = ctx.saved
         if saved:
-            first = datas[0]  # NOTE: the first two inputs written out: this runs for every op
-            second = datas[1] if len(datas) > 1 else first
-            sources = tuple(
-                [
-                    OUTPUT if x is out else 0 if x is first else 1 if x is second else _source(x, datas)
-                    for x in saved
-                ]
-            )
-            # NOTE: one shared tuple per pattern ((0, 1), (OUTPUT,), ...): a new one per op would be
-            # one more object per node for the garbage collector to count (scalar_mlp: 8% of its time)
-            ctx.saved_from = sources = _PATTERNS.setdefault(sources, sources)
+            ctx.saved_from = sources = _sources(saved, datas, out)
             if node.data is not out:  # the node type converted the result: save what it holds
                 ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(saved, sources)])
             if not kind._scalar:
@@ -301,7 +291,29 @@ class Function:
         return node
 
 
-_PATTERNS: dict[tuple, tuple] = {}
+def _sources(saved: tuple, datas: list, out: Any) -> tuple:
+    """Where each item that forward saved came from: the index of the input it is (by
+    identity), ``OUTPUT``, or None for neither.
+
+    NOTE: one shared tuple per pattern ((0, 1), (OUTPUT,), ...): a new one per op would be one
+    more object per node for the garbage collector to count (scalar_mlp: 8% of its time). And
+    this runs for every op that saves: the commonest patterns are answered before the loop."""
+    n = len(saved)
+    first = saved[0]
+    if first is out:
+        if n == 1:
+            return _OUT
+    elif first is datas[0]:
+        if n == 1:
+            return _FIRST
+        if n == 2 and len(datas) > 1 and saved[1] is datas[1] and saved[1] is not out:
+            return _FIRST_TWO
+    sources = tuple([OUTPUT if item is out else _source(item, datas) for item in saved])
+    return _PATTERNS.setdefault(sources, sources)
+
+
+_OUT, _FIRST, _FIRST_TWO = (OUTPUT,), (0,), (0, 1)
+_PATTERNS: dict[tuple, tuple] = {_OUT: _OUT, _FIRST: _FIRST, _FIRST_TWO: _FIRST_TWO}
 
 
 def _source(item: Any, datas: list) -> int | None:
