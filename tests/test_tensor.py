@@ -149,6 +149,17 @@ def test_sum_and_mean_with_axes():
         x.sum(axis=(1, -2))
 
 
+def test_the_gradients_of_sum_and_mean_are_spread_as_views_not_arrays_of_the_input_size():
+    # backward through a reduction of an activation must not hold another activation-sized array
+    for reduce in (Tensor.sum, Tensor.mean):
+        x = Tensor(np.ones((1000, 3)), requires_grad=True)
+        out = reduce(x, axis=0)
+        ctx = out._ctx
+        spread = ctx.fn.backward(ctx, np.full(3, 6.0))[0]
+        assert spread.shape == (1000, 3) and np.allclose(spread, 6.0 if reduce is Tensor.sum else 6.0 / 1000)
+        assert spread.base is not None and spread.base.size == 3, reduce.__name__
+
+
 def test_reshape_and_transpose():
     x = Tensor(np.arange(6.0), requires_grad=True)
     y = x.reshape(2, 3).transpose(1, 0)

@@ -78,10 +78,12 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        spread = movement.broadcast_to(movement.reshape(grad, ctx.kept), ctx.shape)
-        if ctx.n > np.finfo(spread.dtype).max:  # NOTE: float16 holds no count above 65504, but 1/n
-            return arithmetic.mul(spread, 1.0 / ctx.n), None, None
-        return arithmetic.div(spread, ctx.n), None, None
+        if ctx.n > np.finfo(grad.dtype).max:  # NOTE: float16 holds no count above 65504, but 1/n
+            share = arithmetic.mul(grad, 1.0 / ctx.n)
+        else:
+            share = arithmetic.div(grad, ctx.n)
+        # divided before it is spread: a broadcast view, not an array of the input's size
+        return movement.broadcast_to(movement.reshape(share, ctx.kept), ctx.shape), None, None
 
 
 class Max(Function):
