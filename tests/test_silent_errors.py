@@ -97,6 +97,34 @@ def test_a_saved_output_changed_in_place_is_refused():
         loss.backward()
 
 
+def test_forward_returning_its_input_as_given_shares_the_inputs_version():
+    class Same(tg.Function, register=False):
+        """f(x) = x, returned as it was given; backward uses the saved x (as f = x²/2 would)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * x
+
+    for changed in ("input", "output"):
+        x = T([1.0, 2.0], requires_grad=True)
+        y = Same.apply(x)
+        assert np.shares_memory(y.data, x.data) and y.version == x.version == 0
+        with tg.no_grad():
+            (x if changed == "input" else y).__iadd__(1.0)  # changes the data both hold
+        assert x.version == y.version == 1, changed
+        with pytest.raises(RuntimeError, match=r"input 0 of shape \(2,\) of same is at version 1"):
+            y.sum().backward()
+    x = T([1.0, 2.0], requires_grad=True)
+    Same.apply(x).sum().backward()
+    assert np.array_equal(x.grad, [1.0, 2.0])
+
+
 def test_an_index_array_changed_after_forward_does_not_move_the_gradient():
     x = T([10.0, 20.0, 30.0], requires_grad=True)
     idx = np.array([0, 1])

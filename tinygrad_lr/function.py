@@ -21,6 +21,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from . import numeric
 from .engine import Node, _recording, _scope
 
@@ -272,6 +274,9 @@ class Function:
                 out = cls.forward(ctx, *datas)
             finally:
                 numeric.leave_quiet(quiet)
+            for data in datas:  # an input returned as given becomes a view of it (as in PyTorch), so
+                if out is data and isinstance(out, np.ndarray):  # that the two share a version counter
+                    out = out.view()
         try:
             node = kind._from_op(out, ctx if recording else None, args)
         except TypeError as error:  # what forward returned is no data for this node type
