@@ -499,6 +499,24 @@ def test_float16_reductions_accumulate_as_numpys_do():
         assert x.sum().item() == np.sum(ones) == np.inf  # as numpy's float16 sum
 
 
+def test_an_integer_gradient_passes_through_mean_as_through_sum():
+    class Twice(tg.Function, register=False):
+        """f(x) = 2x, whose backward sends an integer array (accepted, as a real gradient)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.full(np.shape(grad), 2, dtype=np.int64)
+
+    for reduce, n in ((T.sum, 1), (T.mean, 2)):
+        x = T(np.ones((2, 3)), requires_grad=True)
+        Twice.apply(reduce(x, axis=0)).sum().backward()
+        assert np.array_equal(x.grad, np.full((2, 3), 2.0 / n)), reduce.__name__
+
+
 def test_odd_arguments_are_refused():
     with pytest.raises(TypeError, match=r"the exponent must be a number or a Value, not str '2'"):
         V(1.0) ** "2"

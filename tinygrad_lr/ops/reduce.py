@@ -78,7 +78,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.n > np.finfo(grad.dtype).max:  # NOTE: float16 holds no count above 65504, but 1/n
+        # NOTE: float16 holds no count above 65504, but 1/n (an integer gradient has no finfo: divide)
+        if grad.dtype.kind == "f" and ctx.n > np.finfo(grad.dtype).max:
             share = arithmetic.mul(grad, 1.0 / ctx.n)
         else:
             share = arithmetic.div(grad, ctx.n)
