@@ -21,8 +21,6 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
-
 from . import numeric
 from .engine import Node, _recording, _scope
 
@@ -275,8 +273,8 @@ class Function:
             finally:
                 numeric.leave_quiet(quiet)
             for data in datas:  # an input returned as given becomes a view of it (as in PyTorch), so
-                if out is data and isinstance(out, np.ndarray):  # that the two share a version counter
-                    out = out.view()
+                if out is data:  # that the two share one version counter
+                    out = kind._copy_data(out)
         try:
             node = kind._from_op(out, ctx if recording else None, args)
         except TypeError as error:  # what forward returned is no data for this node type

@@ -391,8 +391,8 @@ class Tensor(Operators, Node):
         return Tensor(_to_array(other, op))
 
     @staticmethod
-    def _copy_data(data: np.ndarray) -> np.ndarray:
-        return data.view()
+    def _copy_data(data: Any) -> Any:
+        return data.view() if isinstance(data, np.ndarray) else data
 
     def _seed(self, grad: Any) -> Any:
         if grad is None:
