@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
 import numpy as np
+from tensor_lr import measure  # the contestants take turns in every round; medians
 
 import tinygrad_lr as tg
 from tinygrad_lr.nn import functional as F
@@ -56,20 +55,6 @@ def torch_step(X, y, W, b):
     loss = torch.nn.functional.cross_entropy(X @ W + b, y)
     loss.backward()
     return loss.item(), W.grad, b.grad
-
-
-def measure(found: dict, repeats: int, inner: int) -> dict[str, float]:
-    """Median seconds per step of each contestant, taking turns in every round."""
-    times: dict[str, list[float]] = {name: [] for name in found}
-    for step, args in found.values():
-        step(*args)  # warm-up
-    for _ in range(repeats):
-        for name, (step, args) in found.items():
-            start = time.perf_counter()
-            for _ in range(inner):
-                step(*args)
-            times[name].append((time.perf_counter() - start) / inner)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def contestants() -> dict:

@@ -116,6 +116,20 @@ class LogisticRegression(BinaryClassifier):
         return ops.reshape(self.linear(x), (-1,))
 
 
+_ACTIVATIONS = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
+
+
+def _hidden_layers(model: str, sizes: list[int], activation: str, rng: np.random.Generator) -> Sequential:
+    """The hidden part of a network of ``sizes``: a Linear layer from each size to the next
+    (all but the output's), each followed by ``activation``."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{model}: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    layers: list[Module] = []
+    for n_in, n_out in itertools.pairwise(sizes[:-1]):
+        layers += [Linear(n_in, n_out, seed=rng), _ACTIVATIONS[activation]()]
+    return Sequential(*layers)
+
+
 class MLP(BinaryClassifier):
     """A network of ``sizes = [n_in, hidden..., 1]``: hidden Linear layers with ``activation``
     ("tanh", "relu" or "sigmoid"), then a LogisticRegression on the last hidden features.
@@ -133,14 +147,8 @@ class MLP(BinaryClassifier):
                 f"MLP: sizes must be [n_in, hidden..., 1] (one output probability), got {sizes}; "
                 "for many classes use SoftmaxMLP([n_in, hidden..., n_classes])"
             )
-        kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
-        if activation not in kinds:
-            raise ValueError(f"MLP: activation must be one of {sorted(kinds)}, got {activation!r}")
         rng = generator(seed)
-        layers: list[Module] = []
-        for n_in, n_out in itertools.pairwise(sizes[:-1]):
-            layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
-        self.hidden = Sequential(*layers)
+        self.hidden = _hidden_layers("MLP", sizes, activation, rng)
         self.output = LogisticRegression(sizes[-2], seed=rng)
 
     @scoped
@@ -204,14 +212,8 @@ class SoftmaxMLP(Classifier):
             raise ValueError(
                 f"SoftmaxMLP: sizes must be [n_in, hidden..., n_classes] with n_classes >= 2, got {sizes}"
             )
-        kinds = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
-        if activation not in kinds:
-            raise ValueError(f"SoftmaxMLP: activation must be one of {sorted(kinds)}, got {activation!r}")
         rng = generator(seed)
-        layers: list[Module] = []
-        for n_in, n_out in itertools.pairwise(sizes[:-1]):
-            layers += [Linear(n_in, n_out, seed=rng), kinds[activation]()]
-        self.hidden = Sequential(*layers)
+        self.hidden = _hidden_layers("SoftmaxMLP", sizes, activation, rng)
         self.output = SoftmaxRegression(sizes[-2], sizes[-1], seed=rng)
 
     @scoped
