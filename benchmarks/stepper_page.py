@@ -81,10 +81,10 @@ def measure(name: str, loss, repeats: int, browser, folder: Path) -> None:
     writes = []
     for _ in range(repeats):
         start = time.perf_counter()
-        path = loss.backward_steps().html(folder / f"{name}.html")
+        path = tg.Backprop(loss).html(folder / f"{name}.html")
         writes.append(time.perf_counter() - start)
     size = path.stat().st_size
-    steps = sum(1 for _ in loss.backward_steps())
+    steps = sum(1 for _ in tg.Backprop(loss))
     print(
         f"{name}: {len(nodes)} Values, {steps} steps; page {size / 1024:.0f} KB, "
         f"written in {statistics.median(writes):.2f} s"

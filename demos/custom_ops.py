@@ -57,21 +57,12 @@ class LogSumExp(tg.Function):
     """f(x) = log Σᵢ exp(xᵢ) along one axis (kept, of size 1);  ∂f/∂xᵢ = exp(xᵢ − f) (softmax)."""
 
     formula = ("exp(x - out)", "")
+    domain = "axis"  # an array and one of its axes: a pattern of tinygrad_lr.testing.PATTERNS
     tensor_only = True
 
     @staticmethod
     def reference(x, axis):
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
-
-    @staticmethod
-    def arguments(dtype):
-        from tinygrad_lr.testing import arrays, st
-
-        return (
-            arrays(dtype)
-            .filter(lambda x: x.ndim > 0)
-            .flatmap(lambda x: st.tuples(st.just(x), st.integers(0, x.ndim - 1)))
-        )
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -135,7 +126,7 @@ if __name__ == "__main__":
     x = tg.Value(0.5, label="x")
     y = Sin.apply(x * x)
     y.label = "y"
-    print(next(iter(y.backward_steps())))
+    print(next(iter(tg.Backprop(y))))
 
     X, labels = tg.data.make_moons(200, noise=0.1)
     model = SinNet(2, 8)

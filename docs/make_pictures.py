@@ -23,19 +23,19 @@ def neuron(out: Path) -> None:
     loss = tg.expr("log(sigmoid(w*x + b))", x=2.0, w=-0.5, b=0.1)
     loss.label = "out"
     loss.backward()
-    loss.draw().render(out / "neuron.png")
+    tg.draw(loss).render(out / "neuron.png")
 
 
 def lesson_network(out: Path) -> None:
     """The lesson's 2x2 network and its loss, after backward."""
     loss = tg.lesson.network()
     loss.backward(retain_grads=True)
-    loss.draw().render(out / "lesson_network.png")
+    tg.draw(loss).render(out / "lesson_network.png")
 
 
 def stepping(out: Path) -> None:
     """The lesson's network half-way through its backward pass, as the stepper draws it."""
-    steps = tg.lesson.network().backward_steps()
+    steps = tg.Backprop(tg.lesson.network())
     for _ in range(6):
         steps.step()
     steps.draw().render(out / "stepping.png")

@@ -31,7 +31,7 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     loss = tg.lesson.network()
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
-        page_file = loss.backward_steps().html(Path(scratch) / "lesson.html")
+        page_file = tg.Backprop(loss).html(Path(scratch) / "lesson.html")
         arguments = ["--no-sandbox"] if os.geteuid() == 0 else []
         browser = playwright.chromium.launch(executable_path=chromium(), args=arguments)
         view = browser.new_page(viewport={"width": 1360, "height": 860})

@@ -115,7 +115,8 @@ def test_code_listings_in_the_docs_are_the_source():
 
     text = (ROOT / "docs" / "how-it-works.md").read_text()
     listings = re.findall(r"```python\n(.*?)```", text, re.S)
-    sources = [tinygrad_lr.ops.Mul, tinygrad_lr.engine.consumers, tinygrad_lr.engine.BackwardPass.step]
+    engine = tinygrad_lr.core.engine
+    sources = [tinygrad_lr.core.ops.Mul, engine.consumers, engine.BackwardPass.step]
     for source in sources:
         code = inspect.getsource(source)
         assert any(listing.strip() == code.strip() for listing in listings), f"{source.__qualname__} differs"

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lr as tg
-from tinygrad_lr.expr import ExpressionError, expr
-from tinygrad_lr.step import names
+from tinygrad_lr.teach.expr import ExpressionError, expr
+from tinygrad_lr.teach.step import names
 
 
 def test_evaluates_with_labelled_inputs_ready_for_backward():

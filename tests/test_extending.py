@@ -48,7 +48,7 @@ def test_the_stepper_and_pictures_cover_a_users_op(tmp_path):
     script = (
         f"import runpy, tinygrad_lr as tg; ops = runpy.run_path({str(path)!r}); "
         "x = tg.Value(0.3, label='x'); y = ops['Sin'].apply(x); y.label = 'y'; "
-        "print(next(iter(y.backward_steps()))); print(tg.draw(y).source.count('label=\"sin\"'))"
+        "print(next(iter(tg.Backprop(y)))); print(tg.draw(y).source.count('label=\"sin\"'))"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value, nn
-from tinygrad_lr.naming import Names
+from tinygrad_lr.teach.naming import Names
 
 UNARY = {
     "exp": lambda a: tg.exp(a),
@@ -66,7 +66,7 @@ def same(a, b):
 @given(graphs())
 def test_every_step_expression_evaluates_to_the_nodes_value(root):
     labels = {node.label for node in tg.engine.walk(root) if node.label}
-    steps = list(root.backward_steps()) if root.requires_grad else []
+    steps = list(tg.Backprop(root)) if root.requires_grad else []
     for step in steps:
         node = step.node
         if node.label:
@@ -157,7 +157,7 @@ def _evaluates(step) -> bool:
 def test_expressions_evaluate_whatever_the_labels(make):
     # the lesson's labels ("y·log p", "log(1−p)", "ℓ") are no identifiers: the expression
     # names them by identifiers made from them, the lines keep the labels
-    steps = [step for step in make().backward_steps() if step.expression]
+    steps = [step for step in tg.Backprop(make()) if step.expression]
     assert steps and all(_evaluates(step) for step in steps), [s.expression for s in steps]
     assert all(name.isidentifier() and name.isascii() for s in steps for name in s.operands)
 
@@ -171,13 +171,13 @@ def test_expressions_of_array_ops_evaluate():
         A.softmax(1), tg.cat([A, A], 0), A.clamp(0, 5), A.sqrt(), abs(A),
     ]  # fmt: skip
     for out in outs:
-        (step,) = [s for s in out.sum().backward_steps() if s.node is out]
+        (step,) = [s for s in tg.Backprop(out.sum()) if s.node is out]
         assert _evaluates(step), step.expression
 
 
 def test_stepping_through_a_sum_of_a_sum():
     A = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="A")
-    steps = list((A.sum().sum() * 2).backward_steps())
+    steps = list(tg.Backprop(A.sum().sum() * 2))
     np.testing.assert_array_equal(steps[-1].grad, np.full((2, 3), 2.0))
 
 
@@ -194,7 +194,7 @@ def test_two_nodes_with_one_label_get_two_names_and_a_true_expression():
     assert names[first] != names[second]
     value = tg.expr(names.expression(out), **{n: v.data for n, v in names.operands(out).items()})
     assert value.data == 2.0 * 3.0
-    steps = list(out.backward_steps())
+    steps = list(tg.Backprop(out))
     targets = [names.d(sent.parent) for sent in steps[0].sent]
     assert len(set(targets)) == 2, targets  # two different gradients, two different names
 
@@ -248,6 +248,6 @@ def test_tensor_expression_texts_evaluate_to_the_nodes_value_and_shape():
 def test_a_label_that_names_a_function_is_a_variable_in_the_expression():
     x = Value(2.0, requires_grad=True, label="log")
     y = Value(3.0, requires_grad=True, label="exp ")
-    step = next(iter((x * y).backward_steps()))
+    step = next(iter(tg.Backprop(x * y)))
     values = {name: node.data for name, node in step.operands.items()}
     assert tg.expr(step.expression, **values).data == 6.0

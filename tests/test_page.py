@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import tinygrad_lr as tg
-from tinygrad_lr import page
-from tinygrad_lr.step import CURRENT
+from tinygrad_lr.teach import page
+from tinygrad_lr.teach.step import CURRENT
 
 NEURON = ["log(sigmoid(w*x + b))", "--set", "x=2", "w=-0.5", "b=0.1"]
 
@@ -40,13 +40,13 @@ def test_the_command_writes_a_page_with_no_reference_to_the_network(tmp_path):
     assert "http://" not in text and "https://" not in text
     assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", text)  # nothing to fetch
     assert text.count("<script") == 2  # the data and the hand-written script, inline
-    steps = [step.lines() for step in neuron().backward_steps()]
+    steps = [step.lines() for step in tg.Backprop(neuron())]
     assert [step["lines"] for step in data_of(text)["steps"]] == steps
 
 
 def test_the_page_records_what_each_step_changes():
     loss = tg.lesson.network()
-    stepper = loss.backward_steps()
+    stepper = tg.Backprop(loss)
     data = data_of(page.html(stepper))
     ids = tg.draw(loss).ids
     names = {ids[node]: stepper.names[node] for node in ids}
@@ -71,7 +71,7 @@ def _lesson_gradient():
 
 def test_writing_or_showing_a_page_changes_no_gradient_and_not_the_stepper(tmp_path):
     loss = neuron()
-    stepper = loss.backward_steps()
+    stepper = tg.Backprop(loss)
     stepper.step()
     leaves = [node for node in tg.engine.walk(loss) if node._ctx is None]
     before = [node.grad for node in leaves]
@@ -97,7 +97,7 @@ def renderer(request, monkeypatch):
 
 
 def test_every_filled_shape_of_a_node_follows_the_steps(renderer):
-    text = page.html(tg.lesson.network())
+    text = page.html(tg.Backprop(tg.lesson.network()))
     svg = ET.fromstring(re.search(r"<svg.*</svg>", text, re.S)[0])
     groups = [group for group in svg.iter("g") if group.get("data-node")]
     nodes = tg.engine.walk(tg.lesson.network())
@@ -113,7 +113,7 @@ def test_labels_cannot_break_out_of_the_page():
     x = tg.Value(2.0, label='</script><script>alert("x")</script>')
     y = x * tg.Value(3.0, label="https://example.com")
     y.label = "<b>&amp;"
-    text = page.html(y)
+    text = page.html(tg.Backprop(y))
     assert text.count("<script") == 2 and "https://" not in text
     names = {node["name"] for node in data_of(text)["nodes"].values()}
     assert names == {'</script><script>alert("x")</script>', "https://example.com", "<b>&amp;"}
@@ -121,15 +121,17 @@ def test_labels_cannot_break_out_of_the_page():
 
 def test_a_label_shows_as_it_is_written_in_its_box_and_tooltip():
     a, b = tg.Value(2.0, label='p xmlns="z" q'), tg.Value(3.0, label="r xmlns:x='y' s")
-    svg = ET.fromstring(re.search(r"<svg.*</svg>", page.html(a * b), re.S)[0])
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page.html(tg.Backprop(a * b)), re.S)[0])
     for label in (a.label, b.label):
         group = next(g for g in svg.iter("g") if g.findtext("title") == label)
         assert label in [text.text for text in group.iter("text")]
 
 
 def test_bad_input_is_refused_clearly(tmp_path):
-    with pytest.raises(TypeError, match="expected a Backprop, a Value or a Tensor, got list"):
+    with pytest.raises(TypeError, match=r"expected a tg\.Backprop, got list"):
         page.html([1.0])
+    with pytest.raises(TypeError, match=r"got Value \(for a node n: tg.Backprop\(n\)\)"):
+        page.html(tg.Value(1.0))
     result = subprocess.run(
         [sys.executable, "-m", "tinygrad_lr", "step", "--html", str(tmp_path / "page.png")],
         capture_output=True,
@@ -154,7 +156,7 @@ def test_bad_input_is_refused_clearly(tmp_path):
 @pytest.mark.parametrize("element_id", ['x"); alert("y', "1st", "", "a b", None])
 def test_an_id_that_would_break_the_page_is_refused(element_id):
     with pytest.raises(ValueError, match=r"html: element_id=.* is not an id the page can use; give a letter"):
-        page.html(neuron(), element_id=element_id)
+        page.html(tg.Backprop(neuron()), element_id=element_id)
 
 
 @pytest.mark.parametrize("option", ["collapse", "show_grad", "highlight", "grads"])
@@ -162,7 +164,7 @@ def test_an_option_the_page_cannot_honour_is_refused(option):
     with pytest.raises(
         TypeError, match=rf"html: {option}= is not an option of the stepper page, which takes rankdir"
     ):
-        neuron().backward_steps().html("never.html", **{option: False})
+        tg.Backprop(neuron()).html("never.html", **{option: False})
     assert not Path("never.html").exists()
 
 
@@ -171,7 +173,7 @@ def test_a_graph_above_max_nodes_is_refused_with_what_to_pass(tmp_path):
     loss = x
     for _ in range(10):
         loss = loss * 1.5
-    steps = loss.backward_steps()  # x, 10 constants, 10 products and their 10 ops
+    steps = tg.Backprop(loss)  # x, 10 constants, 10 products and their 10 ops
     with pytest.raises(ValueError, match=r"html: the graph has 31 nodes .* than max_nodes=30") as refused:
         tg.page.notebook_html(steps, max_nodes=30)
     calls = re.findall(r"(?:steps\.html|tg\.page\.notebook_html)\([^()]*\)", str(refused.value))
@@ -186,11 +188,11 @@ def test_a_graph_above_max_nodes_is_refused_with_what_to_pass(tmp_path):
     with pytest.raises(
         ValueError, match=rf"the graph has 4801 nodes .* more than max_nodes={tg.page.DEFAULT_MAX_NODES}"
     ):
-        big.backward_steps()._repr_html_()
+        tg.Backprop(big)._repr_html_()
 
 
 def test_the_lesson_page_is_small():
-    assert len(page.html(tg.lesson.network()).encode()) < 200_000
+    assert len(page.html(tg.Backprop(tg.lesson.network())).encode()) < 200_000
 
 
 def open_page(browser, path):
@@ -227,8 +229,8 @@ def test_a_browser_steps_through_the_page(browser, tmp_path, which):
         loss = neuron()
     else:
         loss = tg.lesson.network()
-        loss.backward_steps().html(path)
-    expected = list(loss.backward_steps())  # a pass of its own: the steps and what backward stores
+        tg.Backprop(loss).html(path)
+    expected = list(tg.Backprop(loss))  # a pass of its own: the steps and what backward stores
     ids = tg.draw(loss).ids
     view, errors = open_page(browser, path)
     text = lambda: view.text_content(".tglr-text")  # noqa: E731
@@ -332,7 +334,7 @@ def numbers_in(lines):
 @pytest.mark.parametrize("which", list(GRAPHS))
 def test_every_box_shows_what_backprop_has_at_every_step(browser, tmp_path, which):
     root = GRAPHS[which]()
-    page.write(root, tmp_path / "page.html")
+    page.write(tg.Backprop(root), tmp_path / "page.html")
     run = tg.Backprop(root, store=False)
     states = [(None, run.colors(), run.gradients())]
     for step in run:
@@ -378,8 +380,8 @@ def test_every_box_shows_what_backprop_has_at_every_step(browser, tmp_path, whic
 
 @pytest.mark.browser
 def test_notebook_pages_work_side_by_side(browser, tmp_path):
-    stepper = tg.lesson.network().backward_steps()
-    fragments = stepper._repr_html_() + neuron().backward_steps()._repr_html_()
+    stepper = tg.Backprop(tg.lesson.network())
+    fragments = stepper._repr_html_() + tg.Backprop(neuron())._repr_html_()
     both = f"<!DOCTYPE html><meta charset='utf-8'>{fragments}"
     path = tmp_path / "notebook.html"
     path.write_text(both, encoding="utf-8")

@@ -35,7 +35,7 @@ def test_stepping_to_the_end_gives_backwards_gradients_and_contributions_add_up(
     plain = [Value(x) for x in leaves]
     run(steps, *plain).backward()
     out = run(steps, *stepped)
-    stepper = out.backward_steps()
+    stepper = tg.Backprop(out)
     received: dict = {}
     for step in stepper:
         for parent, _, _, contribution, total, final in step.sent:
@@ -63,13 +63,13 @@ def test_backward_is_the_stepper_run_to_the_end(monkeypatch):
     loss.backward()
     assert len(calls) == 7 and len(set(calls)) == 1  # every node, through the one per-node step
     calls.clear()
-    list(neuron()[0].backward_steps())
+    list(tg.Backprop(neuron()[0]))
     assert len(calls) == 7 and len(set(calls)) == 1
 
 
 def test_a_step_reads_as_the_chain_rule_with_numbers():
     loss, (_, w, b, z, p) = neuron()
-    steps = loss.backward_steps()
+    steps = tg.Backprop(loss)
     assert repr(steps) == "Backprop from L: 0 of 7 nodes done; call .step() for the next"
     first, _, third, fourth = steps.step(), steps.step(), steps.step(), steps.step()
     assert first.node is loss and third.node is p and fourth.node is z
@@ -92,14 +92,14 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
 def test_the_formula_text_comes_from_the_op_table(monkeypatch):
     monkeypatch.setattr(tg.REGISTRY["sigmoid"], "formula", ("2*tanh(x)",))
     loss, _ = neuron()
-    assert "dL/dp · 2·tanh(z)" in "\n".join(repr(step) for step in loss.backward_steps())
+    assert "dL/dp · 2·tanh(z)" in "\n".join(repr(step) for step in tg.Backprop(loss))
 
 
 def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
     a, b = Value(1.5, label="a"), Value(1.5, label="b")
     m = tg.maximum(a, b)
     m.label = "m"
-    first = m.backward_steps().step().lines()
+    first = tg.Backprop(m).step().lines()
     # ½ each at a tie: the text says so, and evaluates to the number shown
     assert first[1].startswith("  dm/da += dm/dm · ([a > b] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
     assert first[2].startswith("  dm/db += dm/dm · ([b > a] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
@@ -107,7 +107,7 @@ def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
     for power, text, local in ((2, "2·x", 3.0), (3, "3·x²", 6.75), (0.5, "0.5·x^(−0.5)", 0.5 * 1.5**-0.5)):
         y = x**power
         y.label = "y"
-        line = y.backward_steps().step().lines()[1]
+        line = tg.Backprop(y).step().lines()[1]
         assert line.startswith(f"  dy/dx += dy/dy · {text} = 1.0 · {tg.show.number(local, 5)}")
 
 
@@ -115,7 +115,7 @@ def test_partial_gradients_say_more_to_come():
     a = Value(3.0, label="a")
     loss = a * a + a
     loss.label = "L"
-    lines = "\n".join(repr(step) for step in loss.backward_steps())
+    lines = "\n".join(repr(step) for step in tg.Backprop(loss))
     assert "[more to come]" in lines and "[done: dL/da = 7.0]" in lines
 
 
@@ -125,7 +125,7 @@ def test_tensor_graphs_step_in_matrix_form():
     b = Tensor([0.1], requires_grad=True, label="b")
     z = x @ W + b
     loss = tg.bce_with_logits(z.reshape(-1), [1.0, 0.0])
-    text = "\n".join(repr(step) for step in loss.backward_steps())
+    text = "\n".join(repr(step) for step in tg.Backprop(loss))
     grad_z = (1 / (1 + np.exp(-(x.data @ W.data + b.data))) - [[1.0], [0.0]]) / 2
     grad_w = x.data.T @ grad_z
     assert np.allclose(W.grad, grad_w)
@@ -140,11 +140,11 @@ def test_tensor_graphs_step_in_matrix_form():
 
 def test_draw_colours_the_progress():
     loss, _ = neuron()
-    steps = loss.backward_steps()
+    steps = tg.Backprop(loss)
     for _ in range(4):
         steps.step()
     source = steps.draw().source
-    from tinygrad_lr import step as stepmod
+    from tinygrad_lr.teach import step as stepmod
 
     box = {label: line for line in source.splitlines() for label in "wbpz" if f"<b>{label}</b>" in line}
     assert stepmod.CURRENT in box["z"] and stepmod.DONE in box["p"]
@@ -156,9 +156,9 @@ def test_draw_colours_the_progress():
 
 def test_frames_and_gif_have_one_picture_per_step(tmp_path):
     loss, _ = neuron()
-    paths = loss.backward_steps().frames(tmp_path / "frames")
+    paths = tg.Backprop(loss).frames(tmp_path / "frames")
     assert len(paths) == 7 and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
-    gif = neuron()[0].backward_steps().gif(tmp_path / "backprop.gif")
+    gif = tg.Backprop(neuron()[0]).gif(tmp_path / "backprop.gif")
     with Image.open(gif) as image:
         assert image.format == "GIF" and image.n_frames == 7
 
@@ -231,7 +231,7 @@ def test_a_negative_number_after_an_operator_is_in_parentheses():
     x = Value(0.7, label="x")
     cases = [(x * -0.5, "L = x·(−0.5)"), (x - (-0.5), "L = x − (−0.5)"), (x * -Value(2.0, label="y"), "")]
     for out, head in cases:
-        lines = [line for step in out.backward_steps() for line in step.lines()]
+        lines = [line for step in tg.Backprop(out) for line in step.lines()]
         assert head in lines[0], lines[0]
         for line in lines:  # no sign right after another operator: x·−0.5, · -0.5, − −0.5
             for sign in ("·−", "· -", "· −", "− −", "− -", "+ -", "+ −", "·-"):
@@ -240,7 +240,7 @@ def test_a_negative_number_after_an_operator_is_in_parentheses():
 
 def test_a_name_with_a_superscript_is_bracketed_as_a_base():
     square = Value(1.5, label="x²")
-    lines = [line for step in (square**3).backward_steps() for line in step.lines()]
+    lines = [line for step in tg.Backprop(square**3) for line in step.lines()]
     assert "L = (x²)³" in lines[0] and "3·(x²)²" in lines[1], lines  # x²³ would read x to the 23
 
 
@@ -250,11 +250,9 @@ def test_a_reduction_along_an_axis_says_its_gradient_is_spread_back_before_the_s
     W = tg.Tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True, label="W")
     weights = np.array([1.0, 10.0])
     loss = (W.max(1).values * tg.Tensor(weights)).sum()
-    (step,) = [s for s in loss.backward_steps() if s.name == "max"]
+    (step,) = [s for s in tg.Backprop(loss) if s.name == "max"]
     line = next(line for line in step.lines() if line.startswith("  dL/dW"))
     assert "dL/d(max) (2,) spread back to a 2x2 array ⊙ share" in line
     share = np.array([[0.0, 1.0], [1.0, 0.0]])  # where each row's max is
     np.testing.assert_array_equal(step.sent[0].contribution, weights[:, None] * share)
-    assert not any(
-        ", 2, " in text or " 2, array" in text for s in loss.backward_steps() for text in s.lines()
-    )
+    assert not any(", 2, " in text or " 2, array" in text for s in tg.Backprop(loss) for text in s.lines())

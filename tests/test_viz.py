@@ -148,10 +148,10 @@ def test_dot_files_need_no_graphviz(tmp_path, monkeypatch):
     monkeypatch.setattr(viz, "_with_dot", None)
     monkeypatch.setattr(viz, "_with_pygraphviz", None)
     loss, _ = neuron()
-    path = loss.draw().render(tmp_path / "graph.dot")
+    path = tg.draw(loss).render(tmp_path / "graph.dot")
     assert path.read_text().startswith("digraph {")
     with pytest.raises(ValueError, match=r"unknown file type '.jpg'"):
-        loss.draw().render(tmp_path / "graph.jpg")
+        tg.draw(loss).render(tmp_path / "graph.jpg")
 
 
 def check_files(tmp_path, drawing):
@@ -185,7 +185,7 @@ def renderer(request, monkeypatch):
 
 def test_renders_png_svg_and_pdf(tmp_path, renderer):
     loss, _ = neuron()
-    check_files(tmp_path, loss.draw())
+    check_files(tmp_path, tg.draw(loss))
 
 
 def test_graphviz_errors_raise_and_its_warnings_are_not_printed(renderer, capfd):
@@ -210,7 +210,7 @@ def test_the_projects_own_pictures_make_graphviz_say_nothing(renderer):
     loss = nn.functional.binary_cross_entropy(model(Tensor([[1.0, 2.0], [3.0, 4.0]])), np.array([1.0, 0.0]))
     loss.backward(retain_grads=True)
     for root in (loss, neuron()[0]):
-        _, said = viz.render_bytes(root.draw().source, "svg")
+        _, said = viz.render_bytes(tg.draw(root).source, "svg")
         assert not [line for line in said if not line.startswith("Fontconfig")], said
 
 
@@ -235,16 +235,16 @@ def test_without_any_graphviz_the_error_says_what_to_install(monkeypatch):
     with pytest.raises(
         viz.GraphvizMissing, match=r"apt-get install graphviz.*pip install pygraphviz.*\.dot files"
     ):
-        loss.draw().render("never.png")
+        tg.draw(loss).render("never.png")
 
 
 def test_jupyter_display_is_svg():
     loss, _ = neuron()
-    bundle = loss.draw()._repr_mimebundle_()
+    bundle = tg.draw(loss)._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg", "<!--"))
     nodes = tg.engine.walk(loss)
     count = len(nodes) + sum(n._ctx is not None for n in nodes)
-    assert f"<Drawing of {count} nodes" in repr(loss.draw())
+    assert f"<Drawing of {count} nodes" in repr(tg.draw(loss))
 
 
 def svg_geometry(svg: str) -> tuple[dict, list, float]:

@@ -10,30 +10,15 @@
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
-from . import data, engine, formula, lesson, naming, nn, numeric, optim, plots, show, training, viz
+from . import data, nn, optim, plots, training
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from .creation import (
-    Generator,
-    arange,
-    eye,
-    full,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    zeros,
-    zeros_like,
-)
-from .dtypes import bool as bool
-from .dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
-from .engine import grad, no_grad
-from .expr import ExpressionError, expr
-from .function import REGISTRY, Choice, Context, Domain, Function
-from .ops import (
-    abs_ as abs,
-)
-from .ops import (
+from .core import engine, formula, numeric, ops, show
+from .core.dtypes import bool as bool
+from .core.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
+from .core.engine import grad, no_grad
+from .core.function import REGISTRY, Choice, Context, Domain, Function
+from .core.ops import abs_ as abs
+from .core.ops import (
     amax,
     amin,
     argmax,
@@ -68,11 +53,26 @@ from .ops import (
     unsqueeze,
     where,
 )
+from .core.tensor import Tensor
+from .core.value import Value
+from .creation import (
+    Generator,
+    arange,
+    eye,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
 from .serialize import load, save
-from .step import Backprop
-from .tensor import Tensor
-from .value import Value
-from .viz import Drawing, draw
+from .teach import lesson, naming, page, viz
+from .teach.expr import ExpressionError, expr
+from .teach.step import Backprop
+from .teach.viz import Drawing, draw
 
 clip, concatenate = clamp, cat  # numpy's names
 # NOTE: tg.bool is left out of __all__: `from tinygrad_lr import *` must not replace the builtin
@@ -140,7 +140,9 @@ __all__ = [
     "numerical_grad",
     "ones",
     "ones_like",
+    "ops",
     "optim",
+    "page",
     "plots",
     "pow",
     "rand",

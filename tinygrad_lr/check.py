@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, grad
+from .core.engine import Node, grad
 
 
 class GradcheckError(AssertionError):

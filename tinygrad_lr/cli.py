@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, lesson, show
-from .engine import walk
-from .step import derivative
-from .value import Value
+from . import __version__
+from .core import show
+from .core.engine import walk
+from .core.value import Value
+from .teach import lesson
+from .teach.step import Backprop, derivative
 
 DEFAULT_GRAPH = "graph.png"
 PROMPT = "  [Enter] next step, q to quit > "
@@ -35,8 +37,9 @@ def demo(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from . import data, nn, optim, plots, serialize, training, viz
-    from .tensor import Tensor
+    from . import data, nn, optim, plots, serialize, training
+    from .core.tensor import Tensor
+    from .teach import viz
 
     start = time.perf_counter()
     out = Path(args.out)
@@ -137,8 +140,8 @@ def _demo_many_classes(args, names, out: Path, say, report: list[str], start: fl
     import numpy as np
 
     from . import data, nn, optim, plots, serialize
-    from .engine import no_grad
-    from .tensor import Tensor
+    from .core.engine import no_grad
+    from .core.tensor import Tensor
 
     loaders = {"iris": data.load_iris, "digits": data.load_digits}
     results, models = {}, {}
@@ -225,7 +228,7 @@ def neuron(args: argparse.Namespace) -> int:
 
 def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's 2x2 network, after backward."""
-    from . import viz
+    from .teach import viz
 
     # without -o the picture lands in the current folder: say which one
     target = Path(args.output) if args.output else Path(DEFAULT_GRAPH).resolve()
@@ -246,8 +249,8 @@ def graph(args: argparse.Namespace) -> int:
 
 def step(args: argparse.Namespace) -> int:
     """Walk through backprop one node at a time: Enter for the next step, q or Ctrl-D to stop."""
-    from .step import KEY, gif_from_frames
-    from .viz import draw
+    from .teach.step import KEY, gif_from_frames
+    from .teach.viz import draw
 
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
@@ -278,7 +281,7 @@ def step(args: argparse.Namespace) -> int:
             "(x1, x2) = (1, 2),\nwith the loss L = −ℓ, ℓ = y·log p + (1 − y)·log(1 − p), "
             "for the label y = 1.\n"
         )
-    steps = loss.backward_steps()
+    steps = Backprop(loss)
     if page is not None:
         steps.html(page, rankdir=args.rankdir)
         print(f"wrote {page}: the {steps.total} steps of this backward pass, to open in a browser")
@@ -349,7 +352,7 @@ def _formula(args: argparse.Namespace, label: str):
     """The formula of ``graph`` and ``step`` and the Value it computes (None without one). A
     formula written after --set lands among the values (argparse gives it to --set), so it is
     taken back from there."""
-    from .expr import ExpressionError, expr
+    from .teach.expr import ExpressionError, expr
 
     expression, values = args.expression, {}
     for item in args.set:
@@ -401,7 +404,7 @@ def _number(item: str, text: str) -> float:
 
 def _render(drawing, path: Path) -> Path:
     """``drawing.render(path)``, with a missing graphviz as one line (status 1)."""
-    from .viz import GraphvizMissing
+    from .teach.viz import GraphvizMissing
 
     try:
         return drawing.render(path)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, as_dtype
+from .core.tensor import Tensor, as_dtype
 
 __all__ = [
     "Generator",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .engine import Node, grad, no_grad, zero_grad
+from .core.engine import Node, grad, no_grad, zero_grad
 
 
 class Optimizer:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import no_grad
-from .tensor import Tensor
+from .core.engine import no_grad
+from .core.tensor import Tensor
 
 MARKED_EPOCHS = 20
 """Loss curves of at most this many epochs get a dot per epoch."""

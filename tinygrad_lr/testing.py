@@ -4,14 +4,8 @@ An op says where it is tested. The common elementwise case declares a ``domain``
 ``Domain`` per differentiable input (where to draw its values) and one ``Choice`` per constant
 argument; from it this module draws Python floats for Values and arrays of broadcastable shapes
 for Tensors. An op with arguments of another kind (an axis, a shape, an index, matrices that
-must align) gives a hypothesis strategy of its own instead, as a static method
-``arguments(dtype)`` built from the pieces here (``arrays``, ``axes``, ``reshapes``, ...)::
-
-    class Sum(tg.Function):
-        @staticmethod
-        def arguments(dtype):
-            from tinygrad_lr.testing import arrays, axes, st
-            return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), axes(x.shape), st.booleans()))
+must align) names an argument pattern of ``PATTERNS`` instead (``domain = "axis"``); a test
+file can add patterns of its own there, built from the pieces here (``arrays``, ``axes``, ...).
 
 Then ``check_op`` compares first and second derivatives with finite differences,
 ``check_reference`` the forward with the op's independent ``reference``, ``check_formula`` the
@@ -46,14 +40,15 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from . import formula
 from .check import gradcheck, gradgradcheck
-from .engine import Node
-from .function import Choice, Domain, Function
-from .tensor import Tensor
-from .value import Value
+from .core import formula
+from .core.engine import Node
+from .core.function import Choice, Domain, Function
+from .core.tensor import Tensor
+from .core.value import Value
 
 __all__ = [
+    "PATTERNS",
     "arrays",
     "axes",
     "broadcast_targets",
@@ -61,6 +56,7 @@ __all__ = [
     "check_formula",
     "check_op",
     "check_reference",
+    "differentiable",
     "formula_arguments",
     "indices",
     "load_user_ops",
@@ -140,6 +136,114 @@ def matmul_shapes(max_dims: int = 4) -> st.SearchStrategy[list[tuple[int, ...]]]
     ).map(lambda found: list(found.input_shapes))
 
 
+# --- strategies: whole argument lists, named by an op's ``domain`` --------------------------------
+
+
+def _axis(dtype: Any) -> st.SearchStrategy[tuple]:
+    shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE)
+    return arrays(dtype, shapes).flatmap(lambda x: st.tuples(st.just(x), st.integers(-x.ndim, x.ndim - 1)))
+
+
+def _extremum(dtype: Any) -> st.SearchStrategy[tuple]:
+    # distinct values a quarter apart: no ties, where a finite difference is meaningless
+    quarters = st.integers(-40, 40).map(lambda k: k / 4)
+    shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
+    unique = shapes.flatmap(lambda shape: hnp.arrays(dtype, shape, elements=quarters, unique=True))
+
+    def axis_for(x):
+        options = [st.none(), axes(x.shape)] + ([st.integers(0, x.ndim - 1)] if x.ndim else [])
+        return st.tuples(st.just(x), st.one_of(options), st.booleans())
+
+    return unique.flatmap(axis_for)
+
+
+def _linear(dtype: Any) -> st.SearchStrategy[tuple]:
+    @st.composite
+    def draw(draw_from):  # x @ w, and a b that broadcasts to the product's shape
+        x_shape, w_shape = draw_from(matmul_shapes(max_dims=3))
+        product = (np.zeros(x_shape) @ np.zeros(w_shape)).shape
+        suffix = product[len(product) - draw_from(st.integers(0, len(product))) :]
+        b_shape = tuple(draw_from(st.sampled_from((1, n))) for n in suffix)
+        return tuple(draw_from(arrays(dtype, s)) for s in (x_shape, w_shape, b_shape))
+
+    return draw()
+
+
+def _scatter_add(dtype: Any) -> st.SearchStrategy[tuple]:
+    @st.composite
+    def draw(draw_from):  # values for x[index], the index, and x's shape
+        shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
+        index = draw_from(indices(shape))
+        return draw_from(arrays(dtype, np.zeros(shape)[index].shape)), index, shape
+
+    return draw()
+
+
+def _where(dtype: Any) -> st.SearchStrategy[tuple]:
+    if dtype is None:  # on Values
+        return st.tuples(st.booleans(), values(_ANYWHERE), values(_ANYWHERE))
+    shapes = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=MAX_SIDE)
+    return shapes.flatmap(
+        lambda found: st.tuples(
+            hnp.arrays(np.bool_, found.input_shapes[0]),
+            arrays(dtype, found.input_shapes[1]),
+            arrays(dtype, found.input_shapes[2]),
+        )
+    )
+
+
+def _cat(dtype: Any) -> st.SearchStrategy[tuple]:
+    @st.composite
+    def draw(draw_from):  # two arrays that differ in length along one axis, and that axis
+        shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+        axis = draw_from(st.integers(0, len(shape) - 1))
+        other = list(shape)
+        other[axis] = draw_from(st.integers(0, 3))
+        return draw_from(arrays(dtype, tuple(shape))), draw_from(arrays(dtype, tuple(other))), axis
+
+    return draw()
+
+
+def _cross_entropy(dtype: Any) -> st.SearchStrategy[tuple]:
+    shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE)
+    return shapes.flatmap(
+        lambda shape: st.tuples(
+            arrays(dtype, shape),
+            arrays(dtype, shape, Domain(0.0, 1.0)),
+            st.sampled_from(("mean", "sum", "none")),
+        )
+    )
+
+
+def _with(part: Any, *more: st.SearchStrategy) -> Any:
+    """Arguments (x, part(x.shape), *more) for an array x of any shape."""
+    return lambda dtype: arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), part(x.shape), *more))
+
+
+PATTERNS: dict[str, Any] = {
+    "axis": _axis,  # an array of at least one dimension, and one of its axes (negative ones too)
+    "reduction": _with(axes, st.booleans()),  # an array, some of its axes, keepdims
+    "extremum": _extremum,  # a reduction of distinct values (max, min), axis None, int or tuple
+    "reshape": _with(reshapes),
+    "transpose": _with(permutations),
+    "broadcast": _with(broadcast_targets),
+    "index": _with(indices),
+    "matmul": lambda dtype: matmul_shapes().flatmap(
+        lambda shapes: st.tuples(*(arrays(dtype, s) for s in shapes))
+    ),
+    "linear": _linear,
+    "scatter_add": _scatter_add,
+    "where": _where,
+    "cat": _cat,
+    "cross_entropy": _cross_entropy,
+}
+"""Argument patterns by name: an op whose arguments are not numbers drawn from ranges (an axis,
+a shape, matrices that align) names one as its ``domain`` (``domain = "axis"``). Each entry maps
+a dtype to a hypothesis strategy of argument tuples (dtype None: for Values, where the op takes
+them); the floats and floating-point arrays among them are the inputs to differentiate. A test
+file may add patterns of its own, for ops of a new kind."""
+
+
 # --- strategies: an op's arguments ----------------------------------------------------------------
 
 
@@ -151,6 +255,8 @@ def value_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
     """
     if fn.tensor_only:
         raise ValueError(f"op {fn.name!r} works on Tensors only; use tensor_arguments")
+    if isinstance(fn.domain, str):
+        return _pattern(fn)(None)
     domain = _domain(fn)
     parts = [values(spec) if isinstance(spec, Domain) else st.sampled_from(spec.values) for spec in domain]
     return st.tuples(*parts).filter(lambda args: _apart(fn, args))
@@ -159,6 +265,8 @@ def value_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
 def formula_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
     """Like ``value_arguments``, but reaching the points a finite difference must avoid (a
     kink, a tie between two inputs): a derivative formula has to be right there too."""
+    if isinstance(fn.domain, str):
+        return value_arguments(fn)
     domain = _domain(fn)
     parts = []
     for spec in domain:
@@ -185,12 +293,11 @@ def formula_arguments(fn: type[Function]) -> st.SearchStrategy[tuple]:
 
 
 def tensor_arguments(fn: type[Function], dtype: Any = np.float64) -> st.SearchStrategy[tuple]:
-    """One argument per input of ``fn``: the op's own ``arguments(dtype)`` strategy if it has
-    one; else arrays of ``dtype`` of mutually broadcastable shapes for its Domain inputs, and
-    its Choice constants."""
-    own = getattr(fn, "arguments", None)
-    if own is not None:
-        return own(dtype)
+    """One argument per input of ``fn``: the pattern its ``domain`` names (see ``PATTERNS``); else
+    arrays of ``dtype`` of mutually broadcastable shapes for its Domain inputs, and its Choice
+    constants."""
+    if isinstance(fn.domain, str):
+        return _pattern(fn)(dtype)
     domain = _domain(fn)
     n_arrays = sum(isinstance(spec, Domain) for spec in domain)
     shapes = hnp.mutually_broadcastable_shapes(
@@ -211,14 +318,23 @@ def tensor_arguments(fn: type[Function], dtype: Any = np.float64) -> st.SearchSt
     return draw().filter(lambda args: _apart(fn, args))
 
 
+def _pattern(fn: type[Function]) -> Any:
+    if fn.domain not in PATTERNS:
+        raise ValueError(
+            f"op {fn.name!r}: domain {fn.domain!r} names no argument pattern; "
+            f"tinygrad_lr.testing.PATTERNS has {', '.join(PATTERNS)}"
+        )
+    return PATTERNS[fn.domain]
+
+
 def _domain(fn: type[Function]) -> tuple:
     domain = fn.domain
     if domain is None or len(domain) != len(fn.inputs):
         raise ValueError(
             f"op {fn.name!r} ({fn.__qualname__}) needs a test domain: set the class attribute "
             f"domain = (...) with one tg.Domain(low, high, avoid=...) or tg.Choice(values) per input "
-            f"of forward {fn.inputs}, or give it a static method arguments(dtype) returning a "
-            f"hypothesis strategy of its arguments; it has domain {domain!r}"
+            f"of forward {fn.inputs}, or the name of an argument pattern (tinygrad_lr.testing.PATTERNS: "
+            f"{', '.join(PATTERNS)}); it has domain {domain!r}"
         )
     for spec in domain:
         if not isinstance(spec, (Domain, Choice)):
@@ -240,17 +356,17 @@ def _apart(fn: type[Function], args: tuple) -> bool:
 # --- checks ---------------------------------------------------------------------------------------
 
 
-def _differentiable(fn: type[Function], args: tuple) -> list[bool]:
-    """Which arguments are inputs to differentiate: the Domain ones, or (for an op with its own
-    ``arguments``) the floating-point arrays."""
-    if fn.domain is not None:
+def differentiable(fn: type[Function], args: tuple) -> list[bool]:
+    """Which arguments are inputs to differentiate: the Domain ones, or (for an op whose domain
+    names a pattern) the floating-point arrays."""
+    if not isinstance(fn.domain, str):
         return [isinstance(spec, Domain) for spec in fn.domain]
-    return [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args]
+    return [type(a) is float or (isinstance(a, np.ndarray) and a.dtype.kind == "f") for a in args]
 
 
 def _nodes(fn: type[Function], args: tuple) -> tuple[list, list]:
     """The arguments with the differentiable ones as nodes that require grad, and those nodes."""
-    marks = _differentiable(fn, args)
+    marks = differentiable(fn, args)
     arrays_given = any(isinstance(a, np.ndarray) for a, m in zip(args, marks) if m)
     mixed, nodes = [], []
     for a, name, m in zip(args, fn.inputs, marks):
@@ -269,7 +385,7 @@ def check_op(fn: type[Function], args: tuple, *, second_order: bool = True, **to
     ``create_graph=True`` (``gradgradcheck``). Float arguments become Values; arrays become
     Tensors, and the output is reduced with a fixed random upstream gradient. Raises
     ``GradcheckError`` on a mismatch."""
-    marks = _differentiable(fn, args)
+    marks = differentiable(fn, args)
     mixed, nodes = _nodes(fn, args)
     upstream = None
     if isinstance(nodes[0], Tensor):
@@ -341,7 +457,7 @@ def _ones_like(data: Any) -> Any:
 
 def check_float32(fn: type[Function], args: tuple) -> None:
     """Check that ``fn`` keeps float32 arrays float32: its output and every input's gradient."""
-    marks = _differentiable(fn, args)
+    marks = differentiable(fn, args)
     inputs = [Tensor(np.asarray(a, np.float32), requires_grad=True) if m else a for a, m in zip(args, marks)]
     out = fn.apply(*inputs)
     if out.dtype != np.float32:

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .core.engine import no_grad
+from .core.tensor import Tensor
 from .data import batches
-from .engine import no_grad
 from .nn import functional as F
 from .nn.module import Module
 from .optim import Newton, Optimizer
-from .tensor import Tensor
 
 
 @dataclass

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import numeric, ops
-from ..engine import Node
-from ..tensor import Tensor
-from ..value import Value
+from ..core import numeric, ops
+from ..core.engine import Node
+from ..core.tensor import Tensor
+from ..core.value import Value
 
 _REDUCTIONS = ("mean", "sum", "none")
 _LOG_FLOOR = math.exp(-100)  # log is clamped at −100, as in PyTorch, so the loss stays finite

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import ops
-from ..tensor import Tensor
+from ..core import ops
+from ..core.tensor import Tensor
 from .module import Module, generator, scoped
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node, _scope, zero_grad
-from ..tensor import Tensor
+from ..core.engine import Node, _scope, zero_grad
+from ..core.tensor import Tensor
 
 
 class Module:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import ops
-from ..value import Value
+from ..core import ops
+from ..core.value import Value
 from .module import Module, generator
 
 _ACTIVATIONS = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu, "linear": lambda z: z}

@@ -47,14 +47,6 @@ def _log_total(shifted, e, total, axis: int):
     return np.log1p(below + np.rint(total - 1 - below))
 
 
-def _axis_arguments(dtype):
-    """An array of at least one dimension and one of its axes (negative ones included)."""
-    from ..testing import MAX_SIDE, arrays, hnp, st
-
-    shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE)
-    return arrays(dtype, shapes).flatmap(lambda x: st.tuples(st.just(x), st.integers(-x.ndim, x.ndim - 1)))
-
-
 class Softmax(Function):
     """f(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along an axis;  the gradient is out ⊙ (g − Σ g ⊙ out) along it.
 
@@ -69,9 +61,7 @@ class Softmax(Function):
         e = np.exp(x - np.max(x, axis=axis, keepdims=True))
         return (e / np.sum(e, axis=axis, keepdims=True)).astype(np.float64)
 
-    @staticmethod
-    def arguments(dtype):
-        return _axis_arguments(dtype)
+    domain = "axis"
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -102,9 +92,7 @@ class LogSoftmax(Function):
         top = np.max(x, axis=axis, keepdims=True)
         return (x - top - np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))).astype(np.float64)
 
-    @staticmethod
-    def arguments(dtype):
-        return _axis_arguments(dtype)
+    domain = "axis"
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -150,19 +138,7 @@ class CrossEntropy(Function):
         loss = -np.sum(y * log_p, axis=-1)
         return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss).astype(np.float64)
 
-    @staticmethod
-    def arguments(dtype):
-        from ..function import Domain
-        from ..testing import MAX_SIDE, arrays, hnp, st
-
-        shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE)
-        return shapes.flatmap(
-            lambda shape: st.tuples(
-                arrays(dtype, shape),
-                arrays(dtype, shape, Domain(0.0, 1.0)),
-                st.sampled_from(("mean", "sum", "none")),
-            )
-        )
+    domain = "cross_entropy"
 
     @staticmethod
     def forward(ctx, z, y, reduction):

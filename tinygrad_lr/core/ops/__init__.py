@@ -21,7 +21,7 @@ from .arithmetic import (
     neg,
     pow,
     sub,
-)  # fmt: skip
+)
 from .linalg import Linear, MatMul, linear, matmul
 from .loss import BCEWithLogits, bce_with_logits
 from .movement import (
@@ -43,7 +43,7 @@ from .movement import (
     transpose,
     unsqueeze,
     where,
-)  # fmt: skip
+)
 from .reduce import Max, MaxResult, Mean, Min, Sum, amax, amin, argmax, argmin, max, mean, min, sum
 from .softmax import CrossEntropy, LogSoftmax, Softmax, cross_entropy, log_softmax, softmax
 from .unary import (
@@ -65,7 +65,7 @@ from .unary import (
     softplus,
     sqrt,
     tanh,
-)  # fmt: skip
+)
 
 __all__ = [
     "Abs",

@@ -29,9 +29,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from . import ops
-from .engine import Node
-from .value import Value
+from ..core import ops
+from ..core.engine import Node
+from ..core.value import Value
 
 MAX_LENGTH = 2_000
 MAX_DEPTH = 100

@@ -9,8 +9,8 @@ Values (``neuron``), each node labelled with the name the lesson would give it.
 
 from __future__ import annotations
 
-from .tensor import Tensor
-from .value import Value
+from ..core.tensor import Tensor
+from ..core.value import Value
 
 X = [[1.0, 2.0], [3.0, 4.0]]
 W = [[0.5, 0.3], [0.2, 0.1]]

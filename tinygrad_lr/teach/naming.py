@@ -21,13 +21,14 @@ from __future__ import annotations
 import ast
 import copy
 import functools
+import numbers
 import re
 from typing import Any
 
 import numpy as np
 
-from . import formula, show
-from .engine import Node, walk
+from ..core import formula, show
+from ..core.engine import Node, walk
 from .expr import FUNCTIONS
 
 # What an unnamed node made by an op is called, by the op's name ({x}: the first operand's
@@ -195,3 +196,40 @@ def _substitute(tree: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
             return copy.deepcopy(values[node.id])
 
     return Replace().visit(tree)
+
+
+def is_scalar(node: Node) -> bool:
+    """Whether a step is about numbers only: the node and every input of its op one number."""
+    inputs = [] if node._ctx is None else [p for p in node._ctx if p is not None]
+    return all(np.ndim(n.data) == 0 for n in (node, *inputs))
+
+
+def derivative(
+    node: Node, i: int, names: Names | dict, factor: bool = False, elementwise: bool = False
+) -> str:
+    """The local derivative of ``node`` with respect to input ``i`` of the op that made it, for
+    people: the op's formula in the names shown for its operands (``g`` as dL/d(node)), with the
+    numbers its context holds put in (``x**2`` shows 2·x, not n·x^(n−1)). For Tensors, matrix
+    products carry the shapes (``Xᵀ (2x3) · dL/dz (3x2)``)."""
+    ctx = node._ctx
+    fn = ctx.fn
+    text = fn.formula[i] if fn.formula else ""
+    if not text:
+        return f"∂{fn.symbol}/∂{names.get(ctx[i], fn.inputs[i])}"  # an op that gives no formula
+    shown = {name: names[p] for name, p in zip(fn.inputs, ctx) if p is not None}
+    arguments = getattr(ctx, "arguments", None)
+    if arguments is not None:  # a constant array argument (a target) is shown as its values
+        shown.update(
+            {name: formula.write(formula.ast.Constant(a)) for name, a in zip(fn.inputs, arguments)
+             if not isinstance(a, Node) and np.ndim(a) > 0}
+        )  # fmt: skip
+    gradient = names.d(node) if isinstance(names, Names) else f"dL/d({names[node]})"
+    shown.update(out=names[node], g=gradient)
+    constants = {
+        k: v for k, v in vars(ctx).items() if isinstance(v, numbers.Real) and not isinstance(v, bool)
+    }
+    shapes = None
+    if elementwise and "g" in formula.names(text):
+        shapes = {name: show.shape(p.data) for name, p in zip(fn.inputs, ctx) if p is not None}
+        shapes["g"] = show.shape(node.data)
+    return formula.render(text, shown, constants, factor, elementwise, shapes)

@@ -13,24 +13,17 @@ dL/dz (2x2)``), then the numbers.
 
 from __future__ import annotations
 
-import numbers
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import formula, numeric, show
-from .engine import BackwardPass, Node, store_grads, walk
-from .naming import Names
-
-DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
-KEY = (
-    (CURRENT, "this step"),
-    (DONE, "passed on"),
-    (READY, "gradient complete"),
-    (PARTIAL, "gradient partial"),
-)  # the colours of the stepper's pictures, as its pictures explain them
+from ..core import formula, numeric, show
+from ..core.engine import BackwardPass, Node, store_grads, walk
+from . import page
+from .naming import Names, derivative, is_scalar
+from .viz import CURRENT, DONE, KEY, PARTIAL, READY, draw
 
 
 class Backprop:
@@ -112,8 +105,6 @@ class Backprop:
         """The graph with the current node amber, processed nodes green, nodes whose gradient
         is complete but not passed on yet pale green, and those still waiting for
         contributions red, with a key of the colours (see ``tg.draw`` for the options)."""
-        from .viz import draw
-
         return draw(self.root, highlight=self.colors(), grads=self.gradients(), key=KEY, **options)
 
     def frames(self, folder: Any, suffix: str = ".png", **options: Any) -> list:
@@ -129,13 +120,9 @@ class Backprop:
         """Write this backward pass as a web page to ``path``: the graph, and every step to click
         or key through (see ``tinygrad_lr.page``). The page runs a pass of its own, so this
         stepper stays where it is and no ``.grad`` changes."""
-        from . import page
-
         return page.write(self, path, **options)
 
     def _repr_html_(self) -> str:
-        from . import page
-
         return page.notebook_html(self)
 
     def __repr__(self) -> str:
@@ -169,7 +156,7 @@ class Step:
         self.expression = names.expression(node)
         self.operands = names.operands(node)
         ctx = node._ctx
-        scalar = _scalar(node)
+        scalar = is_scalar(node)
         locals_ = _local_derivatives(node) if ctx is not None and scalar else None
         waiting = backprop._pass.waiting
         totals = dict(before)
@@ -194,7 +181,7 @@ class Step:
 
     def lines(self) -> list[str]:
         """The step as text: the node and its gradient, then the chain rule for each parent."""
-        return _scalar_lines(self) if _scalar(self.node) else _tensor_lines(self)
+        return _scalar_lines(self) if is_scalar(self.node) else _tensor_lines(self)
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
@@ -211,12 +198,6 @@ class Sent:
 
     def __iter__(self):  # (parent, formula, local, contribution, total, final), as a tuple unpacks
         return iter((self.parent, self.formula, self.local, self.contribution, self.total, self.final))
-
-
-def _scalar(node: Node) -> bool:
-    """Whether a step is about numbers only: the node and every input of its op one number."""
-    inputs = [] if node._ctx is None else [p for p in node._ctx if p is not None]
-    return all(np.ndim(n.data) == 0 for n in (node, *inputs))
 
 
 def _scalar_lines(step: Step) -> list[str]:
@@ -368,7 +349,6 @@ def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png", **option
     """Step to the end, rendering the graph after each step into ``folder``. All frames share
     one layout and one size: the pictures are made once every gradient is known, each box
     sized for the longest text it ever shows."""
-    from .viz import draw
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -409,37 +389,6 @@ def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2
         path, save_all=True, append_images=frames[1:], duration=int(seconds_per_step * 1000), loop=0
     )
     return path
-
-
-def derivative(
-    node: Node, i: int, names: Names | dict, factor: bool = False, elementwise: bool = False
-) -> str:
-    """The local derivative of ``node`` with respect to input ``i`` of the op that made it, for
-    people: the op's formula in the names shown for its operands (``g`` as dL/d(node)), with the
-    numbers its context holds put in (``x**2`` shows 2·x, not n·x^(n−1)). For Tensors, matrix
-    products carry the shapes (``Xᵀ (2x3) · dL/dz (3x2)``)."""
-    ctx = node._ctx
-    fn = ctx.fn
-    text = fn.formula[i] if fn.formula else ""
-    if not text:
-        return f"∂{fn.symbol}/∂{names.get(ctx[i], fn.inputs[i])}"  # an op that gives no formula
-    shown = {name: names[p] for name, p in zip(fn.inputs, ctx) if p is not None}
-    arguments = getattr(ctx, "arguments", None)
-    if arguments is not None:  # a constant array argument (a target) is shown as its values
-        shown.update(
-            {name: formula.write(formula.ast.Constant(a)) for name, a in zip(fn.inputs, arguments)
-             if not isinstance(a, Node) and np.ndim(a) > 0}
-        )  # fmt: skip
-    gradient = names.d(node) if isinstance(names, Names) else f"dL/d({names[node]})"
-    shown.update(out=names[node], g=gradient)
-    constants = {
-        k: v for k, v in vars(ctx).items() if isinstance(v, numbers.Real) and not isinstance(v, bool)
-    }
-    shapes = None
-    if elementwise and "g" in formula.names(text):
-        shapes = {name: show.shape(p.data) for name, p in zip(fn.inputs, ctx) if p is not None}
-        shapes["g"] = show.shape(node.data)
-    return formula.render(text, shown, constants, factor, elementwise, shapes)
 
 
 def _local_derivatives(node: Node) -> tuple:

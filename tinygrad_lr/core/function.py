@@ -171,10 +171,9 @@ class Function:
         prints it; the registry-wide tests check it against ``backward``.
     reference : an independent implementation of forward on raw data (``np.exp``, or a few
         lines of numpy), which the registry-wide tests compare forward with.
-    domain : one ``Domain`` (differentiable input) or ``Choice`` (constant argument) per input:
-        where the property tests draw them. An op whose arguments need more (an axis, a shape,
-        matrices that align) defines ``arguments(dtype)`` instead, a static method returning a
-        hypothesis strategy of argument tuples (see ``tinygrad_lr.testing``).
+    domain : where the property tests draw the arguments: one ``Domain`` (differentiable input)
+        or ``Choice`` (constant argument) per input, or the name of an argument pattern of
+        ``tinygrad_lr.testing.PATTERNS`` for arguments of another kind ("axis", "matmul", ...).
     written : how a call is written in the formula language, in forward's argument names
         (``"x + y"``, ``"x@w + b"``); the default is ``name(x, ...)``. The stepper and the
         pictures write each node this way in its operands' names (override ``write`` to choose
@@ -191,7 +190,7 @@ class Function:
     formula: ClassVar[tuple[str, ...]] = ()
     reference: ClassVar[Any] = None
     written: ClassVar[str] = ""
-    domain: ClassVar[tuple[Domain | Choice, ...] | None] = None
+    domain: ClassVar[tuple[Domain | Choice, ...] | str | None] = None
     commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
     inputs: ClassVar[tuple[str, ...]] = ()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -29,9 +28,7 @@ class Sum(Function):
     def reference(x, axes, keepdims):
         return np.sum(x, axis=axes, keepdims=keepdims)
 
-    @staticmethod
-    def arguments(dtype):
-        return _reduction_arguments(dtype)
+    domain = "reduction"
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -63,9 +60,7 @@ class Mean(Function):
     def reference(x, axes, keepdims):
         return np.mean(x, axis=axes, keepdims=keepdims)
 
-    @staticmethod
-    def arguments(dtype):
-        return _reduction_arguments(dtype)
+    domain = "reduction"
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -111,28 +106,7 @@ class Max(Function):
     def reference(cls, x, axis, keepdims):
         return cls.reduce(x, axis=axis, keepdims=keepdims)
 
-    @staticmethod
-    def arguments(dtype):
-        from hypothesis.extra import numpy as hnp
-
-        from ..testing import MAX_SIDE, st
-
-        # distinct values a quarter apart: no ties, where a finite difference is meaningless
-        quarters = st.integers(-40, 40).map(lambda k: k / 4)
-        shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
-        unique = shapes.flatmap(lambda shape: hnp.arrays(dtype, shape, elements=quarters, unique=True))
-
-        def axis_for(x):
-            options = [
-                st.none(),
-                st.sets(st.integers(0, builtins.max(x.ndim - 1, 0)), max_size=x.ndim).map(sorted),
-            ]
-            if x.ndim:
-                options.append(st.integers(0, x.ndim - 1))
-            axis = st.one_of(options).map(lambda a: tuple(a) if isinstance(a, list) else a)
-            return st.tuples(st.just(x), axis, st.booleans())
-
-        return unique.flatmap(axis_for)
+    domain = "extremum"
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
@@ -177,13 +151,6 @@ class Min(Max):
     symbol = "min"
     pick = staticmethod(np.argmin)
     reduce = staticmethod(np.min)
-
-
-def _reduction_arguments(dtype):
-    """An array, some of its axes, and keepdims: how the property tests call a reduction."""
-    from ..testing import arrays, axes, st
-
-    return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), axes(x.shape), st.booleans()))
 
 
 def sum(

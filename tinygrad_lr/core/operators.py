@@ -147,19 +147,6 @@ class Operators:
         """The same as ``clamp`` (numpy's and PyTorch's other name)."""
         return clamp(self, min, max)
 
-    def draw(self, **options: Any):
-        """The picture of the graph that computed this node: see ``tg.draw`` for the options."""
-        from .viz import draw  # pictures are built on the core, never the other way round
-
-        return draw(self, **options)
-
-    def backward_steps(self, grad: Any = None):
-        """A stepper over this node's backward pass: ``.step()`` one node at a time, with the
-        chain rule and its numbers; it is exactly what ``backward()`` runs to the end."""
-        from .step import Backprop
-
-        return Backprop(self, grad)
-
     def _exponent(self, n: Any) -> float:
         if isinstance(n, bool) or not isinstance(n, numbers.Real):
             kind = type(self).__name__

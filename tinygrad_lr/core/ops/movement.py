@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..function import Choice, Domain, Function
+from ..function import Function
 
 
 class Reshape(Function):
@@ -18,11 +18,7 @@ class Reshape(Function):
     tensor_only = True
     reference = staticmethod(np.reshape)
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, reshapes, st
-
-        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), reshapes(x.shape)))
+    domain = "reshape"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -53,11 +49,7 @@ class Transpose(Function):
     tensor_only = True
     reference = staticmethod(np.transpose)
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, permutations, st
-
-        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), permutations(x.shape)))
+    domain = "transpose"
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -81,11 +73,7 @@ class BroadcastTo(Function):
     tensor_only = True
     reference = staticmethod(np.broadcast_to)
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, broadcast_targets, st
-
-        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), broadcast_targets(x.shape)))
+    domain = "broadcast"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -109,11 +97,7 @@ class Index(Function):
     def reference(x, index):
         return x[index]
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, indices, st
-
-        return arrays(dtype).flatmap(lambda x: st.tuples(st.just(x), indices(x.shape)))
+    domain = "index"
 
     @staticmethod
     def forward(ctx, x, index):
@@ -153,17 +137,7 @@ class ScatterAdd(Function):
             out.flat[position] += value
         return out
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, indices, st
-
-        @st.composite
-        def draw(draw_from):
-            shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
-            index = draw_from(indices(shape))
-            return draw_from(arrays(dtype, np.zeros(shape)[index].shape)), index, shape
-
-        return draw()
+    domain = "scatter_add"
 
     @staticmethod
     def backward(ctx, grad):
@@ -208,26 +182,12 @@ class Where(Function):
     symbol = "where"
     written = "where(cond, x, y)"
     formula = ("", "where(cond, g, 0)", "where(cond, 0, g)")
-    domain = (Choice((True, False)), Domain(), Domain())
 
     @staticmethod
     def reference(cond, x, y):
         return np.where(cond, x, y)
 
-    @staticmethod
-    def arguments(dtype):
-        from hypothesis.extra import numpy as hnp
-
-        from ..testing import arrays, st
-
-        shapes = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
-        return shapes.flatmap(
-            lambda found: st.tuples(
-                hnp.arrays(np.bool_, found.input_shapes[0]),
-                arrays(dtype, found.input_shapes[1], Domain()),
-                arrays(dtype, found.input_shapes[2], Domain()),
-            )
-        )
+    domain = "where"
 
     @staticmethod
     def forward(ctx, cond, x, y):
@@ -263,19 +223,7 @@ class Cat(Function):
     def reference(x, y, axis):
         return np.concatenate([x, y], axis=axis)
 
-    @staticmethod
-    def arguments(dtype):
-        from ..testing import arrays, st
-
-        @st.composite
-        def draw(draw_from):
-            shape = draw_from(st.lists(st.integers(1, 3), min_size=1, max_size=3))
-            axis = draw_from(st.integers(0, len(shape) - 1))
-            other = list(shape)
-            other[axis] = draw_from(st.integers(0, 3))
-            return draw_from(arrays(dtype, tuple(shape))), draw_from(arrays(dtype, tuple(other))), axis
-
-        return draw()
+    domain = "cat"
 
     @staticmethod
     def forward(ctx, x, y, axis):

@@ -22,10 +22,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import show, viz
-from .engine import Node, walk
-from .naming import _wrapped
-from .step import KEY, Backprop, _scalar, derivative
+from ..core import show
+from ..core.engine import Node, walk
+from . import viz
+from .naming import _wrapped, derivative, is_scalar
 
 _SVG = "http://www.w3.org/2000/svg"
 _INDENT = len("grad ")  # a gradient's later lines start under its numbers (viz._cell)
@@ -33,15 +33,14 @@ DEFAULT_MAX_NODES = 1000  # as draw: graphviz lays out a fan-out of 1,200 nodes 
 
 
 def html(
-    source: Backprop | Node,
+    source: Any,
     *,
     title: str | None = None,
     standalone: bool = True,
     element_id: str = "backprop",
     **options: Any,
 ) -> str:
-    """The stepper page of the backward pass from ``source`` (a ``Backprop``, or the node to
-    differentiate), as HTML text.
+    """The stepper page of the backward pass of ``source`` (a ``tg.Backprop``), as HTML text.
 
     Parameters
     ----------
@@ -51,14 +50,14 @@ def html(
     element_id : the id of the page's element (unique per notebook output).
     options : for ``tg.draw``: ``rankdir``, ``show_data``, ``max_nodes``, ``clusters``.
     """
-    if isinstance(source, Backprop):
-        root, grad = source.root, source.grad
-    elif isinstance(source, Node):
-        root, grad = source, None
-    else:
-        raise TypeError(f"html: expected a Backprop, a Value or a Tensor, got {type(source).__name__}")
+    if not hasattr(source, "colors"):
+        hint = (
+            f" (for a node: tg.Backprop({type(source).__name__.lower()}))" if isinstance(source, Node) else ""
+        )
+        raise TypeError(f"html: expected a tg.Backprop, got {type(source).__name__}{hint}")
+    root, grad = source.root, source.grad
     _check(root, element_id, options)
-    run = Backprop(root, grad, store=False)
+    run = type(source)(root, grad, store=False)  # a pass of its own: the given stepper stays where it is
     names = run.names
     states = [(run.colors(), run.gradients())]
     steps = []
@@ -101,7 +100,7 @@ def html(
         "title": title,
         "intro": f"{title}: {len(steps)} steps. Press → (or ▶) for the first.",
         "indent": _INDENT,
-        "key": [list(pair) for pair in KEY],
+        "key": [list(pair) for pair in viz.KEY],
         "nodes": {ids[node]: _describe(node, names) for node in ids},
         "start": {"fill": start_fill, "grad": start_grad},
         "steps": changes,
@@ -122,7 +121,7 @@ def html(
     return _fill(_asset("stepper.html"), title=_escape(title), stepper=body)
 
 
-def write(source: Backprop | Node, path: str | Path, **options: Any) -> Path:
+def write(source: Any, path: str | Path, **options: Any) -> Path:
     """Write the stepper page of ``source`` to ``path`` (see ``html``); returns the path."""
     path = Path(path)
     text = html(source, **options)
@@ -131,7 +130,7 @@ def write(source: Backprop | Node, path: str | Path, **options: Any) -> Path:
     return path
 
 
-def notebook_html(source: Backprop | Node, **options: Any) -> str:
+def notebook_html(source: Any, **options: Any) -> str:
     """The page as a notebook shows it: a fragment with an id of its own."""
     return html(source, standalone=False, element_id=f"tglr-{uuid.uuid4().hex[:12]}", **options)
 
@@ -181,7 +180,7 @@ def _describe(node: Node, names: Any) -> dict[str, Any]:
         for i, parent in enumerate(ctx):
             if parent is None or not parent.requires_grad:
                 continue
-            text = derivative(node, i, names, factor=True, elementwise=not _scalar(node))
+            text = derivative(node, i, names, factor=True, elementwise=not is_scalar(node))
             if "/d" in text:  # a matrix product's formula is the whole contribution
                 rules.append(f"{names.d(parent)} += {text}")
             else:
@@ -257,7 +256,7 @@ def _escape(text: str) -> str:
 
 
 def _asset(name: str) -> str:
-    return (resources.files("tinygrad_lr") / "assets" / name).read_text(encoding="utf-8")
+    return (resources.files("tinygrad_lr.teach") / "assets" / name).read_text(encoding="utf-8")
 
 
 def _fill(template: str, **values: str) -> str:

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from . import show
-from .engine import Node, walk
+from ..core import show
+from ..core.engine import Node, walk
 
 DEFAULT_MAX_NODES = 1000
 BIG = 300  # above this many nodes, trade crossing-minimisation for a layout in seconds
@@ -35,6 +35,15 @@ _FAST_LAYOUT = (
 )
 FORMATS = ("png", "svg", "pdf", "dot")
 HIGHLIGHT = "#ffd54f"
+DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
+KEY = (
+    (CURRENT, "this step"),
+    (DONE, "passed on"),
+    (READY, "gradient complete"),
+    (PARTIAL, "gradient partial"),
+)  # the colours of the stepper's pictures, as its pictures explain them
+
+
 _COLORS = {"node": "#e3f2fd", "constant": "#f5f5f5", "op": "#fff8e1", "border": "#546e7a"}
 
 
@@ -121,7 +130,7 @@ def draw(
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "auto"):
         raise ValueError(f"draw: rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
-    from .naming import Names  # the names the stepper uses: one naming of a graph, everywhere
+    from .naming import Names
 
     nodes = walk(root)
     names = Names(root)
