@@ -1,11 +1,11 @@
 """Adding ops of your own: sin, cos and log-sum-exp, tested with tinygrad_lr.testing, used in
 a model.
 
-Each op is a Function subclass: forward on raw data, backward in the framework's vocabulary,
-a derivative formula per input for the stepper and the docs, a reference forward, and where to
-test it (a domain, or its own strategy of arguments). Defining the class registers it, so the
-stepper, the pictures and the registry-wide property tests know it. sin's backward uses cos and
-cos's uses sin: written with each other's ``apply``, both have second derivatives too.
+Each op is a Function subclass: forward on raw data, a derivative formula per input (for an
+elementwise op it is the backward, compiled), a reference forward, and where to test it (a
+domain, or the name of an argument pattern). Defining the class registers it, so the stepper,
+the pictures and the registry-wide property tests know it. sin's formula calls cos and cos's
+calls sin: run on graph nodes, they give second derivatives too.
 Run: python demos/custom_ops.py
 """
 
@@ -25,13 +25,7 @@ class Sin(tg.Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
         return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * Cos.apply(x)
 
 
 class Cos(tg.Function):
@@ -44,13 +38,7 @@ class Cos(tg.Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
         return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * Sin.apply(x)
 
 
 class LogSumExp(tg.Function):

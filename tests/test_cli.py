@@ -42,7 +42,7 @@ def test_neuron_prints_the_computation_its_gradients_and_formulas():
     dw = tg.show.number((1 / (1 + math.exp(0.9)) - 1) * 2)  # (σ(−0.9) − 1)·x
     assert "p = σ(w·x + b)" in out
     assert f"dL/d(w) = {dw}" in out
-    assert "d(p)/d(z) = σ(z)·(1 − σ(z))" in out
+    assert "d(p)/d(z) = p·(1 − p)" in out
     assert f"by hand: dL/dw = (p − 1)·x = {dw}" in out
 
 

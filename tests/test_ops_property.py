@@ -187,12 +187,33 @@ def test_a_forward_wrong_together_with_its_backward_fails_only_the_reference_che
         testing.check_reference(tg.ops.Exp, args)
 
 
-def test_a_formula_that_is_not_the_derivative_fails_the_formula_check(monkeypatch):
-    monkeypatch.setattr(tg.ops.Sigmoid, "formula", ("sigmoid(x)",))
-    testing.check_op(tg.ops.Sigmoid, (0.3,))  # backward itself is right
-    with pytest.raises(AssertionError, match=r"sigmoid: the formula 'sigmoid\(x\)' for input 0 \(x\)"):
-        testing.check_formula(tg.ops.Sigmoid, (0.3,))
-    monkeypatch.setattr(tg.ops.Maximum, "formula", ("(x > y)", "(y > x)"))  # no tie rule
-    testing.check_formula(tg.ops.Maximum, (1.0, 2.0))  # right away from a tie
-    with pytest.raises(AssertionError, match="maximum: the formula"):
-        testing.check_formula(tg.ops.Maximum, (1.5, 1.5))
+def test_an_elementwise_ops_formula_is_its_backward(monkeypatch):
+    """Change the text, and the gradient the engine computes and the line the stepper prints
+    change with it: there is no second copy of the derivative."""
+    monkeypatch.setattr(tg.ops.Sigmoid, "formula", "2*out")  # not sigmoid's derivative
+    x = tg.Value(0.3, label="x")
+    p = tg.sigmoid(x)
+    p.label = "p"
+    shown = f"{tg.show.number(2 * p.data, 5)}"
+    assert f"dp/dx += dp/dp · 2·p = 1.0 · {shown} = {shown}" in repr(next(iter(tg.Backprop(p))))
+    p.backward()
+    assert x.grad == 2 * p.data
+    t = tg.Tensor([0.3, -1.0], requires_grad=True)
+    tg.sigmoid(t).sum().backward()
+    assert np.array_equal(t.grad, 2 * tg.sigmoid(t.data))
+    with pytest.raises(tg.GradcheckError):
+        testing.check_op(tg.ops.Sigmoid, (0.3,))
+    monkeypatch.undo()
+    x.grad = 0.0
+    tg.sigmoid(x).backward()
+    assert x.grad == pytest.approx(p.data * (1 - p.data), rel=1e-15)
+    testing.check_op(tg.ops.Sigmoid, (0.3,))
+
+
+def test_a_fused_ops_formula_that_is_not_its_backward_fails_the_formula_check(monkeypatch):
+    args = (np.array([[0.5, -1.0, 2.0]]), -1)
+    testing.check_formula(tg.ops.Softmax, args)
+    monkeypatch.setattr(tg.ops.Softmax, "formula", ("out*g", ""))  # the sum term left out
+    testing.check_op(tg.ops.Softmax, args)  # backward itself is right
+    with pytest.raises(AssertionError, match=r"softmax: the formula 'out\*g' for input 0 \(x\)"):
+        testing.check_formula(tg.ops.Softmax, args)

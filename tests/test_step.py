@@ -77,7 +77,7 @@ def test_a_step_reads_as_the_chain_rule_with_numbers():
     text = repr(fourth)
     assert text.splitlines()[0] == f"step 4 of 7: z = wx + b; dL/dz = {tg.show.number(s - 1, 5)}"
     assert "dL/db += dL/dz · 1 = -0.71095 · 1.0 = -0.71095   [done: dL/db = -0.71095]" in text
-    assert "dL/dz += dL/dp · σ(z)·(1 − σ(z))" in repr(third)
+    assert "dL/dz += dL/dp · p·(1 − p)" in repr(third)
     assert f"= -3.4596 · {tg.show.number(s * (1 - s), 5)} = -0.71095" in repr(third)
     assert steps.current is z and steps.done[-2:] == [p, z] and steps.remaining == 3
     assert "4 of 7 nodes done, last z" in repr(steps)

@@ -19,6 +19,7 @@ prints ``2·x``), and uses mathematical signs: ``σ``, ``·``, ``−``, ``²``, 
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import math
 import operator
@@ -27,26 +28,46 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
-from .function import REGISTRY
+from .engine import Node
 
-VOCABULARY: dict[str, Callable] = {
-    name: getattr(ops, name)
-    for name in (
-        "exp", "log", "sigmoid", "tanh", "relu", "softplus", "maximum", "matmul", "sum", "mean",
-        "reshape", "transpose", "broadcast_to", "index", "scatter_add", "amax", "amin",
-    )
-}  # fmt: skip
+FUNCTIONS: dict[str, Callable] = {}
+"""The functions a formula may call, by name: every registered op (its ``apply``), and the op
+table's vocabulary (``sum(x, axis, keepdims)``, ``div``, ...), which ``tinygrad_lr.core.ops``
+puts here. Each takes floats, ndarrays, Values and Tensors alike."""
+
+
+def _called(name: str) -> Callable:
+    return lambda x, y: FUNCTIONS[name](x, y)
+
+
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
-    ast.Div: ops.div,
-    ast.Pow: ops.pow,
-    ast.MatMult: ops.matmul,
+    ast.Div: _called("div"),
+    ast.Pow: _called("pow"),
+    ast.MatMult: _called("matmul"),
 }
+_CALLED = {ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}  # operators that are ops
 _COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal}
 _COMPARE[ast.Eq] = np.equal
+
+
+def _comparison(compare: Callable) -> Callable:
+    """A comparison as a formula uses it: 1 where true and 0 where not, in the operands' float
+    type. On graph nodes it compares their data: a step's derivative is 0, so it is a constant."""
+
+    def compared(x: Any, y: Any) -> Any:
+        x, y = (x.data if isinstance(x, Node) else x), (y.data if isinstance(y, Node) else y)
+        truth = compare(x, y)
+        if isinstance(truth, np.ndarray):
+            return truth.astype(np.result_type(x, y, np.float16))
+        return float(truth)
+
+    return compared
+
+
+_COMPARED = {op: _comparison(compare) for op, compare in _COMPARE.items()}
 
 
 # what a formula may contain: arithmetic, comparisons, calls, .T, tuples (axes, shapes) and
@@ -75,12 +96,8 @@ def parse(text: str) -> ast.expr:
             raise FormulaError(f"formula {text!r}: one comparison at a time, of < <= > >= ==")
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
             raise FormulaError(f"formula {text!r}: the operators are + - * / ** @")
-        if isinstance(node, ast.Call) and (
-            not isinstance(node.func, ast.Name) or _function(node.func.id) is None or node.keywords
-        ):
-            raise FormulaError(
-                f"formula {text!r}: call only {', '.join(VOCABULARY)} or a registered op, without keywords"
-            )
+        if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name) or node.keywords):
+            raise FormulaError(f"formula {text!r}: call functions by their names, without keywords")
         if not isinstance(node, _ALLOWED):
             raise FormulaError(f"formula {text!r}: {type(node).__name__} is not in the formula language")
         if isinstance(node, (ast.UnaryOp)) and not isinstance(node.op, ast.USub):
@@ -116,8 +133,7 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.UnaryOp):
         return -_value(node.operand, values)
     if isinstance(node, ast.Compare):
-        truth = _COMPARE[type(node.ops[0])](_value(node.left, values), _value(node.comparators[0], values))
-        return truth.astype(np.float64) if isinstance(truth, np.ndarray) else float(truth)
+        return _COMPARED[type(node.ops[0])](_value(node.left, values), _value(node.comparators[0], values))
     if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
         array = _value(node.value, values)
         return array.mT if np.ndim(array) > 1 else array
@@ -133,22 +149,96 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
 
 
-def _extreme(name: str) -> Callable:
-    """max or min as an expression writes it: max(x) over all elements, max(x, axis)."""
-    return lambda x, axis=None, keepdims=False: REGISTRY[name].apply(x, axis, keepdims)
+def _function(name: str) -> Callable:
+    if name not in FUNCTIONS:
+        raise FormulaError(
+            f"a formula calls {name}, which is no function of the formula language "
+            f"({', '.join(sorted(FUNCTIONS))}) nor a registered op"
+        )
+    return FUNCTIONS[name]
 
 
-# ops whose expressions leave out an argument at its usual value (max(x), bce_with_logits(z, y))
-_SHORT = {"max": _extreme("max"), "min": _extreme("min"), "bce_with_logits": ops.bce_with_logits}
+# --- compiling -----------------------------------------------------------------------------------
 
 
-def _function(name: str) -> Callable | None:
-    """A function of the formula language: the vocabulary's, else a registered op's apply."""
-    if name in VOCABULARY:
-        return VOCABULARY[name]
-    if name in _SHORT and name in REGISTRY:
-        return _SHORT[name]
-    return REGISTRY[name].apply if name in REGISTRY else None
+def compile(texts: tuple[str, ...], inputs: tuple[str, ...]) -> Callable:
+    """An op's backward, compiled from its derivative ``texts`` (one per input of forward, ""
+    for a constant argument); it reads ``reads(texts, inputs)`` from ``ctx.saved_tensors``.
+
+    The backward returns, per input, ``g`` times the text (a text that uses ``g`` is the whole
+    contribution; "" gives None). Other names are the context's attributes. ``+ - *`` stay
+    Python's operators and the rest calls the ops, so one function runs on floats and arrays
+    (first derivatives) and on graph nodes (``create_graph=True``: higher ones).
+    """
+    saved = reads(texts, inputs)
+    namespace: dict[str, Any] = {}
+    code = _Python(saved, namespace)
+    results = [
+        ast.unparse(code.visit(_contribution(copy.deepcopy(parse(text))))) if text else "None"
+        for text in texts
+    ]
+    body = f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
+    body += f"    return {results[0]}\n" if len(results) == 1 else f"    return {', '.join(results)}\n"
+    exec(f"def backward(ctx, g):\n{body}", namespace)  # noqa: S102: the text was parsed and checked
+    return namespace["backward"]
+
+
+def reads(texts: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[str, ...]:
+    """The names among ``inputs`` and ``out`` that the ``texts`` use, in that order."""
+    used = set().union(*(names(text) for text in texts if text))
+    return tuple(name for name in (*inputs, "out") if name in used)
+
+
+def _contribution(tree: ast.expr) -> ast.expr:
+    """What backward sends for the derivative ``tree``: g·tree, as simply as it can be written."""
+    g = ast.Name("g", ast.Load())
+    if any(isinstance(node, ast.Name) and node.id == "g" for node in ast.walk(tree)):
+        return tree
+    if isinstance(tree, ast.Constant) and tree.value == 1:
+        return g
+    if isinstance(tree, ast.Constant) and tree.value == -1:
+        return ast.UnaryOp(ast.USub(), g)
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.operand, ast.Constant) and tree.operand.value == 1:
+        return ast.UnaryOp(ast.USub(), g)
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _is_one(tree.left):
+        return ast.BinOp(g, ast.Div(), tree.right)  # g/y, not g·(1/y)
+    return ast.BinOp(g, ast.Mult(), tree)
+
+
+def _is_one(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1
+
+
+class _Python(ast.NodeTransformer):
+    """A formula tree as Python: names of forward's inputs and ``out`` stay (backward unpacks
+    them), others are ``ctx`` attributes; ``/ ** @``, comparisons and calls go to the ops
+    (``.T`` stays Python's, which arrays and Tensors have)."""
+
+    def __init__(self, saved: tuple[str, ...], namespace: dict) -> None:
+        self.saved, self.namespace = saved, namespace
+
+    def function(self, name: str, args: list[ast.expr]) -> ast.Call:
+        self.namespace[f"_{name}"] = _function(name)
+        return ast.Call(ast.Name(f"_{name}", ast.Load()), args, [])
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.saved or node.id == "g":
+            return node
+        return ast.Attribute(ast.Name("ctx", ast.Load()), node.id, ast.Load())
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        name = _CALLED.get(type(node.op))
+        return node if name is None else self.function(name, [node.left, node.right])
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        name = f"_{type(node.ops[0]).__name__.lower()}"
+        self.namespace[name] = _COMPARED[type(node.ops[0])]
+        return ast.Call(ast.Name(name, ast.Load()), [node.left, node.comparators[0]], [])
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        return self.function(node.func.id, [self.visit(arg) for arg in node.args])
 
 
 # --- printing -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import numeric
+from . import formula, numeric
 from .engine import Node, _recording, _scope
 
 REGISTRY: dict[str, type[Function]] = {}
@@ -157,7 +157,16 @@ def _describe(node: Node | None, source: int | None) -> str:
     return f"input {source}{name}{shape}"
 
 
-class Function:
+class _OpClass(type):
+    """The type of ops: assigning an op's ``formula`` (as a test does) takes effect at once."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "formula":
+            cls._use_formula()
+
+
+class Function(metaclass=_OpClass):
     """Base class of every op. Subclasses are registered by name when they are defined.
 
     Class attributes
@@ -194,16 +203,39 @@ class Function:
     commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
     inputs: ClassVar[tuple[str, ...]] = ()
+    _formula_is_code: ClassVar[bool] = True  # no backward written by hand: the formula is compiled
+    _saves: ClassVar[tuple | None] = None  # what the compiled backward reads (see saved_from)
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.name = cls.__dict__.get("name", cls.__name__.lower())
-        cls.symbol = cls.__dict__.get("symbol", cls.name)
-        cls.inputs = tuple(inspect.signature(cls.forward).parameters)[1:]
-        if isinstance(cls.formula, str):
-            cls.formula = (cls.formula,)
+        type.__setattr__(cls, "name", cls.__dict__.get("name", cls.__name__.lower()))
+        type.__setattr__(cls, "symbol", cls.__dict__.get("symbol", cls.name))
+        type.__setattr__(cls, "inputs", tuple(inspect.signature(cls.forward).parameters)[1:])
+        if "backward" in cls.__dict__:
+            type.__setattr__(cls, "_formula_is_code", False)
+        cls._use_formula()
         if register:
             _register(cls)
+
+    @classmethod
+    def _use_formula(cls) -> None:
+        """Read ``formula``: for an op without a hand-written backward, its backward becomes the
+        formula compiled (at the first backward pass, when every op it calls exists), and
+        forward's inputs and output that the formula names are what the op keeps for it."""
+        if isinstance(cls.formula, str):
+            type.__setattr__(cls, "formula", (cls.formula,))
+        if not (cls._formula_is_code and cls.formula):
+            return
+        saved = formula.reads(cls.formula, cls.inputs)
+        sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
+        type.__setattr__(cls, "_saves", _PATTERNS.setdefault(sources, sources))
+
+        def backward(ctx: Context, grad: Any) -> Any:
+            compiled = formula.compile(cls.formula, cls.inputs)
+            type.__setattr__(cls, "backward", staticmethod(compiled))
+            return compiled(ctx, grad)
+
+        type.__setattr__(cls, "backward", staticmethod(backward))
 
     @staticmethod
     def forward(ctx: Context, *inputs: Any) -> Any:
@@ -280,13 +312,17 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward {error}") from None
         if not recording:
             return node
-        saved = ctx.saved
-        if saved:
+        saves = cls._saves
+        if saves:  # the formula is the backward: keep what it reads
+            ctx.saved = tuple([node.data if k is OUTPUT else datas[k] for k in saves])
+            ctx.saved_from = saves
+        elif ctx.saved:
+            saved = ctx.saved
             ctx.saved_from = sources = _sources(saved, datas, out)
             if node.data is not out:  # the node type converted the result: save what it holds
                 ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(saved, sources)])
-            if not kind._scalar:
-                ctx.versions = node._saved_versions(ctx)
+        if ctx.saved and not kind._scalar:
+            ctx.versions = node._saved_versions(ctx)
         scope = _scope.get()
         if scope:
             ctx.scope = scope
@@ -350,3 +386,4 @@ def _register(fn: type[Function]) -> None:
         if fn.__dict__.get("symbol") is None:
             fn.symbol = old.symbol if old.__name__ == fn.__name__ else fn.__name__.lower()
     REGISTRY[fn.name] = fn
+    formula.FUNCTIONS[fn.name] = fn.apply

@@ -51,9 +51,7 @@ def html(
     options : for ``tg.draw``: ``rankdir``, ``show_data``, ``max_nodes``, ``clusters``.
     """
     if not hasattr(source, "colors"):
-        hint = (
-            f" (for a node: tg.Backprop({type(source).__name__.lower()}))" if isinstance(source, Node) else ""
-        )
+        hint = " (for a node n: tg.Backprop(n))" if isinstance(source, Node) else ""
         raise TypeError(f"html: expected a tg.Backprop, got {type(source).__name__}{hint}")
     root, grad = source.root, source.grad
     _check(root, element_id, options)

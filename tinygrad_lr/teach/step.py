@@ -5,7 +5,7 @@ engine's own ``BackwardPass.step``, which ``backward()`` runs to the end. The st
 node's gradient, and for each parent the chain rule: the local derivative (the op's formula, in
 the operands' names, checked against backward by the tests) and the contribution added::
 
-    dL/dz += dL/dp · σ(z)·(1 − σ(z)) = -3.4596 · 0.2055 = -0.71095   [done: dL/dz = -0.71095]
+    dL/dz += dL/dp · p·(1 − p) = -3.4596 · 0.2055 = -0.71095   [done: dL/dz = -0.71095]
 
 For Tensors the same line is a matrix expression with shapes (``dL/dW (2x2) += Xᵀ (2x2) ·
 dL/dz (2x2)``), then the numbers.

@@ -5,6 +5,10 @@ ndarrays alike (the array ops: Tensors and ndarrays), and backward formulas are 
 them.
 """
 
+import numpy as np
+
+from .. import formula
+from ..engine import Node
 from .arithmetic import (
     Add,
     Div,
@@ -145,3 +149,22 @@ __all__ = [
     "unsqueeze",
     "where",
 ]
+
+
+def _sign(x):
+    """sign x (nan stays nan), a constant even on the graph: its derivative is 0 where defined."""
+    sign = np.sign(x.data if isinstance(x, Node) else x)
+    return sign if isinstance(sign, np.ndarray) else float(sign)
+
+
+def _extreme(fn):
+    """max or min as an expression writes it: max(x) over all elements, max(x, axis)."""
+    return lambda x, axis=None, keepdims=False: fn.apply(x, axis, keepdims)
+
+
+_VOCABULARY = (
+    "exp log sigmoid tanh relu softplus sqrt maximum matmul sum mean reshape transpose broadcast_to "
+    "index scatter_add amax amin div pow where bce_with_logits"
+)
+formula.FUNCTIONS.update({name: globals()[name] for name in _VOCABULARY.split()})
+formula.FUNCTIONS.update(abs=abs_, sign=_sign, max=_extreme(Max), min=_extreme(Min))

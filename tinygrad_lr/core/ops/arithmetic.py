@@ -7,7 +7,6 @@ import numpy as np
 from .. import numeric
 from ..engine import Node
 from ..function import Choice, Domain, Function
-from . import unary
 
 REAL = Domain()
 NONZERO = Domain(avoid=(0.0,), margin=0.2)
@@ -28,10 +27,6 @@ class Add(Function):
     def forward(ctx, x, y):
         return x + y
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, grad
-
 
 class Sub(Function):
     """f(x, y) = x − y;  ∂f/∂x = 1, ∂f/∂y = −1."""
@@ -45,10 +40,6 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, x, y):
         return x - y
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, -grad
 
 
 class Neg(Function):
@@ -64,10 +55,6 @@ class Neg(Function):
     def forward(ctx, x):
         return -x
 
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
-
 
 class Mul(Function):
     """f(x, y) = x·y;  ∂f/∂x = y, ∂f/∂y = x."""
@@ -81,13 +68,7 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
         return x * y
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        return grad * y, grad * x
 
 
 class Div(Function):
@@ -101,16 +82,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        out = numeric.div(x, y)
-        ctx.save_for_backward(y, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        y, out = ctx.saved_tensors
-        # NOTE: div rather than `/`: on raw floats `/` raises at y = 0 where IEEE gives ±inf.
-        grad_x = div(grad, y)
-        return grad_x, -grad_x * out
+        return numeric.div(x, y)
 
 
 class Pow(Function):
@@ -118,27 +90,22 @@ class Pow(Function):
 
     symbol = "**"
     written = "x**y"
-    formula = ("y*x**(y - 1)", "x**y*log(x)")
+    formula = ("y*x**(y - 1 + for_pow)", "out*log(x + for_log)")
     domain = (POSITIVE, Domain(-2.0, 2.0))
     reference = np.power
 
     @staticmethod
     def forward(ctx, x, y):
         out = numeric.power(x, y)
-        ctx.save_for_backward(x, y, out)
-        # NOTE: at x = 0 the formulas meet 0·∞ where the derivatives are 0: ln 0 = −∞ against
-        # 0^y = 0, and x^(y−1) = ∞ against y = 0. Adding 1 to x just there keeps the factors
-        # finite and changes nothing else (constants, so higher derivatives are unaffected).
+        # NOTE: at x = 0 the textbook formulas y·x^(y−1) and x^y·ln x meet 0·∞ where the
+        # derivatives are 0: ln 0 = −∞ against 0^y = 0, and x^(y−1) = ∞ against y = 0. Adding 1
+        # to x in the log, and to the exponent where y = 0 too, keeps the factors finite and
+        # changes nothing else (constants, so higher derivatives are unaffected).
         zero = np.equal(x, 0)
         ctx.for_log = zero.astype(np.result_type(out)) if isinstance(zero, np.ndarray) else float(zero)
         both = zero & np.equal(y, 0)
         ctx.for_pow = both.astype(np.result_type(out)) if isinstance(both, np.ndarray) else float(both)
         return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y, out = ctx.saved_tensors
-        return grad * y * pow(x + ctx.for_pow, y - 1), grad * out * unary.log(x + ctx.for_log)
 
 
 class PowNumber(Function):
@@ -147,23 +114,15 @@ class PowNumber(Function):
     name = "pow_number"
     symbol = "**"
     written = "x**n"
-    formula = ("n*x**(n - 1)", "")
+    formula = ("n*x**(n - 1 + for_pow)", "")
     domain = (POSITIVE, Choice((-2, -1, 0, 0.5, 1, 2, 3)))
     reference = np.power
 
     @staticmethod
     def forward(ctx, x, n):
-        ctx.save_for_backward(x)
         ctx.n = n
+        ctx.for_pow = float(n == 0)  # NOTE: x^0 is constant: its derivative 0·x^0, not 0·0^(−1) = nan
         return numeric.power(x, n)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        n = ctx.n
-        if n == 0:  # x^0 is constant: 0, not 0·x^(−1), which is nan at x = 0
-            return grad * 0.0, None
-        return grad * n * pow(x, n - 1), None
 
     @classmethod
     def describe(cls, ctx) -> str:
@@ -183,16 +142,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        out = numeric.maximum(x, y)
-        # NOTE: constants even for higher derivatives (a step function's derivative is 0)
-        share = (x > y) + 0.5 * (x == y)
-        ctx.share = share.astype(out.dtype) if isinstance(share, np.ndarray) else share
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        share = ctx.share
-        return grad * share, grad * (1 - share)
+        return numeric.maximum(x, y)
 
 
 add, sub, neg, mul, maximum = Add.apply, Sub.apply, Neg.apply, Mul.apply, Maximum.apply
@@ -207,4 +157,6 @@ def pow(x, y):
     """x ** y; a plain-number exponent is a constant, a Value/Tensor exponent is differentiated."""
     if isinstance(y, Node):
         return Pow.apply(x, y)
+    if not isinstance(x, Node):
+        return numeric.power(x, y)  # raw data (a backward formula's): raw data back
     return PowNumber.apply(x, y)

@@ -9,7 +9,6 @@ import numpy as np
 
 from .. import numeric
 from ..function import Choice, Domain, Function
-from . import arithmetic, movement
 
 
 class Exp(Function):
@@ -17,20 +16,13 @@ class Exp(Function):
 
     symbol = "exp"
     written = "exp(x)"
-    formula = "exp(x)"
+    formula = "out"
     domain = (Domain(-5.0, 5.0),)
     reference = np.exp
 
     @staticmethod
     def forward(ctx, x):
-        out = numeric.exp(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out
+        return numeric.exp(x)
 
 
 class Log(Function):
@@ -44,13 +36,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
         return numeric.log(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return arithmetic.div(grad, x)
 
 
 class Sigmoid(Function):
@@ -58,7 +44,7 @@ class Sigmoid(Function):
 
     symbol = "σ"
     written = "sigmoid(x)"
-    formula = "sigmoid(x)*(1 - sigmoid(x))"
+    formula = "out*(1 - out)"
     domain = (Domain(-8.0, 8.0),)
 
     @staticmethod
@@ -67,14 +53,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = numeric.sigmoid(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        return numeric.sigmoid(x)
 
 
 class Tanh(Function):
@@ -82,20 +61,13 @@ class Tanh(Function):
 
     symbol = "tanh"
     written = "tanh(x)"
-    formula = "1 - tanh(x)**2"
+    formula = "1 - out**2"
     domain = (Domain(-4.0, 4.0),)
     reference = np.tanh
 
     @staticmethod
     def forward(ctx, x):
-        out = numeric.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return numeric.tanh(x)
 
 
 class ReLU(Function):
@@ -104,7 +76,7 @@ class ReLU(Function):
     name = "relu"
     symbol = "ReLU"
     written = "relu(x)"
-    formula = "(x > 0)"
+    formula = "(out > 0)"
     domain = (Domain(avoid=(0.0,)),)
 
     @staticmethod
@@ -113,14 +85,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # The step function's own derivative is 0, so the mask is a constant even for
-        # higher-order gradients: keep it as an attribute, not a saved tensor.
-        ctx.mask = x > 0
         return numeric.relu(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.mask
 
 
 exp, log, sigmoid, tanh, relu = Exp.apply, Log.apply, Sigmoid.apply, Tanh.apply, ReLU.apply
@@ -141,13 +106,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
         return numeric.softplus(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * sigmoid(x)
 
 
 softplus = Softplus.apply
@@ -163,20 +122,13 @@ class Abs(Function):
 
     symbol = "abs"
     written = "abs(x)"
-    formula = "(x > 0) - (x < 0)"
+    formula = "sign(x)"
     domain = (Domain(avoid=(0.0,)),)
     reference = np.abs
 
     @staticmethod
     def forward(ctx, x):
-        # NOTE: the sign is a constant even for higher derivatives (its own derivative is 0);
-        # np.sign keeps nan as nan, so a nan input gets a nan gradient, not 0
-        ctx.sign = np.sign(x) if isinstance(x, np.ndarray) else float(np.sign(x))
         return abs(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.sign
 
 
 class Sqrt(Function):
@@ -184,21 +136,14 @@ class Sqrt(Function):
 
     symbol = "√"
     written = "sqrt(x)"
-    formula = "0.5/sqrt(x)"
+    formula = "0.5/out"
     domain = (Domain(0.2, 5.0),)
     reference = np.sqrt
 
     @staticmethod
     def forward(ctx, x):
         # a float: math.sqrt, correctly rounded as np.sqrt, and nan below 0 rather than an error
-        out = np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x) if x >= 0 or x != x else math.nan
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return arithmetic.div(grad * 0.5, out)
+        return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x) if x >= 0 or x != x else math.nan
 
 
 class Clamp(Function):
@@ -221,16 +166,10 @@ class Clamp(Function):
     def forward(ctx, x, low, high):
         ctx.lower = -math.inf if low is None else low
         ctx.upper = math.inf if high is None else high
-        inside = (x >= ctx.lower) & (x <= ctx.upper)  # NOTE: False for nan, as PyTorch
-        ctx.inside = inside if isinstance(inside, np.ndarray) else bool(inside)
         if low is None and high is None:
             return x * 1 if isinstance(x, np.ndarray) else x  # a new array: never the input's
         out = np.clip(x, low, high)
         return out if isinstance(x, np.ndarray) else float(out)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return movement.where(ctx.inside, grad, 0.0), None, None
 
 
 abs_, sqrt = Abs.apply, Sqrt.apply
