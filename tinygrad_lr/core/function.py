@@ -65,7 +65,7 @@ class Context(list):
 
     NOTE: the context *is* the list of inputs, rather than holding a tuple of them, so that a
     recorded op costs two objects (its node and this) for Python's garbage collector to track,
-    not three: on a scalar graph that is a fifth of the time (benchmarks/scalar_mlp.py).
+    not three: on a scalar graph the collector's work is much of the time.
     """
 
     __slots__ = ("__dict__", "arguments", "fn", "saved", "saved_from", "scope", "versions")
@@ -334,8 +334,8 @@ def _sources(saved: tuple, datas: list, out: Any) -> tuple:
     identity), ``OUTPUT``, or None for neither.
 
     NOTE: one shared tuple per pattern ((0, 1), (OUTPUT,), ...): a new one per op would be one
-    more object per node for the garbage collector to count (scalar_mlp: 8% of its time). And
-    this runs for every op that saves: the commonest patterns are answered before the loop."""
+    more object per node for the garbage collector to count. And this runs for every op that
+    saves: the commonest patterns are answered before the loop."""
     n = len(saved)
     first = saved[0]
     if first is out:

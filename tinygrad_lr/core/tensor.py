@@ -90,7 +90,7 @@ class Tensor(Operators, Node):
         value = self.data.reshape(())
         return float(value) if self.data.dtype.kind == "f" else value.item()
 
-    # --- conversions, as PyTorch (issue 15) --------------------------------------------------
+    # --- conversions, as PyTorch ------------------------------------------------------------------
 
     def _one_element(self, kind: str) -> Any:
         if self.data.size != 1:
@@ -233,7 +233,7 @@ class Tensor(Operators, Node):
         """log(1 + eˣ), elementwise, without overflow."""
         return ops.softplus(self)
 
-    # --- PyTorch's reductions and shape changes (issue 15) -------------------------------------
+    # --- PyTorch's reductions and shape changes ---------------------------------------------------
 
     def max(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
         """As ``torch.max``: over all elements a 0-d tensor (the gradient shared evenly among

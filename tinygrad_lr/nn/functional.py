@@ -82,7 +82,7 @@ def _reduce(loss: Any, weight: Any, reduction: str) -> Any:
     return loss.mean() if reduction == "mean" else loss.sum()
 
 
-# --- many classes: softmax and cross-entropy (issue 15) -----------------------------------------
+# --- many classes: softmax and cross-entropy ------------------------------------------------------
 
 
 def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:

@@ -157,7 +157,7 @@ class MLP(BinaryClassifier):
         return self.output.logits(self.hidden(x))
 
 
-# --- many classes (issue 15) ----------------------------------------------------------------------
+# --- many classes ---------------------------------------------------------------------------------
 
 
 class Classifier(Module):

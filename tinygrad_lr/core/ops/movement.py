@@ -171,7 +171,7 @@ index = Index.apply
 scatter_add = ScatterAdd.apply
 
 
-# --- choosing and joining (issue 15) --------------------------------------------------------------
+# --- choosing and joining -------------------------------------------------------------------------
 
 
 class Where(Function):

@@ -112,7 +112,7 @@ class Softplus(Function):
 softplus = Softplus.apply
 
 
-# --- absolute value, square root, clamping (issue 15) --------------------------------------------
+# --- absolute value, square root, clamping --------------------------------------------------------
 # At their non-differentiable points these follow PyTorch: abs'(0) = 0, sqrt'(0) = inf, and a
 # clamped input exactly at a bound gets the gradient (the bounds are inclusive).
 
