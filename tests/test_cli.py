@@ -1,4 +1,6 @@
-"""The command line, run as a user runs it."""
+"""The command line, run as a user runs it: in the test process (``tinygrad_lr.cli.main``), and in
+a process of its own where that is what is tested (the installed command and ``python -m``, a
+terminal, a closed pipe, the streams Python sets up from the environment)."""
 
 import importlib.metadata
 import math
@@ -7,6 +9,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,13 +20,9 @@ from PIL import Image
 
 import tinygrad_lr as tg
 
+from .inprocess import run
+
 COMMAND = [sys.executable, "-m", "tinygrad_lr"]
-
-
-def run(*args, cwd=None, stdin=None):
-    return subprocess.run(
-        [*COMMAND, *args], capture_output=True, text=True, timeout=120, cwd=cwd, input=stdin
-    )
 
 
 def assert_refused(result, *fragments):
@@ -218,6 +217,18 @@ def test_version():
     assert re.fullmatch(r"\d+\.\d+\.\d+", tg.__version__) and tg.__version__ == installed
     result = run("--version")
     assert result.returncode == 0 and result.stdout == f"tinygrad-lr {installed}\n"
+
+
+def test_the_installed_command_and_python_m_run_in_a_process_of_their_own():
+    installed = importlib.metadata.version("tinygrad_lr")
+    script = Path(sysconfig.get_path("scripts")) / ("tinygrad-lr.exe" if os.name == "nt" else "tinygrad-lr")
+    assert script.is_file(), f"{script}: pip install -e . puts the command there"
+    for command in ([str(script)], COMMAND):
+        result = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=120)
+        assert (result.returncode, result.stdout, result.stderr) == (0, f"tinygrad-lr {installed}\n", "")
+    result = subprocess.run([str(script), "neuron"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "p = σ(w·x + b)" in result.stdout and "by hand: dL/dw = (p − 1)·x" in result.stdout
 
 
 def test_graph_without_o_says_where_it_wrote_and_when_it_replaced_a_different_file(tmp_path):

@@ -2,7 +2,6 @@
 
 import math
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -14,6 +13,7 @@ from PIL import Image
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
 
+from . import inprocess
 from .test_dag_property import programs, run
 
 
@@ -164,13 +164,7 @@ def test_frames_and_gif_have_one_picture_per_step(tmp_path):
 
 
 def cli(*args, stdin=""):
-    return subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", "step", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return inprocess.run("step", *args, stdin=stdin)
 
 
 def test_cli_with_piped_input_steps_then_quits():
