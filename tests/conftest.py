@@ -20,6 +20,16 @@ for variable in ("TINYGRAD_LR_OPS", "PYTHONWARNINGS", "PYTHONSTARTUP", "COLUMNS"
     os.environ.pop(variable, None)
 
 
+@pytest.fixture(scope="session")
+def quiet_demo(tmp_path_factory):
+    """``tinygrad-lr demo --out OUT --epochs 2 --quiet``, run once for the tests that read what it
+    printed and wrote (they must not change OUT): its status and output, and OUT."""
+    from .inprocess import run
+
+    out = tmp_path_factory.mktemp("quiet_demo") / "out"
+    return run("demo", "--out", str(out), "--epochs", "2", "--quiet"), out
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium driven by Playwright, for the tests marked ``browser``; they skip

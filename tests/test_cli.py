@@ -90,12 +90,12 @@ def test_demo_trains_reports_and_writes_its_files(tmp_path):
     assert f"{tg.training.accuracy(network, X_test, y_test):.3f}" == rows["network 30-16-1"][1]
 
 
-def test_demo_is_quiet_on_request_and_its_report_is_in_a_file(tmp_path):
+def test_demo_is_quiet_on_request_and_its_report_is_in_a_file(tmp_path, quiet_demo):
+    result, quiet = quiet_demo  # demo --out QUIET --epochs 2 --quiet
     loud = run("demo", "--out", str(tmp_path / "loud"), "--epochs", "2")
-    result = run("demo", "--out", str(tmp_path / "quiet"), "--epochs", "2", "--quiet")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    report = (tmp_path / "quiet" / "report.txt").read_text()
-    shown = loud.stdout.replace(str(tmp_path / "loud"), str(tmp_path / "quiet"))
+    report = (quiet / "report.txt").read_text()
+    shown = loud.stdout.replace(str(tmp_path / "loud"), str(quiet))
     assert report.splitlines()[:-1] == shown.splitlines()[:-1]  # all but the timing line
     assert report.splitlines()[-1].startswith("wrote ") and "report.txt" in report.splitlines()[-1]
 

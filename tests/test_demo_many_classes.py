@@ -49,9 +49,8 @@ def test_demo_on_iris_and_digits_reaches_095_and_its_numbers_are_the_models(tmp_
     assert image.shape[0] > 300 and image.shape[1] > 600 and image.std() > 0.05  # not blank
 
 
-def test_the_default_demo_reports_all_three_data_sets(tmp_path):
-    out = tmp_path
-    result = run("--epochs", "2", "--quiet", "--out", str(out))
+def test_the_default_demo_reports_all_three_data_sets(tmp_path, quiet_demo):
+    result, out = quiet_demo  # demo --out OUT --epochs 2 --quiet
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     report = (out / "report.txt").read_text().splitlines()
     assert report[0].startswith("Breast Cancer Wisconsin")
