@@ -185,24 +185,24 @@ def test_cli_all_shows_every_step():
     assert cli("x.y", "--set", "x=1").returncode == 2
 
 
-def test_cli_all_and_frames_of_one_size(tmp_path):
-    for args, count in (
-        (("--all",), 15),
-        (("--lesson", "--all"), 11),
-        (("--lesson", "--all", "--rankdir", "LR"), 11),
-    ):
-        folder = tmp_path / "_".join(args)
-        result = cli(*args, "--frames", str(folder))
-        assert result.returncode == 0 and "[Enter]" not in result.stdout
-        frames = sorted(folder.glob("step_*.png"))
-        assert len(frames) == count
-        sizes = set()
-        for frame in frames:
-            with Image.open(frame) as image:
-                sizes.add(image.size)
-        assert len(sizes) == 1, sizes  # one layout, recoloured: the GIF does not jitter
-        with Image.open(folder / "backprop.gif") as image:
-            assert image.n_frames == count and image.size == sizes.pop()
+@pytest.mark.parametrize(
+    "args, count",
+    [(("--all",), 15), (("--lesson", "--all"), 11), (("--lesson", "--all", "--rankdir", "LR"), 11)],
+    ids=["neuron", "lesson", "lesson-LR"],
+)
+def test_cli_all_and_frames_of_one_size(tmp_path, args, count):
+    folder = tmp_path / "_".join(args)
+    result = cli(*args, "--frames", str(folder))
+    assert result.returncode == 0 and "[Enter]" not in result.stdout
+    frames = sorted(folder.glob("step_*.png"))
+    assert len(frames) == count
+    sizes = set()
+    for frame in frames:
+        with Image.open(frame) as image:
+            sizes.add(image.size)
+    assert len(sizes) == 1, sizes  # one layout, recoloured: the GIF does not jitter
+    with Image.open(folder / "backprop.gif") as image:
+        assert image.n_frames == count and image.size == sizes.pop()
 
 
 def test_cli_in_a_real_terminal():
