@@ -7,6 +7,7 @@ import math
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -250,8 +251,20 @@ def test_graph_without_o_says_where_it_wrote_and_when_it_replaced_a_different_fi
     assert graph("x+y")
 
 
+def _ctrl_c_as_in_a_terminal():
+    # NOTE: a test run started in the background (cmd &) ignores SIGINT, and a child would inherit
+    # that: Python then never raises KeyboardInterrupt, whatever the terminal sends
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def step_in_a_terminal():
-    child = pexpect.spawn(sys.executable, ["-m", "tinygrad_lr", "step"], encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tinygrad_lr", "step"],
+        encoding="utf-8",
+        timeout=60,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+    )
     child.expect(r"\[Enter\] next step, q to quit > ")
     child.sendline("")
     child.expect(r"step 1 of 15")
