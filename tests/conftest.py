@@ -12,12 +12,36 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-load_user_ops()  # TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wide tests
+USER_OPS = os.environ.get("TINYGRAD_LR_OPS", "")
+load_user_ops(USER_OPS)  # TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wide tests
 
 # The tests' subprocesses start from the package alone, whatever the caller's shell has set:
 # the user's ops were loaded above, into this process only.
 for variable in ("TINYGRAD_LR_OPS", "PYTHONWARNINGS", "PYTHONSTARTUP", "COLUMNS"):
     os.environ.pop(variable, None)
+
+
+# pytest-xdist's workers start after this file ran here, with the environment as left above: the
+# user's ops reach them as part of what each worker is given, and each loads them at its start.
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["tinygrad_lr_ops"] = USER_OPS
+
+
+def pytest_configure(config):
+    given = getattr(config, "workerinput", {}).get("tinygrad_lr_ops")
+    if given and not USER_OPS:
+        load_user_ops(given)
+
+
+@pytest.fixture(scope="session")
+def quiet_demo(tmp_path_factory):
+    """``tinygrad-lr demo --out OUT --epochs 2 --quiet``, run once for the tests that read what it
+    printed and wrote (they must not change OUT): its status and output, and OUT."""
+    from .inprocess import run
+
+    out = tmp_path_factory.mktemp("quiet_demo") / "out"
+    return run("demo", "--out", str(out), "--epochs", "2", "--quiet"), out
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,16 @@
-"""The command line, run as a user runs it."""
+"""The command line, run as a user runs it: in the test process (``tinygrad_lr.cli.main``), and in
+a process of its own where that is what is tested (the installed command and ``python -m``, a
+terminal, a closed pipe, the streams Python sets up from the environment)."""
 
 import importlib.metadata
 import math
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,13 +21,9 @@ from PIL import Image
 
 import tinygrad_lr as tg
 
+from .inprocess import run
+
 COMMAND = [sys.executable, "-m", "tinygrad_lr"]
-
-
-def run(*args, cwd=None, stdin=None):
-    return subprocess.run(
-        [*COMMAND, *args], capture_output=True, text=True, timeout=120, cwd=cwd, input=stdin
-    )
 
 
 def assert_refused(result, *fragments):
@@ -91,12 +91,12 @@ def test_demo_trains_reports_and_writes_its_files(tmp_path):
     assert f"{tg.training.accuracy(network, X_test, y_test):.3f}" == rows["network 30-16-1"][1]
 
 
-def test_demo_is_quiet_on_request_and_its_report_is_in_a_file(tmp_path):
+def test_demo_is_quiet_on_request_and_its_report_is_in_a_file(tmp_path, quiet_demo):
+    result, quiet = quiet_demo  # demo --out QUIET --epochs 2 --quiet
     loud = run("demo", "--out", str(tmp_path / "loud"), "--epochs", "2")
-    result = run("demo", "--out", str(tmp_path / "quiet"), "--epochs", "2", "--quiet")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    report = (tmp_path / "quiet" / "report.txt").read_text()
-    shown = loud.stdout.replace(str(tmp_path / "loud"), str(tmp_path / "quiet"))
+    report = (quiet / "report.txt").read_text()
+    shown = loud.stdout.replace(str(tmp_path / "loud"), str(quiet))
     assert report.splitlines()[:-1] == shown.splitlines()[:-1]  # all but the timing line
     assert report.splitlines()[-1].startswith("wrote ") and "report.txt" in report.splitlines()[-1]
 
@@ -220,6 +220,18 @@ def test_version():
     assert result.returncode == 0 and result.stdout == f"tinygrad-lr {installed}\n"
 
 
+def test_the_installed_command_and_python_m_run_in_a_process_of_their_own():
+    installed = importlib.metadata.version("tinygrad_lr")
+    script = Path(sysconfig.get_path("scripts")) / ("tinygrad-lr.exe" if os.name == "nt" else "tinygrad-lr")
+    assert script.is_file(), f"{script}: pip install -e . puts the command there"
+    for command in ([str(script)], COMMAND):
+        result = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=120)
+        assert (result.returncode, result.stdout, result.stderr) == (0, f"tinygrad-lr {installed}\n", "")
+    result = subprocess.run([str(script), "neuron"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "p = σ(w·x + b)" in result.stdout and "by hand: dL/dw = (p − 1)·x" in result.stdout
+
+
 def test_graph_without_o_says_where_it_wrote_and_when_it_replaced_a_different_file(tmp_path):
     assert "default: graph.png in the current folder" in " ".join(run("graph", "--help").stdout.split())
     expected = (tmp_path / "graph.png").resolve()
@@ -239,8 +251,20 @@ def test_graph_without_o_says_where_it_wrote_and_when_it_replaced_a_different_fi
     assert graph("x+y")
 
 
+def _ctrl_c_as_in_a_terminal():
+    # NOTE: a test run started in the background (cmd &) ignores SIGINT, and a child would inherit
+    # that: Python then never raises KeyboardInterrupt, whatever the terminal sends
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def step_in_a_terminal():
-    child = pexpect.spawn(sys.executable, ["-m", "tinygrad_lr", "step"], encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tinygrad_lr", "step"],
+        encoding="utf-8",
+        timeout=60,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+    )
     child.expect(r"\[Enter\] next step, q to quit > ")
     child.sendline("")
     child.expect(r"step 1 of 15")

@@ -1,7 +1,5 @@
 """The multi-class part of ``tinygrad-lr demo``: softmax regression on iris and digits."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image
@@ -9,11 +7,11 @@ import numpy as np
 
 import tinygrad_lr as tg
 
-COMMAND = [sys.executable, "-m", "tinygrad_lr", "demo"]
+from . import inprocess
 
 
 def run(*args):
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=120)
+    return inprocess.run("demo", *args)
 
 
 def table(lines):
@@ -51,14 +49,14 @@ def test_demo_on_iris_and_digits_reaches_095_and_its_numbers_are_the_models(tmp_
     assert image.shape[0] > 300 and image.shape[1] > 600 and image.std() > 0.05  # not blank
 
 
-def test_the_default_demo_reports_all_three_data_sets(tmp_path):
-    result = run("--epochs", "2", "--quiet", "--out", str(tmp_path))
+def test_the_default_demo_reports_all_three_data_sets(tmp_path, quiet_demo):
+    result, out = quiet_demo  # demo --out OUT --epochs 2 --quiet
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    report = (tmp_path / "report.txt").read_text().splitlines()
+    report = (out / "report.txt").read_text().splitlines()
     assert report[0].startswith("Breast Cancer Wisconsin")
     assert set(table(report)) == {"iris", "digits"}
     assert all(row[1] >= 0.95 for row in table(report).values())
-    assert (tmp_path / "digits_weights.png").exists() and (tmp_path / "logistic_regression.npz").exists()
+    assert (out / "digits_weights.png").exists() and (out / "logistic_regression.npz").exists()
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     start = report.index(next(line for line in report if line.startswith("softmax regression")))
     assert "\n".join(report[start : start + 3]) in readme  # the README shows what the demo prints

@@ -16,6 +16,8 @@ import pytest
 
 import tinygrad_lr
 
+from . import inprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
@@ -38,10 +40,9 @@ def test_every_transcript_is_what_its_command_prints(path):
     for command, transcript in TRANSCRIPT.findall(path.read_text()):
         program, *args = shlex.split(command)
         assert program == "tinygrad-lr", command
-        printed = subprocess.run(
-            [sys.executable, "-m", "tinygrad_lr", *args], capture_output=True, text=True, check=True
-        ).stdout
-        assert printed.rstrip("\n") == transcript, command
+        result = inprocess.run(*args)
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout.rstrip("\n") == transcript, command
 
 
 def test_the_readmes_steps_are_an_excerpt_of_the_walk_through():

@@ -2,8 +2,6 @@
 
 import math
 import re
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -14,6 +12,8 @@ from hypothesis import strategies as st
 import tinygrad_lr as tg
 from tinygrad_lr.teach.expr import ExpressionError, expr
 from tinygrad_lr.teach.step import names
+
+from . import inprocess
 
 
 def test_evaluates_with_labelled_inputs_ready_for_backward():
@@ -281,20 +281,10 @@ def test_the_command_line_reports_a_bad_formula_in_one_line(command, tmp_path):
         ("exp + x", "exp at column 1 is a function"),
         ("x * 1" + "0" * 400, "at column 5 is too large for a float"),
     ]:
-        result = subprocess.run(
-            [sys.executable, "-m", "tinygrad_lr", command, formula, "--set", "x=2", *extra],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = inprocess.run(command, formula, "--set", "x=2", *extra)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert message in result.stderr and result.stderr.count("\n") == 1
-    ok = subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", command, "1/0 * x", "--set", "x=2", *extra],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    ok = inprocess.run(command, "1/0 * x", "--set", "x=2", *extra)
     assert ok.returncode == 0 and "Traceback" not in ok.stderr
 
 

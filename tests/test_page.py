@@ -15,6 +15,8 @@ import tinygrad_lr as tg
 from tinygrad_lr.teach import page
 from tinygrad_lr.teach.step import CURRENT
 
+from . import inprocess
+
 NEURON = ["log(sigmoid(w*x + b))", "--set", "x=2", "w=-0.5", "b=0.1"]
 
 
@@ -30,11 +32,7 @@ def neuron():
 
 def test_the_command_writes_a_page_with_no_reference_to_the_network(tmp_path):
     out = tmp_path / "out.html"
-    result = subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", "step", *NEURON, "--html", str(out)],
-        capture_output=True,
-        text=True,
-    )
+    result = inprocess.run("step", *NEURON, "--html", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text
@@ -132,18 +130,10 @@ def test_bad_input_is_refused_clearly(tmp_path):
         page.html([1.0])
     with pytest.raises(TypeError, match=r"got Value \(for a node n: tg.Backprop\(n\)\)"):
         page.html(tg.Value(1.0))
-    result = subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", "step", "--html", str(tmp_path / "page.png")],
-        capture_output=True,
-        text=True,
-    )
+    result = inprocess.run("step", "--html", str(tmp_path / "page.png"))
     assert result.returncode == 2 and "ending in .html" in result.stderr
     for given in ("", " ", str(tmp_path / "page.html") + "/"):  # not a file name: refused, not ignored
-        result = subprocess.run(
-            [sys.executable, "-m", "tinygrad_lr", "step", "--all", "--html", given],
-            capture_output=True,
-            text=True,
-        )
+        result = inprocess.run("step", "--all", "--html", given)
         assert result.returncode == 2 and result.stdout == "", given
         assert len(result.stderr.splitlines()) == 1 and "--html" in result.stderr, result.stderr
         assert (

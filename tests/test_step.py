@@ -2,7 +2,6 @@
 
 import math
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -14,6 +13,7 @@ from PIL import Image
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
 
+from . import inprocess
 from .test_dag_property import programs, run
 
 
@@ -164,13 +164,7 @@ def test_frames_and_gif_have_one_picture_per_step(tmp_path):
 
 
 def cli(*args, stdin=""):
-    return subprocess.run(
-        [sys.executable, "-m", "tinygrad_lr", "step", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return inprocess.run("step", *args, stdin=stdin)
 
 
 def test_cli_with_piped_input_steps_then_quits():
@@ -191,24 +185,24 @@ def test_cli_all_shows_every_step():
     assert cli("x.y", "--set", "x=1").returncode == 2
 
 
-def test_cli_all_and_frames_of_one_size(tmp_path):
-    for args, count in (
-        (("--all",), 15),
-        (("--lesson", "--all"), 11),
-        (("--lesson", "--all", "--rankdir", "LR"), 11),
-    ):
-        folder = tmp_path / "_".join(args)
-        result = cli(*args, "--frames", str(folder))
-        assert result.returncode == 0 and "[Enter]" not in result.stdout
-        frames = sorted(folder.glob("step_*.png"))
-        assert len(frames) == count
-        sizes = set()
-        for frame in frames:
-            with Image.open(frame) as image:
-                sizes.add(image.size)
-        assert len(sizes) == 1, sizes  # one layout, recoloured: the GIF does not jitter
-        with Image.open(folder / "backprop.gif") as image:
-            assert image.n_frames == count and image.size == sizes.pop()
+@pytest.mark.parametrize(
+    "args, count",
+    [(("--all",), 15), (("--lesson", "--all"), 11), (("--lesson", "--all", "--rankdir", "LR"), 11)],
+    ids=["neuron", "lesson", "lesson-LR"],
+)
+def test_cli_all_and_frames_of_one_size(tmp_path, args, count):
+    folder = tmp_path / "_".join(args)
+    result = cli(*args, "--frames", str(folder))
+    assert result.returncode == 0 and "[Enter]" not in result.stdout
+    frames = sorted(folder.glob("step_*.png"))
+    assert len(frames) == count
+    sizes = set()
+    for frame in frames:
+        with Image.open(frame) as image:
+            sizes.add(image.size)
+    assert len(sizes) == 1, sizes  # one layout, recoloured: the GIF does not jitter
+    with Image.open(folder / "backprop.gif") as image:
+        assert image.n_frames == count and image.size == sizes.pop()
 
 
 def test_cli_in_a_real_terminal():
