@@ -25,10 +25,20 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
+FILE = re.compile(r"```python\n# (\w+)\.py\n(.*?)```", re.S)  # a listing the reader saves as a file
+
+
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_markdown_examples_run(path, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # what the examples write lands in a scratch folder
+    monkeypatch.chdir(tmp_path)  # what the examples write lands in a scratch folder, away from the repository
+    files = FILE.findall(path.read_text())
+    for name, code in files:  # the page's files, saved where the reader runs its examples
+        (tmp_path / f"{name}.py").write_text(code)
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
     result = doctest.testfile(str(path), module_relative=False, optionflags=FLAGS)
+    for name, _ in files:
+        sys.modules.pop(name, None)
     assert result.failed == 0
 
 

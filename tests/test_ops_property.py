@@ -144,6 +144,28 @@ def test_an_op_without_a_domain_is_reported():
         testing.value_arguments(Cube)
 
 
+def test_an_elementwise_op_is_tested_on_the_default_domain_unless_it_says_otherwise():
+    class Cube(tg.Function, register=False):
+        formula = "3*x**2"
+
+        @staticmethod
+        def forward(ctx, x):
+            return x**3
+
+    class Shifted(tg.Function, register=False):
+        formula = ("1", "")  # a constant argument: no default can say where to draw it
+
+        @staticmethod
+        def forward(ctx, x, c):
+            return x + c
+
+    assert Cube.domain == (Domain(),)
+    given(testing.value_arguments(Cube))(lambda args: testing.check_op(Cube, args))()
+    assert Shifted.domain is None
+    with pytest.raises(ValueError, match=r"op 'shifted' .* needs a test domain"):
+        testing.value_arguments(Shifted)
+
+
 def test_a_wrong_backward_is_caught_by_the_op_check():
     class BadSquare(tg.Function, register=False):
         formula = "2·x"

@@ -183,6 +183,8 @@ class Function(metaclass=_OpClass):
     domain : where the property tests draw the arguments: one ``Domain`` (differentiable input)
         or ``Choice`` (constant argument) per input, or the name of an argument pattern of
         ``tinygrad_lr.testing.PATTERNS`` for arguments of another kind ("axis", "matmul", ...).
+        An op whose backward is its formula, with every input differentiable, is tested on
+        ``Domain()`` (values in (-5, 5)) unless it says otherwise.
     written : how a call is written in the formula language, in forward's argument names
         (``"x + y"``, ``"x@w + b"``); the default is ``name(x, ...)``. The stepper and the
         pictures write each node this way in its operands' names (override ``write`` to choose
@@ -226,6 +228,8 @@ class Function(metaclass=_OpClass):
             type.__setattr__(cls, "formula", (cls.formula,))
         if not (cls._formula_is_code and cls.formula):
             return
+        if cls.domain is None and all(cls.formula):  # an elementwise op: tested on (-5, 5) by default
+            type.__setattr__(cls, "domain", (Domain(),) * len(cls.inputs))
         saved = formula.reads(cls.formula, cls.inputs)
         sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
         type.__setattr__(cls, "_saves", _PATTERNS.setdefault(sources, sources))
