@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lr as tg
-from tinygrad_lr.teach.expr import ExpressionError, expr
+from tinygrad_lr import ExpressionError, expr
 from tinygrad_lr.teach.step import names
 
 from . import inprocess

@@ -16,6 +16,7 @@ from .core import engine, formula, numeric, ops, show
 from .core.dtypes import bool as bool
 from .core.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from .core.engine import grad, no_grad
+from .core.formula import ExpressionError
 from .core.function import REGISTRY, Choice, Context, Domain, Function
 from .core.ops import abs_ as abs
 from .core.ops import (
@@ -70,7 +71,7 @@ from .creation import (
 )
 from .serialize import load, save
 from .teach import lesson, naming, page, viz
-from .teach.expr import ExpressionError, expr
+from .teach.expr import expr
 from .teach.step import Backprop
 from .teach.viz import Drawing, draw
 

@@ -23,6 +23,9 @@ import copy
 import functools
 import math
 import operator
+import re
+import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,17 +39,21 @@ table's vocabulary (``sum(x, axis, keepdims)``, ``div``, ...), which ``tinygrad_
 puts here. Each takes floats, ndarrays, Values and Tensors alike."""
 
 
-def _called(name: str) -> Callable:
-    return lambda x, y: FUNCTIONS[name](x, y)
+def _called(name: str, on_nodes: Callable) -> Callable:
+    """``/``, ``**`` or ``@`` in a formula: the operator on graph nodes (a number beside a node is
+    a constant node, an exponent stays a number), the op on raw data (IEEE: 1/0 = inf)."""
+    return lambda x, y: (
+        on_nodes(x, y) if isinstance(x, Node) or isinstance(y, Node) else FUNCTIONS[name](x, y)
+    )
 
 
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
-    ast.Div: _called("div"),
-    ast.Pow: _called("pow"),
-    ast.MatMult: _called("matmul"),
+    ast.Div: _called("div", operator.truediv),
+    ast.Pow: _called("pow", operator.pow),
+    ast.MatMult: _called("matmul", operator.matmul),
 }
 _CALLED = {ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}  # operators that are ops
 _COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal}
@@ -70,39 +77,215 @@ def _comparison(compare: Callable) -> Callable:
 _COMPARED = {op: _comparison(compare) for op, compare in _COMPARE.items()}
 
 
-# what a formula may contain: arithmetic, comparisons, calls, .T, tuples (axes, shapes) and
-# indexing with constants (A[0], A[:, 1:])
-_ALLOWED = (
-    ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Attribute,
-    ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.operator, ast.unaryop, ast.cmpop, ast.expr_context,
-)  # fmt: skip
+# The formula language: numbers, names, + - * / ** and unary - +, calls by name. Formulas of
+# the op table and expressions of graph nodes may also use @, comparisons, .T (a transpose),
+# tuples, lists, indexing and slices; text typed by people (scalar=True) may not.
+_ARRAYS = (ast.Compare, ast.Attribute, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.cmpop)
+_SCALAR = (ast.Expression, ast.expr_context, ast.operator, ast.USub, ast.UAdd, ast.Constant, ast.Name)
+_REFUSED_OPERATORS = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
+}  # fmt: skip
+_KINDS = {
+    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are",
+    ast.ListComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
+    ast.SetComp: "comprehensions are", ast.DictComp: "comprehensions are",
+}  # fmt: skip
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks of Python's tokenizer
+_LARGEST = "the largest is about 1.8e308"
+MAX_LENGTH = 2_000
+MAX_DEPTH = 100
 
 
-class FormulaError(ValueError):
-    """An op's formula is not in the formula language, or names something it was not given."""
+class ExpressionError(ValueError):
+    """A text that is not in the formula language, names what it was not given, or a value a
+    formula cannot use; the message says what is wrong and at which column."""
+
+
+def parse(text: str, scalar: dict[str, int] | None = None) -> ast.expr:
+    """``text`` as a checked syntax tree, or ExpressionError saying what is wrong and where.
+
+    With ``scalar`` (function name: number of arguments) the text is one typed by a person for
+    numbers: only those functions, and none of the array forms. Without it, any function name
+    is accepted here and looked up when the formula runs.
+    """
+    return _parse(text, None if scalar is None else tuple(scalar.items()))[0]
 
 
 @functools.lru_cache(maxsize=1024)
-def parse(text: str) -> ast.expr:
-    """The formula as a checked syntax tree."""
+def _parse(text: str, scalar: tuple | None) -> tuple[ast.expr, _Source]:
+    if not isinstance(text, str):
+        raise ExpressionError(f"the formula must be text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    if not text.strip():
+        raise ExpressionError("the formula is empty; write one, e.g. 'x*(1+2)'")
+    source = _Source(text)
+    for position, character in enumerate(text):
+        # control, format (invisible), surrogate, private and unassigned characters
+        if unicodedata.category(character)[0] == "C" and character not in "\t\n\r\f":
+            name = unicodedata.name(character, "a control character")
+            raise ExpressionError(
+                f"the character U+{ord(character):04X} ({name}) {source.at(position - source.start)} "
+                f"is not allowed in a formula; delete it"
+            )
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "invalid escape sequence" and the like: refused below
+            tree = ast.parse(source.body, mode="eval")
     except SyntaxError as error:
-        raise FormulaError(f"formula {text!r} is not in the formula language: {error.msg}") from None
+        where = source.at(
+            source.locate(error.lineno or 1, error.offset - 1 if error.offset else len(source.body))
+        )
+        raise ExpressionError(f"not a formula: {error.msg} {where}") from None
+    except (RecursionError, MemoryError, ValueError) as error:
+        raise ExpressionError(f"not a formula: {error or type(error).__name__}") from None
+    functions = None if scalar is None else dict(scalar)
+    depth = {id(tree): 0}
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr != "T":
-            raise FormulaError(f"formula {text!r}: the only attribute is .T (a transpose), not .{node.attr}")
-        if isinstance(node, ast.Compare) and (len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE):
-            raise FormulaError(f"formula {text!r}: one comparison at a time, of < <= > >= ==")
-        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
-            raise FormulaError(f"formula {text!r}: the operators are + - * / ** @")
-        if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name) or node.keywords):
-            raise FormulaError(f"formula {text!r}: call functions by their names, without keywords")
-        if not isinstance(node, _ALLOWED):
-            raise FormulaError(f"formula {text!r}: {type(node).__name__} is not in the formula language")
-        if isinstance(node, (ast.UnaryOp)) and not isinstance(node.op, ast.USub):
-            raise FormulaError(f"formula {text!r}: the only unary operator is -")
-    return tree
+        level = depth[id(node)]
+        if level > MAX_DEPTH and hasattr(node, "col_offset"):
+            raise ExpressionError(
+                f"the formula nests more than {MAX_DEPTH} levels deep {source.at(source.index(node))}"
+            )
+        _check(node, source, called, functions)
+        for child in ast.iter_child_nodes(node):
+            depth[id(child)] = level + 1
+    return tree.body, source
+
+
+def _check(node: ast.AST, source: _Source, called: set[int], functions: dict[str, int] | None) -> None:
+    """Refuse ``node`` if it is not in the language (``functions``: the scalar language's)."""
+    arrays = functions is None
+    if isinstance(node, _SCALAR) or (arrays and isinstance(node, _ARRAYS)):
+        if isinstance(node, ast.Constant):
+            _check_number(node, source, arrays)
+        elif isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ExpressionError(
+                f"the name {node.id}{_where(node, source)} is not allowed (no name may start with _)"
+            )
+        elif isinstance(node, ast.Name) and not arrays and node.id in functions and id(node) not in called:
+            raise ExpressionError(
+                f"{node.id}{_where(node, source)} is a function: call it, e.g. {node.id}(x)"
+            )
+        elif isinstance(node, ast.Attribute) and node.attr != "T":
+            raise ExpressionError(
+                f"the only attribute is .T (a transpose), not .{node.attr}{_where(node, source)}"
+            )
+        elif isinstance(node, ast.Compare) and (len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE):
+            raise ExpressionError(f"one comparison at a time, of < <= > >= =={_where(node, source)}")
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY or (not arrays and isinstance(node.op, ast.MatMult)):
+            symbol = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
+            gap = source.body[source.end(node.left) : source.index(node.right)]
+            position = source.end(node.left) + max(gap.find(symbol[0]), 0)
+            hint = "; use ** for powers" if symbol == "^" else ""
+            raise ExpressionError(
+                f"the operator {symbol} {source.at(position)} is not allowed; use + - * / **{hint}"
+            )
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            symbol = "~" if isinstance(node.op, ast.Invert) else "not"
+            raise ExpressionError(
+                f"the operator {symbol}{_where(node, source)} is not allowed; use + - * / **"
+            )
+        return
+    snippet = " ".join(source.segment(node).split()) if hasattr(node, "col_offset") else ""
+    shown = f" ({snippet})" if snippet and len(snippet) < 40 else ""
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or (not arrays and node.func.id not in functions):
+            known = "by their names" if arrays else ", ".join(sorted(functions))
+            raise ExpressionError(
+                f"only the functions {known} can be called; not{shown}{_where(node, source)}"
+            )
+        if node.keywords or (not arrays and len(node.args) != functions[node.func.id]):
+            wanted = 1 if arrays else functions[node.func.id]
+            count = "exactly one argument" if wanted == 1 else f"{wanted} arguments"
+            what = "arguments without keywords" if arrays else count
+            raise ExpressionError(f"{node.func.id}() takes {what}{shown}{_where(node, source)}")
+        return
+    kind = _KINDS.get(type(node), f"{type(node).__name__} expressions are")
+    allowed = "numbers, variables, + - * / ** and " + ("calls" if arrays else ", ".join(sorted(functions)))
+    raise ExpressionError(f"{kind} not allowed{shown}{_where(node, source)}; a formula has {allowed}")
+
+
+def _where(node: ast.AST, source: _Source) -> str:
+    return f" {source.at(source.index(node))}" if hasattr(node, "col_offset") else ""
+
+
+class _Source:
+    """The formula as typed, and where the parts that ``ast`` found in its stripped text are."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.body = text.strip()  # NOTE: ast refuses leading blanks ("unexpected indent")
+        self.start = len(text) - len(text.lstrip())
+        self.line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.body)]
+
+    def index(self, node: ast.AST) -> int:
+        """Where ``node`` starts in the stripped text (ast counts UTF-8 bytes within a line)."""
+        return self.locate(node.lineno, node.col_offset, in_bytes=True)
+
+    def end(self, node: ast.AST) -> int:
+        return self.locate(node.end_lineno, node.end_col_offset, in_bytes=True)
+
+    def locate(self, line: int, column: int, in_bytes: bool = False) -> int:
+        start = self.line_starts[min(max(line, 1), len(self.line_starts)) - 1]
+        if in_bytes:
+            column = len(self.body[start:].encode()[:column].decode("utf-8", errors="ignore"))
+        return min(start + column, len(self.body))
+
+    def at(self, index: int) -> str:
+        """'at column C' (1-based, in characters of the text as given), with the line if there
+        are several."""
+        position = self.start + index
+        if position >= len(self.text.rstrip()):
+            return f"at the end (column {len(self.text.rstrip()) + 1})"
+        before = self.text[:position]
+        breaks = list(_NEWLINE.finditer(before))
+        column = position - (breaks[-1].end() if breaks else 0) + 1
+        if _NEWLINE.search(self.text):
+            return f"at line {len(breaks) + 1}, column {column}"
+        return f"at column {column}"
+
+    def segment(self, node: ast.AST) -> str:
+        return self.body[self.index(node) : self.end(node)]
+
+
+def _check_number(node: ast.Constant, source: _Source, arrays: bool) -> None:
+    """A number literal must be a real number that a float holds: not inf, not rounded to 0.
+    In the array language a constant may also be True, False, None, text or ``...``."""
+    value = node.value
+    if arrays and (isinstance(value, (bool, str)) or value is None or value is Ellipsis):
+        return
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        return  # the common case, checked without looking at the text
+    written = source.segment(node)
+    literal = _shorten(written)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExpressionError(f"only numbers are allowed as constants, not {literal}{_where(node, source)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number):  # Python reads 1e999 as inf; a float holds no 400-digit integer
+        raise ExpressionError(
+            f"the number {literal}{_where(node, source)} is too large for a float ({_LARGEST})"
+        )
+    mantissa = written.lower().partition("e")[0]
+    if value == 0 and any(digit in mantissa for digit in "123456789"):
+        raise ExpressionError(
+            f"the number {literal}{_where(node, source)} is too small for a float: it would be 0 "
+            f"(the smallest is about 5e-324)"
+        )
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 24 else f"{text[:12]}…({len(text)} characters)"
 
 
 def names(text: str) -> set[str]:
@@ -114,12 +297,13 @@ def names(text: str) -> set[str]:
 
 def evaluate(text: str | ast.expr, values: Mapping[str, Any]) -> Any:
     """The formula's value for ``values`` of its variables (floats, ndarrays, or graph nodes);
-    ``text`` may also be a tree (``Names.tree``, whose names need not be identifiers)."""
+    ``text`` may also be a tree (``Names.tree``, whose names need not be identifiers, or a
+    tree from ``parse``)."""
     if isinstance(text, ast.expr):
         return _value(text, values)
     missing = names(text) - values.keys()
     if missing:
-        raise FormulaError(f"formula {text!r} uses {', '.join(sorted(missing))}, which it was not given")
+        raise ExpressionError(f"formula {text!r} uses {', '.join(sorted(missing))}, which it was not given")
     return _value(parse(text), values)
 
 
@@ -131,7 +315,8 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.BinOp):
         return _BINARY[type(node.op)](_value(node.left, values), _value(node.right, values))
     if isinstance(node, ast.UnaryOp):
-        return -_value(node.operand, values)
+        operand = _value(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Compare):
         return _COMPARED[type(node.ops[0])](_value(node.left, values), _value(node.comparators[0], values))
     if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
@@ -146,12 +331,16 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Slice):
         ends = (node.lower, node.upper, node.step)
         return slice(*(None if end is None else _value(end, values) for end in ends))
-    return _function(node.func.id)(*(_value(arg, values) for arg in node.args))
+    args = [_value(arg, values) for arg in node.args]
+    kind = next((type(a) for a in args if isinstance(a, Node) and a._scalar), None)
+    if kind is not None:  # a number beside a Value is a constant Value, drawn and named as one
+        args = [kind._from_op(a) if type(a) is float else a for a in args]
+    return _function(node.func.id)(*args)
 
 
 def _function(name: str) -> Callable:
     if name not in FUNCTIONS:
-        raise FormulaError(
+        raise ExpressionError(
             f"a formula calls {name}, which is no function of the formula language "
             f"({', '.join(sorted(FUNCTIONS))}) nor a registered op"
         )

@@ -29,7 +29,6 @@ import numpy as np
 
 from ..core import formula, show
 from ..core.engine import Node, walk
-from .expr import FUNCTIONS
 
 # What an unnamed node made by an op is called, by the op's name ({x}: the first operand's
 # name, where it is a short identifier); ops not listed are called by their own name.
@@ -166,7 +165,7 @@ class Names:
 def _is_variable(name: str) -> bool:
     """Whether ``name`` can stand for a variable in the formula language: an ASCII identifier
     (Python folds others: ℓ is read as l) that names no function of the language."""
-    return bool(_IDENTIFIER.match(name)) and name not in FUNCTIONS
+    return bool(_IDENTIFIER.match(name)) and name not in formula.FUNCTIONS
 
 
 def _token(name: str) -> str:

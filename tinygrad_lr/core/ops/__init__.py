@@ -167,4 +167,4 @@ _VOCABULARY = (
     "index scatter_add amax amin div pow where bce_with_logits"
 )
 formula.FUNCTIONS.update({name: globals()[name] for name in _VOCABULARY.split()})
-formula.FUNCTIONS.update(abs=abs_, sign=_sign, max=_extreme(Max), min=_extreme(Min))
+formula.FUNCTIONS.update(abs=abs_, sign=_sign, max=_extreme(Max), min=_extreme(Min), σ=sigmoid)
