@@ -88,6 +88,7 @@ _REFUSED_OPERATORS = {
 }  # fmt: skip
 _KINDS = {
     ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are",
+    ast.Compare: "comparisons are",
     ast.ListComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
     ast.SetComp: "comprehensions are", ast.DictComp: "comprehensions are",
 }  # fmt: skip
