@@ -2,7 +2,9 @@
 
 import io
 import os
+import re
 import signal
+import struct
 import time
 import tracemalloc
 import warnings
@@ -173,6 +175,24 @@ def test_a_header_that_disagrees_with_its_data_is_refused(tmp_path):
 def test_a_member_that_is_not_an_npy_array_is_refused(tmp_path):
     path = write_zip(tmp_path / "mixed.npz", [("w.npy", npy_bytes(np.ones(2))), ("notes.txt", b"hello")])
     with pytest.raises(ValueError, match=r"holds 'notes\.txt', which is not a \.npy array"):
+        tg.load(path)
+
+
+def test_a_directory_in_the_archive_is_refused(tmp_path):
+    path = write_zip(tmp_path / "folder.npz", [("w.npy", npy_bytes(np.ones(2))), ("w.npy/", b"")])
+    with pytest.raises(ValueError, match=r"holds 'w\.npy/', which is not a \.npy array"):
+        tg.load(path)
+
+
+def test_a_member_with_less_data_than_the_zip_directory_declares_is_refused(tmp_path):
+    data = npy_header((4,)) + np.arange(3.0).tobytes()
+    path = write_zip(tmp_path / "short.npz", [("w.npy", data)], zipfile.ZIP_DEFLATED)
+    archive = bytearray(path.read_bytes())
+    for size_field in (22, archive.index(b"PK\x01\x02") + 24):  # local header, central directory
+        struct.pack_into("<I", archive, size_field, len(data) + 8)
+    path.write_bytes(archive)
+    assert zipfile.ZipFile(path).getinfo("w.npy").file_size == len(npy_header((4,))) + 32
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not a valid \.npz file \('w'"):
         tg.load(path)
 
 
