@@ -1,6 +1,7 @@
 """tg.save and tg.load: exact round trips, atomic writes, clear errors, never pickle, bounded memory."""
 
 import io
+import math
 import os
 import re
 import signal
@@ -194,6 +195,19 @@ def test_a_member_with_less_data_than_the_zip_directory_declares_is_refused(tmp_
     assert zipfile.ZipFile(path).getinfo("w.npy").file_size == len(npy_header((4,))) + 32
     with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not a valid \.npz file \('w'"):
         tg.load(path)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(-1, -1), (-2,), (0, 2**62), (2**61, 0), (True,), (2, False), (0,) * 65],
+    ids=lambda shape: str(shape) if len(shape) < 3 else f"{len(shape)} axes",
+)
+def test_a_shape_numpy_cannot_make_is_refused_naming_the_file_and_the_array(tmp_path, shape):
+    data = bytes(8 * max(math.prod(shape), 0))
+    path = write_zip(tmp_path / "shape.npz", [("w.npy", npy_header(shape) + data)])
+    with pytest.raises(ValueError) as refusal:
+        tg.load(path)
+    assert f"{path} is not a valid .npz file ('w' declares the shape {shape}" in str(refusal.value)
 
 
 def test_two_members_of_one_name_are_refused(tmp_path):

@@ -204,6 +204,13 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
         raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
     if dtype.kind not in "biuf":
         raise ValueError(f"load: {path} holds {key!r} of dtype {dtype}; load reads only numeric arrays")
+    try:  # a view of no data: numpy checks the shape (lengths, axes, size) and allocates nothing
+        np.lib.stride_tricks.as_strided(np.empty(0, dtype), shape, strides=(0,) * len(shape))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"load: {path} is not a valid .npz file ({key!r} declares the shape {shape}, which numpy "
+            f"cannot make: {error})"
+        ) from None
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > max_bytes:
         raise ValueError(
