@@ -88,8 +88,8 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
     ValueError that says what (a directory: IsADirectoryError; no file: FileNotFoundError).
     Never unpickles. Before anything is decompressed or allocated, ``load`` checks that the
     archive expands to at most ``max_bytes`` (its members' sizes, ``.npy`` headers included) and
-    that no array's declared shape needs more: raise ``max_bytes`` to read a larger file you trust.
-    Only then does ``np.load`` read the arrays.
+    that no array's declared shape needs more or is one numpy cannot make: raise ``max_bytes`` to
+    read a larger file you trust. Only then does ``np.load`` read the arrays.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
         raise TypeError(f"load: max_bytes must be a whole number of bytes, got {max_bytes!r}")
