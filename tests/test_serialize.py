@@ -1,8 +1,11 @@
 """tg.save and tg.load: exact round trips, atomic writes, clear errors, never pickle, bounded memory."""
 
 import io
+import math
 import os
+import re
 import signal
+import struct
 import time
 import tracemalloc
 import warnings
@@ -174,6 +177,37 @@ def test_a_member_that_is_not_an_npy_array_is_refused(tmp_path):
     path = write_zip(tmp_path / "mixed.npz", [("w.npy", npy_bytes(np.ones(2))), ("notes.txt", b"hello")])
     with pytest.raises(ValueError, match=r"holds 'notes\.txt', which is not a \.npy array"):
         tg.load(path)
+
+
+def test_a_directory_in_the_archive_is_refused(tmp_path):
+    path = write_zip(tmp_path / "folder.npz", [("w.npy", npy_bytes(np.ones(2))), ("w.npy/", b"")])
+    with pytest.raises(ValueError, match=r"holds 'w\.npy/', which is not a \.npy array"):
+        tg.load(path)
+
+
+def test_a_member_with_less_data_than_the_zip_directory_declares_is_refused(tmp_path):
+    data = npy_header((4,)) + np.arange(3.0).tobytes()
+    path = write_zip(tmp_path / "short.npz", [("w.npy", data)], zipfile.ZIP_DEFLATED)
+    archive = bytearray(path.read_bytes())
+    for size_field in (22, archive.index(b"PK\x01\x02") + 24):  # local header, central directory
+        struct.pack_into("<I", archive, size_field, len(data) + 8)
+    path.write_bytes(archive)
+    assert zipfile.ZipFile(path).getinfo("w.npy").file_size == len(npy_header((4,))) + 32
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not a valid \.npz file \('w'"):
+        tg.load(path)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(-1, -1), (-2,), (0, 2**62), (2**61, 0), (True,), (2, False), (0,) * 65],
+    ids=lambda shape: str(shape) if len(shape) < 3 else f"{len(shape)} axes",
+)
+def test_a_shape_numpy_cannot_make_is_refused_naming_the_file_and_the_array(tmp_path, shape):
+    data = bytes(8 * max(math.prod(shape), 0))
+    path = write_zip(tmp_path / "shape.npz", [("w.npy", npy_header(shape) + data)])
+    with pytest.raises(ValueError) as refusal:
+        tg.load(path)
+    assert f"{path} is not a valid .npz file ('w' declares the shape {shape}" in str(refusal.value)
 
 
 def test_two_members_of_one_name_are_refused(tmp_path):

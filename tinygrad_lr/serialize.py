@@ -16,6 +16,7 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,7 +31,6 @@ float64 parameters, far past anything it trains, and a small part of any machine
 forged file (a zip bomb, a header declaring a huge shape) is refused before it costs more.
 """
 
-_READ_CHUNK = 16 * 2**20
 _ZIP_NAME_LIMIT = 0xFFFF  # bytes: the zip format stores a name's length in 16 bits
 _ENCRYPTED = 0x1  # zip flag bit: the member is encrypted
 _RAISE_THE_LIMIT = "if you trust this file, pass a larger max_bytes to load"
@@ -88,7 +88,8 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
     ValueError that says what (a directory: IsADirectoryError; no file: FileNotFoundError).
     Never unpickles. Before anything is decompressed or allocated, ``load`` checks that the
     archive expands to at most ``max_bytes`` (its members' sizes, ``.npy`` headers included) and
-    that no array's declared shape needs more: raise ``max_bytes`` to read a larger file you trust.
+    that no array's declared shape needs more or is one numpy cannot make: raise ``max_bytes`` to
+    read a larger file you trust. Only then does ``np.load`` read the arrays.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
         raise TypeError(f"load: max_bytes must be a whole number of bytes, got {max_bytes!r}")
@@ -96,25 +97,30 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
         raise ValueError(f"load: max_bytes must be a whole number of bytes, 0 or more; got {max_bytes}")
     path = Path(path)
     with _open_regular_file(path) as file:
-        if file.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first member, or an empty zip
+        if file.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # np.load would read a bare .npy too
             raise ValueError(f"load: {path} is not a valid .npz file (it is not a zip archive)")
-        file.seek(0)
         try:
             with zipfile.ZipFile(file) as archive:
-                members = archive.infolist()
-                expanded = sum(member.file_size for member in members)
+                expanded = sum(member.file_size for member in archive.infolist())
                 if expanded > max_bytes:
                     raise ValueError(
                         f"load: {path} expands to {_size(expanded)}, more than the limit of "
                         f"{_size(max_bytes)}; {_RAISE_THE_LIMIT}"
                     )
-                arrays: dict[str, np.ndarray] = {}
-                for member in members:
-                    key, array = _read_member(archive, member, path, max_bytes)
-                    if key in arrays:
-                        raise ValueError(f"load: {path} holds two arrays named {key!r}; the file is damaged")
-                    arrays[key] = array
-                return arrays
+                keys = [_checked_key(archive, member, path, max_bytes) for member in archive.infolist()]
+            if twice := [key for key, count in Counter(keys).items() if count > 1]:
+                raise ValueError(f"load: {path} holds two arrays named {twice[0]!r}; the file is damaged")
+            file.seek(0)
+            arrays = {}
+            with np.load(file, allow_pickle=False) as npz:
+                for key in keys:
+                    try:
+                        arrays[key] = npz[key + ".npy"]
+                    except ValueError as error:  # a compressed member ending before its declared size
+                        raise ValueError(
+                            f"load: {path} is not a valid .npz file ({key!r}: {error})"
+                        ) from None
+            return arrays
         except _ZIP_ERRORS as error:
             raise ValueError(f"load: {path} is not a valid .npz file ({error})") from None
 
@@ -171,10 +177,8 @@ def _refuse_unless_regular(path: Path, mode: int) -> None:
     raise ValueError(f"load: {path} is not a regular file ({kind}); give the path of an .npz file")
 
 
-def _read_member(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, max_bytes: int
-) -> tuple[str, np.ndarray]:
-    """One ``.npy`` member as ``(key, array)``: header read and checked before the array is allocated."""
+def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, max_bytes: int) -> str:
+    """The key of one ``.npy`` member, once its header is read and checked; its data is not read."""
     name = member.filename
     if not name.endswith(".npy"):
         raise ValueError(
@@ -188,41 +192,37 @@ def _read_member(
         try:
             version = npy_format.read_magic(stream)
             if version == (1, 0):
-                shape, fortran_order, dtype = npy_format.read_array_header_1_0(stream)
+                shape, _, dtype = npy_format.read_array_header_1_0(stream)
             elif version == (2, 0):
-                shape, fortran_order, dtype = npy_format.read_array_header_2_0(stream)
+                shape, _, dtype = npy_format.read_array_header_2_0(stream)
             else:
                 raise ValueError(f"its .npy format version {version[0]}.{version[1]} is not 1.0 or 2.0")
         except ValueError as error:
             raise ValueError(f"load: {path} is not a valid .npz file ({key!r}: {error})") from None
-        if dtype.hasobject:
-            raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
-        if dtype.kind not in "biuf":
-            raise ValueError(f"load: {path} holds {key!r} of dtype {dtype}; load reads only numeric arrays")
-        nbytes = math.prod(shape) * dtype.itemsize
-        if nbytes > max_bytes:
-            raise ValueError(
-                f"load: {path} declares {key!r} of shape {shape} and dtype {dtype}: {_size(nbytes)}, more "
-                f"than the limit of {_size(max_bytes)}; {_RAISE_THE_LIMIT}"
-            )
         stored = member.file_size - stream.tell()
-        if stored != nbytes:
-            raise ValueError(
-                f"load: {path} is not a valid .npz file ({key!r} of shape {shape} and dtype {dtype} needs "
-                f"{nbytes:,} bytes of data and the archive holds {stored:,})"
-            )
-        buffer = np.empty(nbytes, dtype=np.uint8)
-        view = memoryview(buffer)
-        filled = 0
-        while filled < nbytes:  # in chunks: zipfile would otherwise copy the whole array once more
-            chunk = stream.read(min(_READ_CHUNK, nbytes - filled))
-            if not chunk:
-                raise EOFError(f"{key!r} ends after {filled:,} of its {nbytes:,} bytes")
-            view[filled : filled + len(chunk)] = chunk
-            filled += len(chunk)
-        if stream.read(1):  # also where zipfile checks the CRC
-            raise EOFError(f"{key!r} holds more data than its shape {shape} needs")
-    return key, buffer.view(dtype).reshape(shape, order="F" if fortran_order else "C")
+    if dtype.hasobject:
+        raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
+    if dtype.kind not in "biuf":
+        raise ValueError(f"load: {path} holds {key!r} of dtype {dtype}; load reads only numeric arrays")
+    try:  # a view of no data: numpy checks the shape (lengths, axes, size) and allocates nothing
+        np.lib.stride_tricks.as_strided(np.empty(0, dtype), shape, strides=(0,) * len(shape))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"load: {path} is not a valid .npz file ({key!r} declares the shape {shape}, which numpy "
+            f"cannot make: {error})"
+        ) from None
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > max_bytes:
+        raise ValueError(
+            f"load: {path} declares {key!r} of shape {shape} and dtype {dtype}: {_size(nbytes)}, more "
+            f"than the limit of {_size(max_bytes)}; {_RAISE_THE_LIMIT}"
+        )
+    if stored != nbytes:
+        raise ValueError(
+            f"load: {path} is not a valid .npz file ({key!r} of shape {shape} and dtype {dtype} needs "
+            f"{nbytes:,} bytes of data and the archive holds {stored:,})"
+        )
+    return key
 
 
 def _size(nbytes: int) -> str:
