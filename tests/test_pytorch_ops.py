@@ -291,6 +291,38 @@ def test_gradients_flow_through_shape_changes():
     assert grad.tolist() == [[2.0] * 3] * 2
 
 
+# --- transpose ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [((3, 3), (-1, 0)), ((2, 3), (-1, -2)), ((2, 3, 4), (1, -1, 0)), ((2, 3, 4), (-1, 0, 1))],
+)
+def test_transpose_with_negative_axes_has_the_right_gradient(shape, axes):
+    data = np.arange(float(np.prod(shape))).reshape(shape)
+    weights = np.random.default_rng(0).standard_normal(np.transpose(data, axes).shape)
+    x = Tensor(data, requires_grad=True)
+    y = x.transpose(*axes)
+    assert np.array_equal(y.data, np.transpose(data, axes))
+    (y * weights).sum().backward()
+    # y[j] = x[i] where j[k] = i[axes[k]], so ∂(Σ w ⊙ y)/∂x[i] = w[j]
+    expected = np.empty(shape)
+    for i in np.ndindex(*shape):
+        expected[i] = weights[tuple(i[a] for a in axes)]
+    assert np.array_equal(x.grad, expected)
+    assert tg.gradcheck(lambda t: (tg.transpose(t, axes) * weights).sum(), [Tensor(data, requires_grad=True)])
+
+
+def test_transpose_refuses_axes_that_are_not_a_permutation():
+    x = tg.zeros(2, 3, 4)
+    with pytest.raises(ValueError, match=r"^transpose: axes \(0, 1\) name 2 of the array's 3 axes; give all"):
+        x.transpose(0, 1)
+    with pytest.raises(ValueError, match=r"^transpose: repeated axis in \(0, -3, 1\): it names axis 0 twice"):
+        x.transpose(0, -3, 1)
+    with pytest.raises(IndexError, match=r"^transpose: axis 3 is out of range for an array of 3 dimensions"):
+        x.transpose(0, 1, 3)
+
+
 # --- comparisons ----------------------------------------------------------------------------------
 
 

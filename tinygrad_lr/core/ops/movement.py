@@ -54,8 +54,13 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        ctx.axes, ctx.ndim = axes, x.ndim
-        return x.transpose(axes)
+        ctx.axes, ctx.ndim = None if axes is None else normal_axes(axes, x.ndim, "transpose"), x.ndim
+        if ctx.axes is not None and len(ctx.axes) != x.ndim:
+            raise ValueError(
+                f"transpose: axes {axes!r} name {len(ctx.axes)} of the array's {x.ndim} axes; give all "
+                "of them in their new order, or none to reverse them"
+            )
+        return x.transpose(ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -159,7 +164,8 @@ def reshape(x, shape: Sequence[int]):
 
 
 def transpose(x, axes: Sequence[int] | None = None):
-    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    """``x`` with its axes permuted (reversed when ``axes`` is None; negative ones count from
+    the end)."""
     return Transpose.apply(x, None if axes is None else tuple(axes))
 
 
