@@ -12,17 +12,10 @@ _ALL = [tuple(range(n)) for n in range(8)]
 
 
 def spelled(op: str, axis: Any, dim: Any, keepdims: Any = None, keepdim: Any = None) -> tuple[Any, bool]:
-    """The axis argument and the keepdims flag, from numpy's names or PyTorch's.
+    """``(axis, keepdims)`` of ``op`` from numpy's names or PyTorch's (``dim``, ``keepdim``).
 
-    Parameters
-    ----------
-    op : the function's name, for the error messages.
-    axis, dim : numpy's and PyTorch's names for one argument; at most one may be given.
-    keepdims, keepdim : likewise; True or False, and False when neither is given.
-
-    Returns
-    -------
-    ``(axis, keepdims)``, with ``axis`` None when neither name was given.
+    At most one name of each pair may be given; ``axis`` is None when neither is, ``keepdims``
+    True or False (False when neither is).
     """
     for numpy_name, numpy_value, torch_name, torch_value in (
         ("axis", axis, "dim", dim),
@@ -31,7 +24,7 @@ def spelled(op: str, axis: Any, dim: Any, keepdims: Any = None, keepdim: Any = N
         if numpy_value is not None and torch_value is not None:
             raise TypeError(
                 f"{op}: got {numpy_name}={numpy_value!r} and {torch_name}={torch_value!r}, numpy's and "
-                f"PyTorch's names for the same argument; give one of them, not both"
+                "PyTorch's names for the same argument; give one of them, not both"
             )
     keep = False if keepdims is None and keepdim is None else keepdim if keepdims is None else keepdims
     if not isinstance(keep, (bool, np.bool_)):
@@ -40,33 +33,21 @@ def spelled(op: str, axis: Any, dim: Any, keepdims: Any = None, keepdim: Any = N
 
 
 def normal_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """``axis`` as axes in ``range(ndim)``, in the order given.
+    """``axis`` of ``op`` (None: every axis; a whole number or a sequence of them, negative ones
+    counting from the end) as axes in ``range(ndim)``, in the order given.
 
-    Parameters
-    ----------
-    axis : None (every axis), a whole number, or a sequence of them; negative ones count from
-        the end.
-    ndim : how many dimensions the array has.
-    op : the function's name, for the error messages.
-
-    Raises
-    ------
-    TypeError for an axis that is not a whole number; numpy's AxisError (a ValueError and an
-    IndexError) for one out of range or named twice.
+    Raises TypeError for an axis that is not a whole number, and numpy's AxisError (a ValueError
+    and an IndexError) for one out of range or named twice.
     """
     if axis is None:
         return _ALL[ndim] if ndim < len(_ALL) else tuple(range(ndim))
-    given = tuple(axis) if hasattr(axis, "__iter__") else (axis,)
     normal = []
-    for a in given:
+    for a in tuple(axis) if hasattr(axis, "__iter__") else (axis,):
         if not _whole(a):
             raise TypeError(f"{op}: an axis is a whole number (or a tuple of them), not {a!r}")
         if not -ndim <= a < ndim:
-            valid = f"give one from {-ndim} to {ndim - 1} (negative ones count from the end)"
-            raise AxisError(
-                f"{op}: axis {a} is out of range for an array of {ndim} dimensions; "
-                + (valid if ndim else "a 0-d array has no axes")
-            )
+            valid = f"give one from {-ndim} to {ndim - 1}" if ndim else "a 0-d array has none"
+            raise AxisError(f"{op}: axis {a} is out of range for an array of {ndim} dimensions; {valid}")
         normal.append(int(a) % ndim)
     twice = [a for a in normal if normal.count(a) > 1]
     if twice:
@@ -78,7 +59,7 @@ def normal_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 
 def normal_axis(axis: Any, ndim: int, op: str) -> int:
-    """One ``axis`` (a whole number) in ``range(ndim)``: ``normal_axes`` of one axis."""
+    """One ``axis`` of ``op`` (a whole number) in ``range(ndim)``, as ``normal_axes``."""
     if not _whole(axis):
         raise TypeError(f"{op}: an axis is a whole number, not {axis!r}")
     return normal_axes(axis, ndim, op)[0]

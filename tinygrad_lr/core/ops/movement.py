@@ -164,8 +164,7 @@ def reshape(x, shape: Sequence[int]):
 
 
 def transpose(x, axes: Sequence[int] | None = None):
-    """``x`` with its axes permuted (reversed when ``axes`` is None; negative ones count from
-    the end)."""
+    """``x`` with its axes permuted (reversed when ``axes`` is None; negative ones from the end)."""
     return Transpose.apply(x, None if axes is None else tuple(axes))
 
 
