@@ -142,19 +142,6 @@ def test_max_on_0d_empty_and_integer_tensors():
     assert tg.arange(6).reshape(2, 3).max(1).values.dtype == np.int64
 
 
-def test_both_spellings_of_one_argument_are_refused():
-    t = Tensor([[1.0, 2.0]])
-    for call in (
-        lambda: t.sum(axis=0, dim=0),
-        lambda: t.mean(keepdims=True, keepdim=True),
-        lambda: t.max(axis=0, dim=0),
-        lambda: t.argmax(keepdims=True, keepdim=False),
-        lambda: tg.cat([t, t], axis=0, dim=0),
-    ):
-        with pytest.raises(TypeError, match="not both"):
-            call()
-
-
 def test_reductions_take_dim_and_keepdim():
     data = np.arange(24.0).reshape(2, 3, 4)
     t = Tensor(data)
@@ -289,6 +276,91 @@ def test_gradients_flow_through_shape_changes():
     assert grad.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     _, grad = grad_of(lambda t: t.unsqueeze(1).squeeze(1).view(3, 2) * 2, np.zeros((2, 3)))
     assert grad.tolist() == [[2.0] * 3] * 2
+
+
+# --- axes: numpy's and PyTorch's names, negative axes, transpose ----------------------------------
+
+REDUCTIONS = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "any", "all"]
+ALONG_ONE_AXIS = {
+    "softmax": Tensor.softmax,
+    "log_softmax": Tensor.log_softmax,
+    "cat": lambda t, **kw: tg.cat([t, t], **kw),
+    "stack": lambda t, **kw: tg.stack([t, t], **kw),
+    "squeeze": tg.squeeze,
+    "unsqueeze": tg.unsqueeze,
+}
+
+
+def parts(result):
+    return [part.data for part in result] if isinstance(result, tuple) else [result.data]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_every_reduction_reads_numpys_and_pytorchs_names_alike(name):
+    reduce = getattr(Tensor(np.arange(6.0).reshape(2, 3)), name)
+    for numpy_result, torch_result in zip(
+        parts(reduce(axis=-1, keepdims=True)), parts(reduce(dim=-1, keepdim=True))
+    ):
+        assert np.array_equal(numpy_result, torch_result)
+    both = "numpy's and PyTorch's names for the same argument; give one of them, not both$"
+    with pytest.raises(TypeError, match=rf"^{name}: got axis=1 and dim=1, {both}"):
+        reduce(axis=1, dim=1)
+    with pytest.raises(TypeError, match=rf"^{name}: got keepdims=True and keepdim=False, {both}"):
+        reduce(keepdims=True, keepdim=False)
+    with pytest.raises(TypeError, match=rf"^{name}: keepdims must be True or False, got 1$"):
+        reduce(keepdim=1)
+    out_of_range = rf"^{name}: axis -3 is out of range for an array of 2 dimensions; give one from -2 to 1"
+    with pytest.raises(ValueError, match=out_of_range) as refused:
+        reduce(dim=-3)
+    assert isinstance(refused.value, IndexError)  # numpy's AxisError: either except clause catches it
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "any", "all"])
+def test_every_reduction_over_several_axes_refuses_one_named_twice(name):
+    reduce = getattr(Tensor(np.ones((2, 3))), name)
+    with pytest.raises(ValueError, match=rf"^{name}: repeated axis in \(0, -2\): it names axis 0 twice"):
+        reduce(dim=(0, -2))
+
+
+@pytest.mark.parametrize("name", list(ALONG_ONE_AXIS))
+def test_every_op_along_an_axis_reads_numpys_and_pytorchs_names_alike(name):
+    along, t = ALONG_ONE_AXIS[name], Tensor(np.arange(6.0).reshape(2, 1, 3))
+    assert np.array_equal(along(t, axis=-2).data, along(t, dim=-2).data)
+    with pytest.raises(TypeError, match=rf"^{name}: got axis=1 and dim=1, numpy's and PyTorch's names"):
+        along(t, axis=1, dim=1)
+    with pytest.raises(IndexError, match=rf"^{name}: axis 5 is out of range for an array of [34] dimensions"):
+        along(t, dim=5)
+    with pytest.raises(TypeError, match=rf"^{name}: an axis is a whole number"):
+        along(t, dim=True)
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [((3, 3), (-1, 0)), ((2, 3), (-1, -2)), ((2, 3, 4), (1, -1, 0)), ((2, 3, 4), (-1, 0, 1))],
+)
+def test_transpose_with_negative_axes_has_the_right_gradient(shape, axes):
+    data = np.arange(float(np.prod(shape))).reshape(shape)
+    weights = np.random.default_rng(0).standard_normal(np.transpose(data, axes).shape)
+    x = Tensor(data, requires_grad=True)
+    y = x.transpose(*axes)
+    assert np.array_equal(y.data, np.transpose(data, axes))
+    (y * weights).sum().backward()
+    # y[j] = x[i] where j[k] = i[axes[k]], so ∂(Σ w ⊙ y)/∂x[i] = w[j]
+    expected = np.empty(shape)
+    for i in np.ndindex(*shape):
+        expected[i] = weights[tuple(i[a] for a in axes)]
+    assert np.array_equal(x.grad, expected)
+    assert tg.gradcheck(lambda t: (tg.transpose(t, axes) * weights).sum(), [Tensor(data, requires_grad=True)])
+
+
+def test_transpose_refuses_axes_that_are_not_a_permutation():
+    x = tg.zeros(2, 3, 4)
+    with pytest.raises(ValueError, match=r"^transpose: axes \(0, 1\) name 2 of the array's 3 axes; give all"):
+        x.transpose(0, 1)
+    with pytest.raises(ValueError, match=r"^transpose: repeated axis in \(0, -3, 1\): it names axis 0 twice"):
+        x.transpose(0, -3, 1)
+    with pytest.raises(IndexError, match=r"^transpose: axis 3 is out of range for an array of 3 dimensions"):
+        x.transpose(0, 1, 3)
 
 
 # --- comparisons ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric, ops
+from .axes import normal_axes, spelled
 from .engine import InvalidGradient, Node
 from .function import OUTPUT
 from .operators import Operators
@@ -281,9 +282,8 @@ class Tensor(Operators, Node):
         return self._truth(np.all, axis, keepdims, dim, keepdim, "all")
 
     def _truth(self, reduce: Any, axis: Any, keepdims: Any, dim: Any, keepdim: Any, op: str) -> Tensor:
-        axis, keepdims = ops.reduce.spelled(axis, keepdims, dim, keepdim, op)
-        axes = ops.reduce._axes(self, axis, op)
-        return Tensor(np.asarray(reduce(self.data, axis=axes, keepdims=ops.reduce._flag(keepdims, op))))
+        axis, keepdims = spelled(op, axis, dim, keepdims, keepdim)
+        return Tensor(np.asarray(reduce(self.data, axis=normal_axes(axis, self.ndim, op), keepdims=keepdims)))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..axes import normal_axes, normal_axis, spelled
 from ..function import Function
 
 
@@ -53,8 +54,13 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        ctx.axes, ctx.ndim = axes, x.ndim
-        return x.transpose(axes)
+        ctx.axes, ctx.ndim = None if axes is None else normal_axes(axes, x.ndim, "transpose"), x.ndim
+        if ctx.axes is not None and len(ctx.axes) != x.ndim:
+            raise ValueError(
+                f"transpose: axes {axes!r} name {len(ctx.axes)} of the array's {x.ndim} axes; give all "
+                "of them in their new order, or none to reverse them"
+            )
+        return x.transpose(ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -158,7 +164,7 @@ def reshape(x, shape: Sequence[int]):
 
 
 def transpose(x, axes: Sequence[int] | None = None):
-    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    """``x`` with its axes permuted (reversed when ``axes`` is None; negative ones from the end)."""
     return Transpose.apply(x, None if axes is None else tuple(axes))
 
 
@@ -260,7 +266,7 @@ def cat(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
     """The arrays of ``xs`` (Tensors or ndarrays) joined along ``axis`` (or ``dim``; default 0),
     which must exist in each (negative counts from the end); a new array, never a view of an
     input."""
-    axis = _one_axis(axis, dim, 0, "cat")
+    axis, _ = spelled("cat", axis, dim)
     xs = list(xs)
     if not xs:
         raise ValueError("cat: needs at least one tensor")
@@ -273,7 +279,7 @@ def cat(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
                 f"cat: tensor {k} has {np.ndim(getattr(x, 'data', x))} dimensions but tensor 0 has {ndim}; "
                 "all must have the same number"
             )
-    axis = _axis(axis, ndim, "cat")
+    axis = normal_axis(0 if axis is None else axis, ndim, "cat")
     if len(xs) == 1:  # a copy, as PyTorch's: picking every position along the axis
         x = xs[0]
         whole = (slice(None),) * axis + (np.arange(np.shape(getattr(x, "data", x))[axis]),)
@@ -287,7 +293,7 @@ def cat(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
 def stack(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
     """The arrays of ``xs``, all of one shape, stacked along a new ``axis`` (or ``dim``;
     default 0)."""
-    axis = _one_axis(axis, dim, 0, "stack")
+    axis, _ = spelled("stack", axis, dim)
     xs = list(xs)
     if not xs:
         raise ValueError("stack: needs at least one tensor")
@@ -298,7 +304,7 @@ def stack(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
                 f"stack: tensor {k} has shape {np.shape(getattr(x, 'data', x))} but tensor 0 has "
                 f"{shape}; all must have the same shape"
             )
-    axis = _axis(axis, len(shape) + 1, "stack")
+    axis = normal_axis(0 if axis is None else axis, len(shape) + 1, "stack")
     return cat([unsqueeze(x, axis) for x in xs], axis)
 
 
@@ -308,7 +314,7 @@ def flatten(x, start: int = 0, end: int = -1):
     shape = np.shape(x.data if hasattr(x, "_ctx") else x)
     if not shape:
         return reshape(x, (1,))
-    first, last = _axis(start, len(shape), "flatten"), _axis(end, len(shape), "flatten")
+    first, last = normal_axis(start, len(shape), "flatten"), normal_axis(end, len(shape), "flatten")
     if first > last:
         raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
     merged = int(np.prod(shape[first : last + 1]))
@@ -318,37 +324,17 @@ def flatten(x, start: int = 0, end: int = -1):
 def squeeze(x, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None):
     """``x`` without axes of length 1: all of them, or those of ``axis`` (or ``dim``; an axis
     whose length is not 1 is left alone, as PyTorch)."""
-    axis = _one_axis(axis, dim, None, "squeeze")
+    axis, _ = spelled("squeeze", axis, dim)
     shape = np.shape(x.data if hasattr(x, "_ctx") else x)
-    if axis is None:
-        chosen = set(range(len(shape)))
-    else:
-        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-        chosen = {_axis(a, max(len(shape), 1), "squeeze") for a in axes}
+    chosen = normal_axes(axis, len(shape) or 1, "squeeze")
     return reshape(x, tuple(n for i, n in enumerate(shape) if not (i in chosen and n == 1)))
 
 
 def unsqueeze(x, axis: int | None = None, *, dim: int | None = None):
     """``x`` with a new axis of length 1 at ``axis`` (or ``dim``; -1: at the end)."""
-    axis = _one_axis(axis, dim, None, "unsqueeze")
+    axis, _ = spelled("unsqueeze", axis, dim)
     if axis is None:
         raise TypeError("unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0)")
     shape = np.shape(x.data if hasattr(x, "_ctx") else x)
-    position = _axis(axis, len(shape) + 1, "unsqueeze")
+    position = normal_axis(axis, len(shape) + 1, "unsqueeze")
     return reshape(x, (*shape[:position], 1, *shape[position:]))
-
-
-def _one_axis(axis, dim, default, op: str):
-    """``axis`` or its PyTorch spelling ``dim`` (not both), else ``default``."""
-    if axis is not None and dim is not None:
-        raise TypeError(f"{op}: give axis= or dim= (the same argument), not both")
-    return default if axis is None and dim is None else dim if axis is None else axis
-
-
-def _axis(axis, ndim: int, op: str) -> int:
-    """``axis`` in ``range(ndim)`` (negative counts from the end), or an IndexError saying why."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: an axis is a whole number, not {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise IndexError(f"{op}: axis {axis} is out of range for {ndim} axes (from {-ndim} to {ndim - 1})")
-    return int(axis) % ndim

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..axes import normal_axes, normal_axis, spelled
 from ..function import Function
 from . import arithmetic, movement
 
@@ -163,8 +164,8 @@ def sum(
 ):
     """Sum of the elements over ``axis`` (None: all; an int or a tuple; negative from the end).
     ``dim`` and ``keepdim`` are PyTorch's names for ``axis`` and ``keepdims``."""
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "sum")
-    return Sum.apply(x, _axes(x, axis, "sum"), _flag(keepdims, "sum"))
+    axis, keepdims = spelled("sum", axis, dim, keepdims, keepdim)
+    return Sum.apply(x, _axes(x, axis, "sum"), keepdims)
 
 
 def mean(
@@ -177,13 +178,13 @@ def mean(
 ):
     """Mean over ``axis``: the sum divided by the number of elements summed (floating-point
     tensors only, as PyTorch: convert an integer one with ``dtype=``)."""
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "mean")
+    axis, keepdims = spelled("mean", axis, dim, keepdims, keepdim)
     if np.asarray(getattr(x, "data", x)).dtype.kind not in "fc":
         raise TypeError(
             f"mean: the tensor is {np.asarray(getattr(x, 'data', x)).dtype}; the mean of integers or "
             "booleans is not one of them (as PyTorch): convert first, e.g. tg.Tensor(t, dtype=tg.float64)"
         )
-    return Mean.apply(x, _axes(x, axis, "mean"), _flag(keepdims, "mean"))
+    return Mean.apply(x, _axes(x, axis, "mean"), keepdims)
 
 
 class MaxResult(NamedTuple):
@@ -215,14 +216,14 @@ def min(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, k
 def amax(x, axis=None, keepdims: bool | None = None, *, dim=None, keepdim=None):
     """The largest elements over ``axis`` (None: all; an int or a tuple), values only, as
     ``torch.amax`` and numpy's ``max``: the gradient is shared evenly among tied elements."""
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "amax")
-    return Max.apply(x, _reduced(x, axis, "amax"), _flag(keepdims, "amax"))
+    axis, keepdims = spelled("amax", axis, dim, keepdims, keepdim)
+    return Max.apply(x, _reduced(x, axis, "amax"), keepdims)
 
 
 def amin(x, axis=None, keepdims: bool | None = None, *, dim=None, keepdim=None):
     """The smallest elements over ``axis``, values only: see ``amax``."""
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, "amin")
-    return Min.apply(x, _reduced(x, axis, "amin"), _flag(keepdims, "amin"))
+    axis, keepdims = spelled("amin", axis, dim, keepdims, keepdim)
+    return Min.apply(x, _reduced(x, axis, "amin"), keepdims)
 
 
 def argmax(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None):
@@ -236,32 +237,17 @@ def argmin(x, axis: int | None = None, keepdims: bool | None = None, *, dim=None
     return _index_of(np.argmin, x, axis, keepdims, dim, keepdim, "argmin")
 
 
-def spelled(axis, keepdims, dim, keepdim, op: str) -> tuple:
-    """``axis`` and ``keepdims`` from either numpy's names or PyTorch's (``dim``, ``keepdim``),
-    refusing both spellings of one argument at once."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(f"{op}: give axis= or dim= (the same argument), not both")
-        axis = dim
-    if keepdim is not None:
-        if keepdims is not None:
-            raise TypeError(f"{op}: give keepdims= or keepdim= (the same argument), not both")
-        keepdims = keepdim
-    return axis, False if keepdims is None else keepdims
-
-
 def _extreme(fn, x, axis, keepdims, dim, keepdim):
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, fn.name)
-    keepdims = _flag(keepdims, fn.name)
+    axis, keepdims = spelled(fn.name, axis, dim, keepdims, keepdim)
     if axis is None:
         return fn.apply(x, None, keepdims)
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+    if isinstance(axis, (tuple, list)):
         raise TypeError(
             f"{fn.name}: along one axis (an int), as torch.{fn.name}(x, dim); for several axes use "
             f"a{fn.name}(x, axis), not {axis!r}"
         )
     ndim = _ndim(x, fn.name)
-    (normal,) = _axes(x, axis, fn.name) if ndim else _axes(np.zeros(1), axis, fn.name)
+    normal = normal_axis(axis, ndim or 1, fn.name)
     if not ndim:  # a 0-d tensor has one element, at index 0 along "axis 0", as in PyTorch
         values = fn.apply(x, None, False)
         return MaxResult(values, _like(x, np.zeros((), np.int64)))
@@ -272,17 +258,14 @@ def _extreme(fn, x, axis, keepdims, dim, keepdim):
 
 
 def _index_of(pick, x, axis, keepdims, dim, keepdim, op: str):
-    axis, keepdims = spelled(axis, keepdims, dim, keepdim, op)
-    keepdims = _flag(keepdims, op)
+    axis, keepdims = spelled(op, axis, dim, keepdims, keepdim)
     _ndim(x, op)
     data = np.asarray(getattr(x, "data", x))
-    if data.size == 0 and (axis is None or data.shape[_axes(x, axis, op)[0]] == 0):
-        raise ValueError(f"{op}: the tensor of shape {data.shape} has no elements to choose from")
     if axis is not None:
-        if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
-            raise TypeError(f"{op}: an axis is one whole number (or None), not {axis!r}")
-        axis = _axes(data if data.ndim else data.reshape(1), axis, op)[0]
         data = data if data.ndim else data.reshape(1)
+        axis = normal_axis(axis, data.ndim, op)
+    if data.size == 0 and (axis is None or data.shape[axis] == 0):
+        raise ValueError(f"{op}: the tensor of shape {data.shape} has no elements to choose from")
     indices = pick(data, axis=axis, keepdims=keepdims)
     return _like(x, np.asarray(indices, dtype=np.int64).reshape(np.shape(indices)))
 
@@ -305,27 +288,6 @@ def _reduced(x, axis, op: str):
     return None if axis is None else _axes(x, axis, op)
 
 
-def _flag(value, op: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{op}: keepdims must be True or False, got {value!r}")
-    return bool(value)
-
-
-_ALL = [tuple(range(n)) for n in range(8)]
-
-
 def _axes(x, axis, op: str) -> tuple[int, ...]:
-    ndim = getattr(x, "ndim", 0)  # a Value has none, and sum() then refuses it
-    if axis is None:
-        return _ALL[ndim] if ndim < len(_ALL) else tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    normal = []
-    for a in axes:
-        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{op}: an axis is a whole number (or a tuple of them), not {a!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a!r} is out of range for an array of {ndim} dimensions")
-        normal.append(int(a) % ndim)
-    if len(set(normal)) != len(normal):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
-    return tuple(sorted(normal))
+    # a Value has no ndim, and sum() then refuses it
+    return tuple(sorted(normal_axes(axis, getattr(x, "ndim", 0), op)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..axes import normal_axis, spelled
 from ..engine import Node
 from ..function import Function
 from . import movement, reduce, unary
@@ -182,14 +183,14 @@ class CrossEntropy(Function):
 def softmax(x, axis: int | None = None, *, dim: int | None = None):
     """e^x / Σ e^x along ``axis`` (or PyTorch's ``dim``; default the last): probabilities that
     sum to 1, stable for every finite x."""
-    axis, _ = reduce.spelled(axis, None, dim, None, "softmax")
+    axis, _ = spelled("softmax", axis, dim)
     return Softmax.apply(x, _axis(x, -1 if axis is None else axis, "softmax"))
 
 
 def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
     """x − log Σ e^x along ``axis`` (or ``dim``; default the last), stable for every finite x
     (the log of softmax, without the log of a rounded probability)."""
-    axis, _ = reduce.spelled(axis, None, dim, None, "log_softmax")
+    axis, _ = spelled("log_softmax", axis, dim)
     return LogSoftmax.apply(x, _axis(x, -1 if axis is None else axis, "log_softmax"))
 
 
@@ -202,14 +203,9 @@ def cross_entropy(z, y, reduction: str = "mean"):
 
 
 def _axis(x, axis, op: str) -> int:
-    ndim = getattr(x, "ndim", 0)
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: the axis is one whole number, not {axis!r}")
-    if ndim == 0:
+    if getattr(x, "ndim", 0) == 0:
         raise ValueError(f"{op}: needs an array of at least one dimension, got a single number")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for an array of {ndim} dimensions")
-    if x.shape[axis] == 0:
+    if x.shape[normal_axis(axis, x.ndim, op)] == 0:
         raise ValueError(
             f"{op}: axis {axis} of shape {tuple(x.shape)} is empty: no entries to normalize over"
         )
