@@ -542,3 +542,55 @@ def test_tensor_arithmetic_gives_ieee_results_without_warnings():
         assert np.array_equal(a.grad, [np.inf, np.inf, 1.0, -np.inf])  # 0·… + 2a − 1/b
         big = T([1e308, 1e308])
         assert np.isinf(big.sum().item()) and np.isinf((big @ big).item())
+
+
+def test_div_gradient_of_the_denominator_where_its_square_would_overflow_or_underflow():
+    for big in (np.float32(1e20), np.float32(1e-23), 1e-170, 1e170):
+        a, b = T(np.array([big]), requires_grad=True), T(np.array([big]), requires_grad=True)
+        (a / b).sum().backward()
+        assert b.grad[0] == pytest.approx(-1 / big, rel=1e-6)  # −x/y² = −1/y here, finite
+
+
+def test_a_gradient_that_is_not_chosen_stays_out_of_relu_and_clamp():
+    for cut in (lambda x: x.clamp(min=0.0), tg.relu):  # sqrt'(0) = inf must not become inf·0 = nan
+        x = T(np.array([-1.0, 4.0]), requires_grad=True)
+        tg.sqrt(cut(x)).sum().backward()
+        assert x.grad.tolist() == [0.0, 0.25]  # PyTorch's
+
+
+def test_a_formula_changed_after_forward_is_refused_not_misread(monkeypatch):
+    x = T(np.array([1.0, 2.0]), requires_grad=True)
+    y = tg.exp(x)  # kept its output for the formula "out"
+    monkeypatch.setattr(tg.ops.Exp, "formula", "exp(x)")  # reads its input instead
+    with pytest.raises(RuntimeError, match="exp: its formula was changed after forward"):
+        y.backward(np.ones(2))
+    tg.exp(x).backward(np.ones(2))  # recorded under the new formula: fine
+    assert np.allclose(x.grad, np.exp([1.0, 2.0]))
+
+
+def test_an_op_that_inherits_a_formula_follows_it_when_it_changes(monkeypatch):
+    class MyTanh(tg.ops.Tanh, register=False):
+        pass
+
+    monkeypatch.setattr(tg.ops.Tanh, "formula", "1 - tanh(x)**2")  # reads x, where "1 - out**2" read out
+    x = T(np.array([0.5]), requires_grad=True)
+    MyTanh.apply(x).sum().backward()
+    assert x.grad[0] == pytest.approx(1 - np.tanh(0.5) ** 2)
+
+
+def test_a_forward_argument_may_not_shadow_g_or_out():
+    for name in ("g", "out"):
+        with pytest.raises(TypeError, match=f"an argument may not be called {name}"):
+            exec(
+                f"class Square(tg.Function, register=False):\n    formula = '2*{name}'\n"
+                f"    @staticmethod\n    def forward(ctx, {name}):\n        return {name}**2",
+                {"tg": tg},
+            )
+
+
+def test_a_power_of_minus_infinity_is_quiet_and_agrees_with_arrays():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = tg.numeric.power(-math.inf, 0.5)
+        t = tg.numeric.power(np.array(-math.inf), 0.5)
+    assert np.array_equal(v, t, equal_nan=True)

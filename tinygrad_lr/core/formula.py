@@ -351,14 +351,16 @@ def _function(name: str) -> Callable:
 # --- compiling -----------------------------------------------------------------------------------
 
 
-def compile(texts: tuple[str, ...], inputs: tuple[str, ...]) -> Callable:
+def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple | None = None) -> Callable:
     """An op's backward, compiled from its derivative ``texts`` (one per input of forward, ""
     for a constant argument); it reads ``reads(texts, inputs)`` from ``ctx.saved_tensors``.
 
     The backward returns, per input, ``g`` times the text (a text that uses ``g`` is the whole
     contribution; "" gives None). Other names are the context's attributes. ``+ - *`` stay
     Python's operators and the rest calls the ops, so one function runs on floats and arrays
-    (first derivatives) and on graph nodes (``create_graph=True``: higher ones).
+    (first derivatives) and on graph nodes (``create_graph=True``: higher ones). Given the
+    ``saved_from`` pattern that forward records for these texts, it refuses a context recorded
+    under another formula (one assigned since), whose saved items would bind to the wrong names.
     """
     saved = reads(texts, inputs)
     namespace: dict[str, Any] = {}
@@ -367,10 +369,21 @@ def compile(texts: tuple[str, ...], inputs: tuple[str, ...]) -> Callable:
         ast.unparse(code.visit(_contribution(copy.deepcopy(parse(text))))) if text else "None"
         for text in texts
     ]
-    body = f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
+    body = ""
+    if saved_from is not None:
+        namespace.update(_expected=saved_from, _stale=_stale)
+        body += "    if ctx.saved_from is not _expected:\n        _stale(ctx)\n"
+    body += f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
     body += f"    return {results[0]}\n" if len(results) == 1 else f"    return {', '.join(results)}\n"
     exec(f"def backward(ctx, g):\n{body}", namespace)  # the text was parsed and checked
     return namespace["backward"]
+
+
+def _stale(ctx: Any) -> None:
+    raise RuntimeError(
+        f"{ctx.fn.name}: its formula was changed after forward recorded this node, so what forward "
+        "kept is not what the formula reads; run forward again"
+    )
 
 
 def reads(texts: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[str, ...]:

@@ -228,18 +228,28 @@ class Function(metaclass=_OpClass):
             type.__setattr__(cls, "formula", (cls.formula,))
         if not (cls._formula_is_code and cls.formula):
             return
+        taken = {"g", "out"} & set(cls.inputs)
+        if taken:
+            raise TypeError(
+                f"{cls.__qualname__}.forward: an argument may not be called {' or '.join(sorted(taken))}; "
+                "in a formula g is the gradient at the output and out is the output: rename it"
+            )
         if cls.domain is None and all(cls.formula):  # an elementwise op: tested on (-5, 5) by default
             type.__setattr__(cls, "domain", (Domain(),) * len(cls.inputs))
         saved = formula.reads(cls.formula, cls.inputs)
         sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
-        type.__setattr__(cls, "_saves", _PATTERNS.setdefault(sources, sources))
+        saves = _PATTERNS.setdefault(sources, sources)
+        type.__setattr__(cls, "_saves", saves)
 
         def backward(ctx: Context, grad: Any) -> Any:
-            compiled = formula.compile(cls.formula, cls.inputs)
+            compiled = formula.compile(cls.formula, cls.inputs, saves)
             type.__setattr__(cls, "backward", staticmethod(compiled))
             return compiled(ctx, grad)
 
         type.__setattr__(cls, "backward", staticmethod(backward))
+        for subclass in cls.__subclasses__():  # ops that inherit this formula follow it
+            if "formula" not in subclass.__dict__:
+                subclass._use_formula()
 
     @staticmethod
     def forward(ctx: Context, *inputs: Any) -> Any:
@@ -317,9 +327,10 @@ class Function(metaclass=_OpClass):
         if not recording:
             return node
         saves = cls._saves
-        if saves:  # the formula is the backward: keep what it reads
-            ctx.saved = tuple([node.data if k is OUTPUT else datas[k] for k in saves])
+        if saves is not None:  # the formula is the backward: keep what it reads
             ctx.saved_from = saves
+            if saves:
+                ctx.saved = tuple([node.data if k is OUTPUT else datas[k] for k in saves])
         elif ctx.saved:
             saved = ctx.saved
             ctx.saved_from = sources = _sources(saved, datas, out)

@@ -133,7 +133,8 @@ def power(x, y):
         if x == 0:
             return math.copysign(math.inf, x) if _is_odd_integer(y) else math.inf
         return math.nan
-    return float(np.power(x, y))
+    with quiet():  # numpy's pow(−inf, 0.5) is nan, as for arrays, and warns
+        return float(np.power(x, y))
 
 
 def _is_odd_integer(y) -> bool:

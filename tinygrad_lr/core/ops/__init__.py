@@ -157,6 +157,13 @@ def _sign(x):
     return sign if isinstance(sign, np.ndarray) else float(sign)
 
 
+def _chosen(cond, x, y):
+    """where as a formula writes it: ``cond`` a comparison's 1s and 0s (a constant, also on the
+    graph), the gradient chosen rather than multiplied, so an inf or nan not chosen stays out."""
+    cond = cond.data if isinstance(cond, Node) else cond
+    return where(np.not_equal(cond, 0) if isinstance(cond, np.ndarray) else bool(cond), x, y)
+
+
 def _extreme(fn):
     """max or min as an expression writes it: max(x) over all elements, max(x, axis)."""
     return lambda x, axis=None, keepdims=False: fn.apply(x, axis, keepdims)
@@ -164,7 +171,7 @@ def _extreme(fn):
 
 _VOCABULARY = (
     "exp log sigmoid tanh relu softplus sqrt maximum matmul sum mean reshape transpose broadcast_to "
-    "index scatter_add amax amin div pow where bce_with_logits"
+    "index scatter_add amax amin div pow bce_with_logits"
 )
 formula.FUNCTIONS.update({name: globals()[name] for name in _VOCABULARY.split()})
-formula.FUNCTIONS.update(abs=abs_, sign=_sign, max=_extreme(Max), min=_extreme(Min), σ=sigmoid)
+formula.FUNCTIONS.update(abs=abs_, sign=_sign, where=_chosen, max=_extreme(Max), min=_extreme(Min), σ=sigmoid)

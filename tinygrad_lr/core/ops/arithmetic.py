@@ -76,7 +76,7 @@ class Div(Function):
 
     symbol = "/"
     written = "x/y"
-    formula = ("1/y", "-x/y**2")
+    formula = ("1/y", "-out/y")  # NOTE: not −x/y², whose y² overflows or underflows first
     domain = (REAL, NONZERO)
     reference = np.divide
 

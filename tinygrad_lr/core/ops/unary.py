@@ -76,7 +76,7 @@ class ReLU(Function):
     name = "relu"
     symbol = "ReLU"
     written = "relu(x)"
-    formula = "(out > 0)"
+    formula = "where(out > 0, g, 0)"  # NOTE: chosen, not multiplied: an inf arriving at 0 stays out
     domain = (Domain(avoid=(0.0,)),)
 
     @staticmethod
@@ -153,7 +153,7 @@ class Clamp(Function):
 
     symbol = "clamp"
     written = "clamp(x, low, high)"
-    formula = ("(x >= lower)*(x <= upper)", "", "")
+    formula = ("where((x >= lower)*(x <= upper), g, 0)", "", "")  # NOTE: chosen, as relu's
     domain = (Domain(-3.0, 3.0, avoid=(-1.0, 1.0)), Choice((-1.0, None)), Choice((1.0, None)))
 
     @staticmethod
