@@ -1,19 +1,21 @@
-"""The derivative formulas of the op table: evaluated, to check them, and printed, to show them.
+"""The one formula language: parse, evaluate, compile to a backward, and print for people.
 
-An op's ``formula`` gives, per input, its local derivative as text in a small language: numbers,
-names, ``+ - * / ** @``, unary ``-``, comparisons (which are 1 where true and 0 where not, so
-ReLU's derivative is ``(x > 0)``), ``.T`` (a matrix transposed), and calls of the op vocabulary
-(``exp``, ``sigmoid``, ``scatter_add``, ..., and any registered op by its name, so a user's
-``sin`` can say ``cos(x)``). Its names are forward's arguments, ``out`` for the
-output, the attributes forward set on its context (``n``), and ``g`` for the gradient arriving
-at the output; a formula without ``g`` is the derivative of the output with respect to the
-input (what backward sends for a gradient of ones), one with ``g`` the whole contribution
+The op table writes each input's local derivative in it: numbers, names, ``+ - * / ** @``,
+unary ``-``, comparisons (1 where true and 0 where not), ``.T`` (a matrix transposed), tuples,
+indexing, and calls of the vocabulary in ``FUNCTIONS`` (``exp``, ``sigmoid``, ``where``,
+``sum``, ..., and every registered op by its name, so a user's ``sin`` can say ``cos(x)``). Its
+names are forward's arguments, ``out`` for the output, the attributes forward set on its
+context (``n``), and ``g`` for the gradient arriving at the output; a formula without ``g`` is
+the derivative of the output with respect to the input, one with ``g`` the whole contribution
 (a matrix product's ``g @ y.T``).
 
-The registry-wide tests evaluate every formula against ``backward`` at the drawn points, so
-what the stepper and the docs print is what the engine computes. Printing renames the
-variables (the learner's names for the operands), folds constants (``n*x**(n - 1)`` with n = 2
-prints ``2·x``), and uses mathematical signs: ``σ``, ``·``, ``−``, ``²``, ``ᵀ``, ``[x > 0]``.
+For an elementwise op the text is compiled into its backward (``compile``), so what the stepper
+prints is what the engine runs; a fused op's hand-written backward is checked against its text
+by the registry-wide tests. The same parser reads the formulas people type (``tg.expr``, the
+command line) in a scalar form: numbers, variables, ``+ - * / **`` and the ops that work on
+numbers, with ``ExpressionError`` naming what is wrong and at which column. Printing renames
+the variables (the learner's names for the operands), folds constants (``n*x**(n - 1)`` with
+n = 2 prints ``2·x``), and uses mathematical signs: ``σ``, ``·``, ``−``, ``²``, ``ᵀ``, ``[x > 0]``.
 """
 
 from __future__ import annotations
