@@ -197,13 +197,13 @@ def neuron(args: argparse.Namespace) -> int:
         how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
         print(f"  {node.label:>5} = {show.number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
+    labels = {n: n.label for n in walk(loss)}
     for node in reversed(walk(loss)):
         if not node.requires_grad:
             continue
         line = f"  dL/d({node.label}) = {show.number(node.grad)}"
         ctx = node._ctx
         if ctx is not None:
-            labels = {n: n.label for n in walk(loss)}
             rules = [
                 f"d({node.label})/d({p.label}) = {derivative(node, i, labels)}"
                 for i, p in enumerate(ctx)
@@ -223,10 +223,12 @@ def graph(args: argparse.Namespace) -> int:
     from .teach import viz
 
     # without -o the picture lands in the current folder: say which one
-    target = Path(args.output) if args.output else Path(DEFAULT_GRAPH).resolve()
-    if target.suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
-        raise _Refused(f"-o {target}: the file must end in .png, .svg, .pdf or .dot")
-    _check_writable(target, "-o", folder=False)
+    target = _output_file(
+        args.output or str(Path(DEFAULT_GRAPH).resolve()),
+        "-o",
+        (".png", ".svg", ".pdf", ".dot"),
+        "the file must end in .png, .svg, .pdf or .dot",
+    )
     _, out = _formula(args, "out")
     if out is None:
         out = lesson.network()
@@ -247,15 +249,9 @@ def step(args: argparse.Namespace) -> int:
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
         _check_writable(frames, "--frames", folder=True)
-    page = Path(args.html) if args.html is not None else None
-    if page is not None:
-        if (
-            not args.html.strip()
-            or args.html.endswith(("/", os.sep))
-            or page.suffix.lower() not in (".html", ".htm")
-        ):
-            raise _Refused(f"--html {args.html or repr(args.html)}: give a file name ending in .html")
-        _check_writable(page, "--html", folder=False)
+    page = None
+    if args.html is not None:
+        page = _output_file(args.html, "--html", (".html", ".htm"), "give a file name ending in .html")
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
@@ -285,10 +281,7 @@ def step(args: argparse.Namespace) -> int:
     width = max(len(known[node]) for node in shown)
     print("forward:")
     for node in shown:
-        lines = show.array(node.data)
-        print(f"  {known[node]:>{width}} = {lines[0]}")
-        for line in lines[1:]:
-            print(f"  {'':>{width}}   {line}")
+        _print_array(known[node], node.data, width)
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
     states = []  # the pictures' colours and gradients after each step, drawn at the end
     while steps.remaining:
@@ -315,9 +308,7 @@ def step(args: argparse.Namespace) -> int:
         else:
             print("\ngradients:")
             for n in leaves:
-                lines = show.array(n.grad)
-                print(f"  {known.d(n)} = {lines[0]}")
-                print(*(f"  {'':>{len(known.d(n))}}   {line}" for line in lines[1:]), sep="\n")
+                _print_array(known.d(n), n.grad)
     if states:  # one layout and one size for every frame: each box sized for every state it shows
         every = [grads for _, grads in states]
         pictures = [
@@ -404,6 +395,16 @@ def _render(drawing, path: Path) -> Path:
         raise _Refused(str(error), status=1) from None
 
 
+def _output_file(text: str, option: str, suffixes: tuple[str, ...], wanted: str) -> Path:
+    """The file ``text`` given to ``option``, refused unless its name ends in one of ``suffixes``
+    (a trailing ``/`` names a folder) and it can be written."""
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.suffix.lower() not in suffixes:
+        raise _Refused(f"{option} {text}: {wanted}")
+    _check_writable(path, option, folder=False)
+    return path
+
+
 def _check_writable(path: Path, option: str, *, folder: bool) -> None:
     """Refuse, before any work, an output ``path`` (a folder, or a file) that cannot be written:
     a file where a folder is wanted or the other way round, or a place where no file can be
@@ -426,6 +427,15 @@ def _check_writable(path: Path, option: str, *, folder: bool) -> None:
         raise _Refused(
             f"{option} {path}: cannot create files in {existing} ({error.strerror}); choose another place"
         ) from None
+
+
+def _print_array(name: str, value, width: int = 0) -> None:
+    """``name = value`` with an array's further lines under its first, ``name`` right-aligned
+    in ``width`` characters."""
+    lines = show.array(value)
+    print(f"  {name:>{width}} = {lines[0]}")
+    for line in lines[1:]:
+        print(f"  {'':>{max(width, len(name))}}   {line}")
 
 
 def _loss(value: float, width: int) -> str:
@@ -461,11 +471,15 @@ def _rate(text: str) -> float:
     return value
 
 
+def _whole(text: str, least: int, wanted: str) -> int:
+    """``text`` as a whole number of at least ``least``; argparse reports ``must be {wanted}``."""
+    if not text.strip().lstrip("+").isdigit() or int(text) < least:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+    return int(text)
+
+
 def _positive(text: str) -> int:
-    value = int(text) if text.strip().lstrip("+").isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
+    return _whole(text, 1, "a positive whole number")
 
 
 MAX_HIDDEN = 10_000  # a layer of 455 rows x 10,000 float64 units is 36 MB: any machine trains it
@@ -485,9 +499,7 @@ def _path(text: str) -> str:
 
 
 def _seed(text: str) -> int:
-    if not text.strip().lstrip("+").isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text}")
-    return int(text)
+    return _whole(text, 0, "a whole number, 0 or more")
 
 
 class _Parser(argparse.ArgumentParser):
