@@ -28,6 +28,8 @@ from .teach import lesson
 from .teach.step import Backprop, derivative
 
 DEFAULT_GRAPH = "graph.png"
+GRAPH_FILES = (".png", ".svg", ".pdf", ".dot")
+GRAPH_ENDINGS = ".png, .svg, .pdf or .dot"
 PROMPT = "  [Enter] next step, q to quit > "
 
 
@@ -223,12 +225,8 @@ def graph(args: argparse.Namespace) -> int:
     from .teach import viz
 
     # without -o the picture lands in the current folder: say which one
-    target = _output_file(
-        args.output or str(Path(DEFAULT_GRAPH).resolve()),
-        "-o",
-        (".png", ".svg", ".pdf", ".dot"),
-        "the file must end in .png, .svg, .pdf or .dot",
-    )
+    target = args.output or str(Path(DEFAULT_GRAPH).resolve())
+    target = _output_file(target, "-o", GRAPH_FILES, f"the file must end in {GRAPH_ENDINGS}")
     _, out = _formula(args, "out")
     if out is None:
         out = lesson.network()
@@ -443,22 +441,22 @@ def _loss(value: float, width: int) -> str:
     return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
 
 
-def _rankdir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def _formula_parser() -> argparse.ArgumentParser:
+    """The arguments ``graph`` and ``step`` share: a formula, its variables, the pictures' direction."""
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+    )
+    shared.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
+    shared.add_argument(
         "--rankdir",
         choices=("auto", "LR", "TB"),
         default="auto",
         help="the pictures' direction: left to right, top down, or (default) whichever fits a slide",
     )
-
-
-def _formula_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
-    )
-    parser.add_argument(
-        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
-    )
+    return shared
 
 
 def _rate(text: str) -> float:
@@ -555,42 +553,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=demo)
 
+    formula = _formula_parser()
     draw = commands.add_parser(
         "graph",
+        parents=[formula],
         help="draw a computation graph (a formula, or the lesson's 2x2 network)",
         description="Draw the graph of a formula after backward, with every value and gradient, e.g. "
         'tinygrad-lr graph "log(sigmoid(w*x + b))" --set x=2 w=-0.5 b=0.1 -o graph.png. '
         "Without a formula: the lesson's 2x2 network and its loss.",
     )
-    _formula_arguments(draw)
     draw.add_argument(
         "-o",
         "--output",
         type=_path,
         metavar="FILE",
-        help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
+        help=f"the file to write: {GRAPH_ENDINGS} (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
     )
-    _rankdir_argument(draw)
     draw.add_argument("--no-data", action="store_true", help="leave the data out of the boxes")
     draw.add_argument("--no-grad", action="store_true", help="leave the gradients out of the boxes")
     draw.set_defaults(handler=graph)
 
     walkthrough = commands.add_parser(
         "step",
+        parents=[formula],
         help="step through backprop in the terminal, one node at a time",
         description="Walk through backprop node by node, with the chain rule and its numbers: Enter for "
         "the next step, q or Ctrl-D to stop (so does the end of piped input: use --all to see every "
         "step). Without a formula: the lesson's neuron and its loss (--lesson: its 2x2 network).",
     )
-    _formula_arguments(walkthrough)
     walkthrough.add_argument("--all", action="store_true", help="print every step without waiting")
     walkthrough.add_argument(
         "--lesson",
         action="store_true",
         help="step through the lesson's 2x2 network (Tensors), not its neuron",
     )
-    _rankdir_argument(walkthrough)
     walkthrough.add_argument(
         "--frames", type=_path, metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )
