@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,19 +28,13 @@ from .teach import lesson
 from .teach.step import Backprop, derivative
 
 DEFAULT_GRAPH = "graph.png"
+GRAPH_FILES = (".png", ".svg", ".pdf", ".dot")
+GRAPH_ENDINGS = ".png, .svg, .pdf or .dot"
 PROMPT = "  [Enter] next step, q to quit > "
 
 
 def demo(args: argparse.Namespace) -> int:
-    """The main job: logistic regression and a one-hidden-layer network on breast cancer."""
-    import time
-
-    import numpy as np
-
-    from . import data, nn, optim, plots, serialize, training
-    from .core.tensor import Tensor
-    from .teach import viz
-
+    """The main job: two-class models on breast cancer, softmax regression on iris and digits."""
     start = time.perf_counter()
     out = Path(args.out)
     _check_writable(out, "--out", folder=True)
@@ -50,8 +45,27 @@ def demo(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(line)
 
-    if args.data in ("iris", "digits"):
-        return _demo_many_classes(args, [args.data], out, say, report, start)
+    written: list[Path] = []
+    if args.data in ("all", "breast_cancer"):
+        written += _demo_breast_cancer(args, out, say)
+        say()
+    many = [name for name in ("iris", "digits") if args.data in ("all", name)]
+    if many:
+        written += _demo_many_classes(args, many, out, say)
+        say()
+    written.append(out / "report.txt")
+    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
+    (out / "report.txt").write_text("\n".join(report) + "\n")
+    return 0
+
+
+def _demo_breast_cancer(args: argparse.Namespace, out: Path, say) -> list[Path]:
+    """Logistic regression and a one-hidden-layer network on breast cancer (a seeded, stratified
+    80/20 split, standardized), trained by Adam; the files written."""
+    from . import data, nn, optim, plots, serialize, training
+    from .core.tensor import Tensor
+    from .teach import viz
+
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -61,9 +75,10 @@ def demo(args: argparse.Namespace) -> int:
         f"Breast Cancer Wisconsin: {len(y)} tumours, {X.shape[1]} features; "
         f"{len(y_train)} to train on, {len(y_test)} to test (standardized, seed {args.seed})"
     )
+    network = f"network 30-{args.hidden}-1"
     models = {
         "logistic regression": nn.LogisticRegression(X.shape[1], seed=args.seed),
-        f"network 30-{args.hidden}-1": nn.MLP([X.shape[1], args.hidden, 1], seed=args.seed),
+        network: nn.MLP([X.shape[1], args.hidden, 1], seed=args.seed),
     }
     histories = {}
     for name, model in models.items():
@@ -88,18 +103,13 @@ def demo(args: argparse.Namespace) -> int:
             )
         histories[name] = history
 
-    say()
-    say(f"{'model':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
-    for name, model in models.items():
-        acc_train, acc_test = (
-            training.accuracy(model, X_train, y_train),
-            training.accuracy(model, X_test, y_test),
-        )
-        loss_train, loss_test = (
-            training.log_loss(model, X_train, y_train),
-            training.log_loss(model, X_test, y_test),
-        )
-        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
+    splits = ((X_train, y_train), (X_test, y_test))
+    scores = {
+        name: [training.accuracy(model, X, y) for X, y in splits]
+        + [training.log_loss(model, X, y) for X, y in splits]
+        for name, model in models.items()
+    }
+    _table(say, "model", scores)
 
     out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
@@ -107,20 +117,12 @@ def demo(args: argparse.Namespace) -> int:
     loss = nn.functional.binary_cross_entropy_with_logits(logistic.logits(rows), y_test[:3])
     loss.label = "loss"
     loss.backward(retain_grads=True)
-    written = [
+    return [
         plots.loss_curves(histories, out / "loss_curves.png"),
         _render(viz.draw(loss), out / "logistic_regression_graph.png"),
         serialize.save(logistic, out / "logistic_regression.npz"),
-        serialize.save(models[f"network 30-{args.hidden}-1"], out / "mlp.npz"),
-        out / "report.txt",
+        serialize.save(models[network], out / "mlp.npz"),
     ]
-    if args.data == "all":
-        say()
-        return _demo_many_classes(args, ["iris", "digits"], out, say, report, start, written)
-    say()
-    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
-    (out / "report.txt").write_text("\n".join(report) + "\n")
-    return 0
 
 
 _MANY_CLASSES = {  # data set: (how it is described, full-batch gradient steps)
@@ -129,14 +131,9 @@ _MANY_CLASSES = {  # data set: (how it is described, full-batch gradient steps)
 }
 
 
-def _demo_many_classes(args, names, out: Path, say, report: list[str], start: float, written=()) -> int:
-    """The multi-class part of the demo: softmax regression on iris and/or digits (their bundled
-    split, standardized), trained by full-batch gradient descent, with accuracy and log-loss;
-    for digits the picture of the ten weight images."""
-    import time
-
-    import numpy as np
-
+def _demo_many_classes(args: argparse.Namespace, names: list[str], out: Path, say) -> list[Path]:
+    """Softmax regression on iris and/or digits (their bundled split, standardized), trained by
+    full-batch gradient descent; for digits the picture of the ten weight images. The files written."""
     from . import data, nn, optim, plots, serialize
     from .core.engine import no_grad
     from .core.tensor import Tensor
@@ -158,29 +155,28 @@ def _demo_many_classes(args, names, out: Path, say, report: list[str], start: fl
             optimizer.zero_grad()
             nn.functional.cross_entropy(model.logits(inputs), y_train).backward()
             optimizer.step()
+        splits = ((X_train, y_train), (X_test, y_test))
         with no_grad():
-            row = []
-            for X, y in ((X_train, y_train), (X_test, y_test)):
-                row.append(float(np.mean(model.predict(Tensor(X)) == y)))
-            for X, y in ((X_train, y_train), (X_test, y_test)):
-                row.append(nn.functional.cross_entropy(model.logits(Tensor(X)), y).item())
-        results[name], models[name] = row, model
-    say()
-    say(f"{'softmax regression':<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
-    for name, (acc_train, acc_test, loss_train, loss_test) in results.items():
-        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
+            results[name] = [float(np.mean(model.predict(Tensor(X)) == y)) for X, y in splits] + [
+                nn.functional.cross_entropy(model.logits(Tensor(X)), y).item() for X, y in splits
+            ]
+        models[name] = model
+    _table(say, "softmax regression", results)
     out.mkdir(parents=True, exist_ok=True)
-    written = list(written)
+    written = []
     for name, model in models.items():
         if name == "digits":
-            written.insert(-1, plots.digit_weights(model.linear.weight.data, out / "digits_weights.png"))
-        written.insert(-1, serialize.save(model, out / f"softmax_regression_{name}.npz"))
-    if not written or written[-1] != out / "report.txt":
-        written.append(out / "report.txt")
+            written.append(plots.digit_weights(model.linear.weight.data, out / "digits_weights.png"))
+        written.append(serialize.save(model, out / f"softmax_regression_{name}.npz"))
+    return written
+
+
+def _table(say, title: str, rows: dict[str, list[float]]) -> None:
+    """The demo's table: per model, accuracy and log-loss on the training and the test rows."""
     say()
-    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
-    (out / "report.txt").write_text("\n".join(report) + "\n")
-    return 0
+    say(f"{title:<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
+    for name, (acc_train, acc_test, loss_train, loss_test) in rows.items():
+        say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
 
 
 def neuron(args: argparse.Namespace) -> int:
@@ -203,13 +199,13 @@ def neuron(args: argparse.Namespace) -> int:
         how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
         print(f"  {node.label:>5} = {show.number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
+    labels = {n: n.label for n in walk(loss)}
     for node in reversed(walk(loss)):
         if not node.requires_grad:
             continue
         line = f"  dL/d({node.label}) = {show.number(node.grad)}"
         ctx = node._ctx
         if ctx is not None:
-            labels = {n: n.label for n in walk(loss)}
             rules = [
                 f"d({node.label})/d({p.label}) = {derivative(node, i, labels)}"
                 for i, p in enumerate(ctx)
@@ -229,10 +225,8 @@ def graph(args: argparse.Namespace) -> int:
     from .teach import viz
 
     # without -o the picture lands in the current folder: say which one
-    target = Path(args.output) if args.output else Path(DEFAULT_GRAPH).resolve()
-    if target.suffix.lower() not in (".png", ".svg", ".pdf", ".dot"):
-        raise _Refused(f"-o {target}: the file must end in .png, .svg, .pdf or .dot")
-    _check_writable(target, "-o", folder=False)
+    target = args.output or str(Path(DEFAULT_GRAPH).resolve())
+    target = _output_file(target, "-o", GRAPH_FILES, f"the file must end in {GRAPH_ENDINGS}")
     _, out = _formula(args, "out")
     if out is None:
         out = lesson.network()
@@ -253,15 +247,9 @@ def step(args: argparse.Namespace) -> int:
     frames = Path(args.frames) if args.frames else None
     if frames is not None:
         _check_writable(frames, "--frames", folder=True)
-    page = Path(args.html) if args.html is not None else None
-    if page is not None:
-        if (
-            not args.html.strip()
-            or args.html.endswith(("/", os.sep))
-            or page.suffix.lower() not in (".html", ".htm")
-        ):
-            raise _Refused(f"--html {args.html or repr(args.html)}: give a file name ending in .html")
-        _check_writable(page, "--html", folder=False)
+    page = None
+    if args.html is not None:
+        page = _output_file(args.html, "--html", (".html", ".htm"), "give a file name ending in .html")
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
@@ -291,10 +279,7 @@ def step(args: argparse.Namespace) -> int:
     width = max(len(known[node]) for node in shown)
     print("forward:")
     for node in shown:
-        lines = show.array(node.data)
-        print(f"  {known[node]:>{width}} = {lines[0]}")
-        for line in lines[1:]:
-            print(f"  {'':>{width}}   {line}")
+        _print_array(known[node], node.data, width)
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
     states = []  # the pictures' colours and gradients after each step, drawn at the end
     while steps.remaining:
@@ -321,9 +306,7 @@ def step(args: argparse.Namespace) -> int:
         else:
             print("\ngradients:")
             for n in leaves:
-                lines = show.array(n.grad)
-                print(f"  {known.d(n)} = {lines[0]}")
-                print(*(f"  {'':>{len(known.d(n))}}   {line}" for line in lines[1:]), sep="\n")
+                _print_array(known.d(n), n.grad)
     if states:  # one layout and one size for every frame: each box sized for every state it shows
         every = [grads for _, grads in states]
         pictures = [
@@ -410,6 +393,16 @@ def _render(drawing, path: Path) -> Path:
         raise _Refused(str(error), status=1) from None
 
 
+def _output_file(text: str, option: str, suffixes: tuple[str, ...], wanted: str) -> Path:
+    """The file ``text`` given to ``option``, refused unless its name ends in one of ``suffixes``
+    (a trailing ``/`` names a folder) and it can be written."""
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.suffix.lower() not in suffixes:
+        raise _Refused(f"{option} {text}: {wanted}")
+    _check_writable(path, option, folder=False)
+    return path
+
+
 def _check_writable(path: Path, option: str, *, folder: bool) -> None:
     """Refuse, before any work, an output ``path`` (a folder, or a file) that cannot be written:
     a file where a folder is wanted or the other way round, or a place where no file can be
@@ -434,27 +427,36 @@ def _check_writable(path: Path, option: str, *, folder: bool) -> None:
         ) from None
 
 
+def _print_array(name: str, value, width: int = 0) -> None:
+    """``name = value`` with an array's further lines under its first, ``name`` right-aligned
+    in ``width`` characters."""
+    lines = show.array(value)
+    print(f"  {name:>{width}} = {lines[0]}")
+    for line in lines[1:]:
+        print(f"  {'':>{max(width, len(name))}}   {line}")
+
+
 def _loss(value: float, width: int) -> str:
     """A loss for the demo's table: fixed point, or in e-notation when that would not fit."""
     return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
 
 
-def _rankdir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def _formula_parser() -> argparse.ArgumentParser:
+    """The arguments ``graph`` and ``step`` share: a formula, its variables, the pictures' direction."""
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+    )
+    shared.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
+    shared.add_argument(
         "--rankdir",
         choices=("auto", "LR", "TB"),
         default="auto",
         help="the pictures' direction: left to right, top down, or (default) whichever fits a slide",
     )
-
-
-def _formula_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
-    )
-    parser.add_argument(
-        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
-    )
+    return shared
 
 
 def _rate(text: str) -> float:
@@ -467,11 +469,15 @@ def _rate(text: str) -> float:
     return value
 
 
+def _whole(text: str, least: int, wanted: str) -> int:
+    """``text`` as a whole number of at least ``least``; argparse reports ``must be {wanted}``."""
+    if not text.strip().lstrip("+").isdigit() or int(text) < least:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+    return int(text)
+
+
 def _positive(text: str) -> int:
-    value = int(text) if text.strip().lstrip("+").isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
+    return _whole(text, 1, "a positive whole number")
 
 
 MAX_HIDDEN = 10_000  # a layer of 455 rows x 10,000 float64 units is 36 MB: any machine trains it
@@ -491,9 +497,7 @@ def _path(text: str) -> str:
 
 
 def _seed(text: str) -> int:
-    if not text.strip().lstrip("+").isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text}")
-    return int(text)
+    return _whole(text, 0, "a whole number, 0 or more")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -549,42 +553,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=demo)
 
+    formula = _formula_parser()
     draw = commands.add_parser(
         "graph",
+        parents=[formula],
         help="draw a computation graph (a formula, or the lesson's 2x2 network)",
         description="Draw the graph of a formula after backward, with every value and gradient, e.g. "
         'tinygrad-lr graph "log(sigmoid(w*x + b))" --set x=2 w=-0.5 b=0.1 -o graph.png. '
         "Without a formula: the lesson's 2x2 network and its loss.",
     )
-    _formula_arguments(draw)
     draw.add_argument(
         "-o",
         "--output",
         type=_path,
         metavar="FILE",
-        help=f"the file to write: .png .svg .pdf or .dot (default: {DEFAULT_GRAPH} in the current folder; "
+        help=f"the file to write: {GRAPH_ENDINGS} (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
     )
-    _rankdir_argument(draw)
     draw.add_argument("--no-data", action="store_true", help="leave the data out of the boxes")
     draw.add_argument("--no-grad", action="store_true", help="leave the gradients out of the boxes")
     draw.set_defaults(handler=graph)
 
     walkthrough = commands.add_parser(
         "step",
+        parents=[formula],
         help="step through backprop in the terminal, one node at a time",
         description="Walk through backprop node by node, with the chain rule and its numbers: Enter for "
         "the next step, q or Ctrl-D to stop (so does the end of piped input: use --all to see every "
         "step). Without a formula: the lesson's neuron and its loss (--lesson: its 2x2 network).",
     )
-    _formula_arguments(walkthrough)
     walkthrough.add_argument("--all", action="store_true", help="print every step without waiting")
     walkthrough.add_argument(
         "--lesson",
         action="store_true",
         help="step through the lesson's 2x2 network (Tensors), not its neuron",
     )
-    _rankdir_argument(walkthrough)
     walkthrough.add_argument(
         "--frames", type=_path, metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
     )
