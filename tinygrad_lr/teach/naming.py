@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import functools
 import numbers
 import re
 from typing import Any
@@ -58,13 +57,12 @@ class Names:
         self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
         labelled: set[str] = set()
         for node in nodes:
-            constant = node._ctx is None and not node.requires_grad and np.ndim(node.data) == 0
             if node.label:
                 # NOTE: two nodes with one label are two names (a, a2): a·a would claim a square
                 name = node.label if node.label not in labelled else self._fresh(node.label)
                 labelled.add(node.label)
                 atom = ast.Name(name)  # written in parentheses where it needs them: 2·(1−p)
-            elif constant and np.size(node.data) == 1:
+            elif is_constant(node) and np.ndim(node.data) == 0:
                 number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
                 if name in self._used:  # a user's label "2.0" is not this constant
@@ -121,20 +119,15 @@ class Names:
             return None
         atoms = self._code_atom if code else self._atom
         fn = ctx.fn
-        arguments = getattr(ctx, "arguments", None)
-        values: dict[str, ast.expr] = {}
-        for i, name in enumerate(fn.inputs):
-            parent = ctx[i] if i < len(ctx) else None
-            if parent is not None:
-                values[name] = atoms[parent]
-            else:  # a constant argument: ctx keeps its own copy under the same name (an index)
-                value = vars(ctx).get(name, arguments[i] if arguments is not None else None)
-                values[name] = ast.Constant(value)
+        values = {
+            name: atoms[parent] if parent is not None else ast.Constant(value)
+            for name, parent, value in arguments(ctx)
+        }
         text = fn.write(ctx)
         keeps = "keepdims" in fn.inputs and getattr(values["keepdims"], "value", None) is True
         if keeps and "keepdims" not in formula.names(text):  # sum(W) would claim a number, not [[s]]
             text = f"{fn.name}({', '.join(fn.inputs)})"
-        return _substitute(_template(text), values)
+        return _substitute(formula.parse(text), values)
 
     def expression(self, node: Node) -> str:
         """The node in its operands' names, in the formula language ('' for a leaf); a name
@@ -157,6 +150,11 @@ class Names:
         atoms = self._code_atom
         return {atoms[p].id: p for p in ctx if p is not None and isinstance(atoms[p], ast.Name)}
 
+    def equation(self, node: Node) -> str:
+        """The node's name, followed by its expression for people where that says more: ``p = σ(z)``."""
+        shown = self.shown(node)
+        return self._name[node] if not shown or shown == self._name[node] else f"{self._name[node]} = {shown}"
+
     def d(self, node: Node) -> str:
         """The derivative of the output with respect to ``node``, written dL/dz or dL/d(w*x)."""
         return f"d{_wrapped(self._name[self.root])}/d{_wrapped(self._name[node])}"
@@ -178,11 +176,6 @@ def _wrapped(name: str) -> str:
     return name if len(name) == 1 else f"({name})"
 
 
-@functools.lru_cache(maxsize=256)
-def _template(text: str) -> ast.expr:
-    return ast.parse(text, mode="eval").body
-
-
 def _substitute(tree: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
     """The template with each of forward's argument names replaced by its operand."""
     tree = copy.deepcopy(tree)
@@ -195,6 +188,36 @@ def _substitute(tree: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
             return copy.deepcopy(values[node.id])
 
     return Replace().visit(tree)
+
+
+def is_constant(node: Node) -> bool:
+    """Whether ``node`` is a leaf that needs no gradient: a number or an array given as data."""
+    return node._ctx is None and not node.requires_grad
+
+
+def arguments(ctx: Any) -> list[tuple[str, Node | None, Any]]:
+    """Each argument of the op of ``ctx``: its name, its node, and for a constant argument (an
+    index, a target) its value, which ctx keeps under the argument's name or in ``arguments``."""
+    given = getattr(ctx, "arguments", None)
+    out = []
+    for i, name in enumerate(ctx.fn.inputs):
+        parent = ctx[i] if i < len(ctx) else None
+        value = None if parent is not None else vars(ctx).get(name, given[i] if given is not None else None)
+        out.append((name, parent, value))
+    return out
+
+
+def derivatives(node: Node, names: Names) -> list[tuple[int, Node, str]]:
+    """For each input of the op that made ``node`` that needs a gradient: its position, its node
+    and the local derivative for people (``derivative``, as a factor)."""
+    if node._ctx is None:
+        return []
+    elementwise = not is_scalar(node)
+    return [
+        (i, parent, derivative(node, i, names, factor=True, elementwise=elementwise))
+        for i, parent in enumerate(node._ctx)
+        if parent is not None and parent.requires_grad
+    ]
 
 
 def is_scalar(node: Node) -> bool:

@@ -14,6 +14,7 @@ the stepper it came from nor any ``.grad``.
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 import uuid
@@ -25,7 +26,7 @@ from typing import Any
 from ..core import show
 from ..core.engine import Node, walk
 from . import viz
-from .naming import _wrapped, derivative, is_scalar
+from .naming import _wrapped, derivatives, is_constant
 
 _SVG = "http://www.w3.org/2000/svg"
 _INDENT = len("grad ")  # a gradient's later lines start under its numbers (viz._cell)
@@ -57,16 +58,13 @@ def html(
     _check(root, element_id, options)
     run = type(source)(root, grad, store=False)  # a pass of its own: the given stepper stays where it is
     names = run.names
-    states = [(run.colors(), run.gradients())]
-    steps = []
-    for step in run:
-        steps.append(step)
-        states.append((run.colors(), run.gradients()))
+    states = [(run.colors(), run.gradients()), *run.states()]
+    steps = run.steps
     every = [grads for _, grads in states]
     drawing = viz.draw(root, highlight=states[0][0], grads=states[0][1], fit=every, **options)
     ids = drawing.ids
     boxes = {
-        node: viz.cell_padding([grads.get(node) for grads in every]) for node in ids if _has_grad_cell(node)
+        node: viz.cell_padding([grads.get(node) for grads in every]) for node in ids if not is_constant(node)
     }
 
     def fills(colors: dict) -> dict[str, str]:
@@ -153,8 +151,7 @@ def _check(root: Node, element_id: str, options: dict[str, Any]) -> None:
             f"{', '.join(_OPTIONS)} (every step's node has a box of its own, coloured by the page)"
         )
     limit = options.setdefault("max_nodes", DEFAULT_MAX_NODES)
-    nodes = walk(root)
-    count = len(nodes) + sum(node._ctx is not None for node in nodes)
+    count = viz.count_shapes(walk(root))
     if count > limit:
         raise ValueError(
             f"html: the graph has {count} nodes (values and ops), more than max_nodes={limit}; "
@@ -165,32 +162,22 @@ def _check(root: Node, element_id: str, options: dict[str, Any]) -> None:
         )
 
 
-def _has_grad_cell(node: Node) -> bool:
-    return node.requires_grad or node._ctx is not None
-
-
 def _describe(node: Node, names: Any) -> dict[str, Any]:
     """What a click on ``node`` shows, but its gradient (which the page tracks per step)."""
-    ctx = node._ctx
     name = names[node]
-    rules = []
-    if ctx is not None:
-        for i, parent in enumerate(ctx):
-            if parent is None or not parent.requires_grad:
-                continue
-            text = derivative(node, i, names, factor=True, elementwise=not is_scalar(node))
-            if "/d" in text:  # a matrix product's formula is the whole contribution
-                rules.append(f"{names.d(parent)} += {text}")
-            else:
-                rules.append(f"∂{_wrapped(name)}/∂{_wrapped(names[parent])} = {text}")
-    shown = names.shown(node)
+    rules = [
+        f"{names.d(parent)} += {text}"  # a matrix product's formula is the whole contribution
+        if "/d" in text
+        else f"∂{_wrapped(name)}/∂{_wrapped(names[parent])} = {text}"
+        for _, parent, text in derivatives(node, names)
+    ]
     return {
         "name": name,
         "shape": show.shape(node.data) if getattr(node.data, "ndim", 0) else "",
         "value": [line.rstrip() for line in viz.cell_lines(node.data)],  # as its box shows it
-        "made": f"{name} = {shown}" if shown and shown != name else shown,
+        "made": names.equation(node) if node._ctx is not None else "",
         "rules": rules,
-        "constant": not _has_grad_cell(node),
+        "constant": is_constant(node),
         "d": names.d(node),
     }
 
@@ -237,20 +224,23 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
             graph.remove(title)  # graphviz's name for the graph
     text = ET.tostring(tree, encoding="unicode")
     root, rest = text.split(">", 1)  # ElementTree declares every namespace in the <svg> tag
-    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest
-    return re.sub(r"(?i)\b(https?):", r"\1&#58;", text)
+    return _no_urls(re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest)
 
 
 def _json(data: Any) -> str:
     """JSON safe inside a <script> element, with no URL in it."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return re.sub(r"(?i)\b(https?):", r"\1\\u003a", text)
+    return _no_urls(text, colon="\\u003a")
 
 
 def _escape(text: str) -> str:
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return re.sub(r"(?i)\b(https?):", r"\1&#58;", out)
+    return _no_urls(html_text.escape(text))
+
+
+def _no_urls(text: str, colon: str = "&#58;") -> str:
+    """``text`` with the colon of every http: and https: written as ``colon``: no link is left."""
+    return re.sub(r"(?i)\b(https?):", lambda match: match.group(1) + colon, text)
 
 
 def _asset(name: str) -> str:

@@ -22,7 +22,8 @@ import numpy as np
 from ..core import formula, numeric, show
 from ..core.engine import BackwardPass, Node, store_grads, walk
 from . import page
-from .naming import Names, derivative, is_scalar
+from .naming import Names, arguments, derivatives, is_scalar
+from .naming import derivative as derivative
 from .viz import CURRENT, DONE, KEY, PARTIAL, READY, draw
 
 
@@ -101,6 +102,13 @@ class Backprop:
         shown.update(self.finished)
         return shown
 
+    def states(self) -> list[tuple[dict[Node, str], dict[Node, Any]]]:
+        """Step to the end; returns the colours and the gradients after each step."""
+        states = []
+        for _ in self:
+            states.append((self.colors(), self.gradients()))
+        return states
+
     def draw(self, **options: Any):
         """The graph with the current node amber, processed nodes green, nodes whose gradient
         is complete but not passed on yet pale green, and those still waiting for
@@ -156,14 +164,11 @@ class Step:
         self.expression = names.expression(node)
         self.operands = names.operands(node)
         ctx = node._ctx
-        scalar = is_scalar(node)
-        locals_ = _local_derivatives(node) if ctx is not None and scalar else None
+        locals_ = _local_derivatives(node) if ctx is not None and is_scalar(node) else None
         waiting = backprop._pass.waiting
         totals = dict(before)
         self.sent: list[Sent] = []
-        for i, parent in enumerate(() if ctx is None else ctx):
-            if parent is None or not parent.requires_grad:
-                continue
+        for i, parent, text in derivatives(node, names):
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
                 totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
             last = all(p is not parent for p in ctx[i + 1 :])  # x·x sends to x twice
@@ -171,7 +176,7 @@ class Step:
                 Sent(
                     parent,
                     i,
-                    derivative(node, i, names, factor=True, elementwise=not scalar),
+                    text,
                     None if locals_ is None else locals_[i],
                     sent[i],
                     totals[parent],
@@ -200,15 +205,21 @@ class Sent:
         return iter((self.parent, self.formula, self.local, self.contribution, self.total, self.final))
 
 
+def _head(step: Step) -> str:
+    """The step's first line, up to what follows the node: 'step 3 of 7: p = σ(z)'."""
+    kind = "" if step.node._ctx is not None else ", an input"
+    return f"step {step.index} of {step.backprop.total}: {step.backprop.names.equation(step.node)}{kind}"
+
+
+_LEAF = "  its gradient is final; an input passes nothing on"
+
+
 def _scalar_lines(step: Step) -> list[str]:
     names, node = step.backprop.names, step.node
     d = names.d
-    shown = names.shown(node)
-    what = step.name if not shown or shown == step.name else f"{step.name} = {shown}"
-    kind = "" if node._ctx is not None else ", an input"
-    out = [f"step {step.index} of {step.backprop.total}: {what}{kind}; {d(node)} = {_number(step.grad)}"]
+    out = [f"{_head(step)}; {d(node)} = {_number(step.grad)}"]
     if node._ctx is None:
-        out.append("  its gradient is final; an input passes nothing on")
+        out.append(_LEAF)
     for sent in step.sent:
         chain = sent.formula if "/d" in sent.formula else f"{d(node)} · {sent.formula}"
         line = f"  {d(sent.parent)} += {chain}"
@@ -230,13 +241,9 @@ def _tensor_lines(step: Step) -> list[str]:
     d = names.d
     shape = show.shape(node.data)
     sized = f" ({shape})" if shape else ""
-    shown = names.shown(node)
-    what = step.name if not shown or shown == step.name else f"{step.name} = {shown}"
-    kind = "" if node._ctx is not None else ", an input"
-    out = [f"step {step.index} of {step.backprop.total}: {what}{kind}{sized}"]
-    out += _numbers(f"  {d(node)}{sized} =", step.grad)
+    out = [f"{_head(step)}{sized}", *_numbers(f"  {d(node)}{sized} =", step.grad)]
     if node._ctx is None:
-        out.append("  its gradient is final; an input passes nothing on")
+        out.append(_LEAF)
     for sent in step.sent:
         parent_shape = show.shape(sent.parent.data)
         target = f"  {d(sent.parent)}{f' ({parent_shape})' if parent_shape else ''} +="
@@ -299,7 +306,8 @@ def _summed_axes(parent: Node, node: Node, sent: Sent) -> tuple[int, ...]:
     parent_shape = np.shape(parent.data)
     if not text:
         return ()
-    values = {**_raw(ctx), **vars(ctx), "out": node.data, "g": np.zeros(np.shape(node.data))}
+    given = {name: value if parent is None else parent.data for name, parent, value in arguments(ctx)}
+    values = {**given, **vars(ctx), "out": node.data, "g": np.zeros(np.shape(node.data))}
     try:
         sent_shape = np.shape(formula.evaluate(text, values))
     except ValueError:  # a formula written for matrices, met by a vector
@@ -313,17 +321,6 @@ def _summed_axes(parent: Node, node: Node, sent: Sent) -> tuple[int, ...]:
         *range(lead),
         *(lead + k for k, n in enumerate(parent_shape) if n == 1 and sent_shape[lead + k] != 1),
     )
-
-
-def _raw(ctx: Any) -> dict[str, Any]:
-    arguments = getattr(ctx, "arguments", None)
-    values = {}
-    for i, name in enumerate(ctx.fn.inputs):
-        parent = ctx[i] if i < len(ctx) else None
-        values[name] = (
-            parent.data if parent is not None else (arguments[i] if arguments is not None else None)
-        )
-    return values
 
 
 def _number(value: Any) -> str:
@@ -352,10 +349,7 @@ def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png", **option
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    states = []
-    while backprop.remaining:
-        backprop.step()
-        states.append((backprop.colors(), backprop.gradients()))
+    states = backprop.states()
     every = [grads for _, grads in states]
     paths = []
     for k, (colors, grads) in enumerate(states):

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..core import show
 from ..core.engine import Node, walk
+from .naming import Names, is_constant
 
 DEFAULT_MAX_NODES = 1000
 BIG = 300  # above this many nodes, trade crossing-minimisation for a layout in seconds
@@ -45,6 +46,7 @@ KEY = (
 
 
 _COLORS = {"node": "#e3f2fd", "constant": "#f5f5f5", "op": "#fff8e1", "border": "#546e7a"}
+_TABLE = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
 
 
 class GraphvizMissing(RuntimeError):
@@ -130,11 +132,9 @@ def draw(
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "auto"):
         raise ValueError(f"draw: rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
-    from .naming import Names
-
     nodes = walk(root)
     names = Names(root)
-    count = len(nodes) + sum(node._ctx is not None for node in nodes)
+    count = count_shapes(nodes)
     if count > max_nodes and not collapse:
         raise ValueError(
             f"draw: the graph has {count} nodes (values and ops), more than max_nodes={max_nodes}; a layout "
@@ -212,6 +212,11 @@ def draw(
     return Drawing("\n".join(lines), count, ids)
 
 
+def count_shapes(nodes: list[Node]) -> int:
+    """How many shapes a picture of ``nodes`` has: a box per node and an ellipse per op."""
+    return len(nodes) + sum(node._ctx is not None for node in nodes)
+
+
 _ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
 _SIGNS = {"-": "−", "*": "×", "**": "^"}  # an op's symbol as people write it
 
@@ -258,8 +263,7 @@ def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[st
         ]
         rows.append(f"out: ({show.shape(out.data)})" if np.ndim(out.data) else "out: a number")
         cells = "".join(f'<tr><td bgcolor="{_COLORS["node"]}">{row}</td></tr>' for row in rows)
-        table = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
-        result[name] = (f"<table {table}>{cells}</table>", (max(len(scope), 30), len(rows)))
+        result[name] = (f"<table {_TABLE}>{cells}</table>", (max(len(scope), 30), len(rows)))
     return result
 
 
@@ -341,7 +345,6 @@ def _box(
 ) -> tuple[str, tuple[int, int]]:
     """The HTML-like label of a Value or Tensor (name and shape, data, gradient), and its size
     in characters. The gradient's cell has room for the longest of ``others`` too."""
-    constant = not node.requires_grad and node._ctx is None
     fill = box_fill(node, color)
     cells = []
     title = f"<b>{html.escape(name)}</b>"
@@ -350,20 +353,18 @@ def _box(
             "" if node.data.dtype == np.float64 else f" {node.data.dtype}"
         )
     cells.append(([title], len(name) + 8))
-    if show_data or constant:
+    if show_data or is_constant(node):
         cells.append(_cell("data", node.data, ()))
-    if show_grad and not constant:
+    if show_grad and not is_constant(node):
         cells.append(_cell("grad", grad, others))
     row = "".join(f'<td bgcolor="{fill}">{"<br/>".join(lines)}</td>' for lines, _ in cells)
-    table = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
-    size = (sum(width for _, width in cells) + 2, max(len(lines) for lines, _ in cells))
-    return f"<table {table}><tr>{row}</tr></table>", size
+    extent = (sum(width for _, width in cells) + 2, max(len(lines) for lines, _ in cells))
+    return f"<table {_TABLE}><tr>{row}</tr></table>", extent
 
 
 def box_fill(node: Node, color: str | None = None) -> str:
     """The fill of a node's box: ``color``, or grey for a constant and blue for the rest."""
-    constant = not node.requires_grad and node._ctx is None
-    return color or (_COLORS["constant"] if constant else _COLORS["node"])
+    return color or (_COLORS["constant"] if is_constant(node) else _COLORS["node"])
 
 
 def op_fill(color: str | None = None) -> str:
