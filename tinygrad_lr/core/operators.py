@@ -16,10 +16,11 @@ from .ops import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoi
 # the symbol that error messages name.
 
 
-def _binary(fn: type[Function], op: str) -> Callable:
+def _binary(fn: type[Function], op: str, doc: str | None = None) -> Callable:
     def method(self, other):
         return fn.apply(self, other if type(other) is type(self) else self._operand(other, op))
 
+    method.__doc__ = doc
     return method
 
 
