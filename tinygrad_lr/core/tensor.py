@@ -488,13 +488,7 @@ def as_dtype(dtype: Any, where: str) -> np.dtype:
 
 def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
     """``data`` as an array of ``dtype``, without a copy where it already is one."""
-    if isinstance(data, Node) and not isinstance(data, Tensor):
-        raise TypeError(f"Tensor: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
-    source = data.data if isinstance(data, Tensor) else data
-    try:
-        array = np.asarray(source)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"Tensor: the data is not a rectangular array of numbers ({error})") from None
+    array = _as_numpy(data.data if isinstance(data, Tensor) else data, "Tensor")
     if array.dtype.kind not in "fiub":
         raise TypeError(f"Tensor: expected real numbers, got {type(data).__name__} with dtype {array.dtype}")
     if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
@@ -507,17 +501,23 @@ def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
     return array.astype(dtype, copy=False)
 
 
+def _as_numpy(data: Any, where: str) -> np.ndarray:
+    """``data`` as a plain ndarray (np.matrix would make * a matrix product); another node type
+    and ragged nested lists are refused by name."""
+    if isinstance(data, Node):
+        raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
+    try:
+        return np.asarray(data)
+    except ValueError as error:
+        raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
+
+
 def _to_array(data: Any, where: str) -> np.ndarray:
     if isinstance(data, Tensor):
         return data.data
-    if isinstance(data, Node):
-        raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
     if type(data) is np.ndarray and data.dtype.kind in "fb":
         return data
-    try:
-        array = np.asarray(data)  # a plain ndarray: np.matrix would make * a matrix product
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
+    array = _as_numpy(data, where)
     if array.dtype.kind in "iu":
         return array.astype(np.float64)
     if array.dtype.kind not in "fb":
