@@ -4,12 +4,46 @@ in the op table; this only maps ``a + b`` to ``Add.apply(a, b)``)."""
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
-from . import numeric
+from . import numeric, ops
 from .engine import Node, grad_enabled
 from .function import Function
-from .ops import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sqrt, Sub, Tanh, clamp
+from .ops import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sqrt, Sub, Tanh
+
+# Each factory returns the method itself (no extra call per operator): ``fn`` is the op, ``op``
+# the symbol that error messages name.
+
+
+def _binary(fn: type[Function], op: str, doc: str | None = None) -> Callable:
+    def method(self, other):
+        return fn.apply(self, other if type(other) is type(self) else self._operand(other, op))
+
+    method.__doc__ = doc
+    return method
+
+
+def _reflected(fn: type[Function], op: str) -> Callable:
+    def method(self, other):
+        return fn.apply(self._operand(other, op), self)
+
+    return method
+
+
+def _in_place_op(fn: type[Function], op: str) -> Callable:
+    def method(self, other):
+        return self._in_place(fn, other, op)
+
+    return method
+
+
+def _unary(fn: type[Function], doc: str | None = None) -> Callable:
+    def method(self):
+        return fn.apply(self)
+
+    method.__doc__ = doc
+    return method
 
 
 class Operators:
@@ -22,29 +56,15 @@ class Operators:
     def _operand(self, other: Any, op: str) -> Node:
         raise NotImplementedError
 
-    def __add__(self, other):
-        return Add.apply(self, other if type(other) is type(self) else self._operand(other, "+"))
-
-    def __radd__(self, other):
-        return Add.apply(self._operand(other, "+"), self)
-
-    def __sub__(self, other):
-        return Sub.apply(self, other if type(other) is type(self) else self._operand(other, "-"))
-
-    def __rsub__(self, other):
-        return Sub.apply(self._operand(other, "-"), self)
-
-    def __mul__(self, other):
-        return Mul.apply(self, other if type(other) is type(self) else self._operand(other, "*"))
-
-    def __rmul__(self, other):
-        return Mul.apply(self._operand(other, "*"), self)
-
-    def __truediv__(self, other):
-        return Div.apply(self, other if type(other) is type(self) else self._operand(other, "/"))
-
-    def __rtruediv__(self, other):
-        return Div.apply(self._operand(other, "/"), self)
+    __add__ = _binary(Add, "+")
+    __radd__ = _reflected(Add, "+")
+    __sub__ = _binary(Sub, "-")
+    __rsub__ = _reflected(Sub, "-")
+    __mul__ = _binary(Mul, "*")
+    __rmul__ = _reflected(Mul, "*")
+    __truediv__ = _binary(Div, "/")
+    __rtruediv__ = _reflected(Div, "/")
+    __rpow__ = _reflected(Pow, "**")
 
     def __pow__(self, other):
         if isinstance(other, Node):
@@ -55,17 +75,10 @@ class Operators:
     # recorded gradient depends on it: under no_grad (``w -= lr * w.grad``), or on a node that
     # requires no grad. Anything saved for backward notices the change (see Tensor.version).
 
-    def __iadd__(self, other):
-        return self._in_place(Add, other, "+=")
-
-    def __isub__(self, other):
-        return self._in_place(Sub, other, "-=")
-
-    def __imul__(self, other):
-        return self._in_place(Mul, other, "*=")
-
-    def __itruediv__(self, other):
-        return self._in_place(Div, other, "/=")
+    __iadd__ = _in_place_op(Add, "+=")
+    __isub__ = _in_place_op(Sub, "-=")
+    __imul__ = _in_place_op(Mul, "*=")
+    __itruediv__ = _in_place_op(Div, "/=")
 
     def __ipow__(self, other):
         if isinstance(other, Node):
@@ -99,53 +112,18 @@ class Operators:
     def _assign(self, result: Any, op: str) -> None:
         raise NotImplementedError
 
-    def __rpow__(self, other):
-        return Pow.apply(self._operand(other, "**"), self)
-
-    def __neg__(self):
-        return Neg.apply(self)
+    __neg__ = _unary(Neg)
+    exp = _unary(Exp, "eˣ, elementwise.")
+    log = _unary(Log, "Natural log, elementwise (log 0 = −inf, log of a negative = nan).")
+    sigmoid = _unary(Sigmoid, "σ(x) = 1 / (1 + e⁻ˣ), elementwise, without overflow.")
+    tanh = _unary(Tanh, "Hyperbolic tangent, elementwise.")
+    relu = _unary(ReLU, "max(x, 0), elementwise.")
+    __abs__ = abs = _unary(Abs, "|x|, elementwise (gradient sign x, and 0 at 0, as PyTorch).")
+    sqrt = _unary(Sqrt, "√x, elementwise (gradient inf at 0, as PyTorch; √ of a negative is nan).")
+    clamp = clip = ops.clamp  # clip: numpy's name for PyTorch's clamp
 
     def __pos__(self):
         return self
-
-    def exp(self):
-        """eˣ, elementwise."""
-        return Exp.apply(self)
-
-    def log(self):
-        """Natural log, elementwise (log 0 = −inf, log of a negative = nan)."""
-        return Log.apply(self)
-
-    def sigmoid(self):
-        """σ(x) = 1 / (1 + e⁻ˣ), elementwise, without overflow."""
-        return Sigmoid.apply(self)
-
-    def tanh(self):
-        """Hyperbolic tangent, elementwise."""
-        return Tanh.apply(self)
-
-    def relu(self):
-        """max(x, 0), elementwise."""
-        return ReLU.apply(self)
-
-    def __abs__(self):
-        return Abs.apply(self)
-
-    def abs(self):
-        """|x|, elementwise (gradient sign x, and 0 at 0, as PyTorch)."""
-        return Abs.apply(self)
-
-    def sqrt(self):
-        """√x, elementwise (gradient inf at 0, as PyTorch; √ of a negative is nan)."""
-        return Sqrt.apply(self)
-
-    def clamp(self, min: float | None = None, max: float | None = None):
-        """x limited to [min, max], elementwise; one bound may be None (see ``tg.clamp``)."""
-        return clamp(self, min, max)
-
-    def clip(self, min: float | None = None, max: float | None = None):
-        """The same as ``clamp`` (numpy's and PyTorch's other name)."""
-        return clamp(self, min, max)
 
     def _exponent(self, n: Any) -> float:
         if isinstance(n, bool) or not isinstance(n, numbers.Real):

@@ -11,7 +11,37 @@ from . import numeric, ops
 from .axes import normal_axes, spelled
 from .engine import InvalidGradient, Node
 from .function import OUTPUT
-from .operators import Operators
+from .operators import Operators, _binary, _in_place_op, _reflected, _unary
+
+
+def _comparison(compare: np.ufunc) -> Any:
+    """An elementwise comparison operator: a boolean Tensor, which carries no gradient."""
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else _to_array(other, compare.__name__)
+        return Tensor(compare(self.data, other))
+
+    return method
+
+
+def _truth(reduce: Any, doc: str) -> Any:
+    """``any`` or ``all``: numpy's reduction on the data, a boolean Tensor without gradient."""
+
+    def method(
+        self: Tensor,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        name = reduce.__name__
+        axis, keepdims = spelled(name, axis, dim, keepdims, keepdim)
+        result = reduce(self.data, axis=normal_axes(axis, self.ndim, name), keepdims=keepdims)
+        return Tensor(np.asarray(result))
+
+    method.__doc__ = doc
+    return method
 
 
 class Tensor(Operators, Node):
@@ -170,49 +200,22 @@ class Tensor(Operators, Node):
 
     # --- ops that only arrays have ---------------------------------------------------------
 
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self, self._operand(other, "@"))
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self._operand(other, "@"), self)
-
-    def matmul(self, other: Any) -> Tensor:
-        """Matrix product with numpy's rules (1-D, 2-D, batched N-D)."""
-        return self @ other
-
-    def sum(
-        self,
-        axis: int | Sequence[int] | None = None,
-        keepdims: bool | None = None,
-        *,
-        dim: int | Sequence[int] | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple of ints, negative counts from the end; None: all).
-        ``dim=`` and ``keepdim=`` are PyTorch's spellings of ``axis=`` and ``keepdims=``."""
-        return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def mean(
-        self,
-        axis: int | Sequence[int] | None = None,
-        keepdims: bool | None = None,
-        *,
-        dim: int | Sequence[int] | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Mean over ``axis``: the sum divided by the number of elements summed."""
-        return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    __matmul__ = matmul = _binary(
+        ops.MatMul, "@", "Matrix product with numpy's rules (1-D, 2-D, batched N-D)."
+    )
+    __rmatmul__ = _reflected(ops.MatMul, "@")
+    __imatmul__ = _in_place_op(ops.MatMul, "@=")
+    sum = ops.sum
+    mean = ops.mean
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one dimension may be -1)."""
-        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+        return ops.reshape(self, _one_or_many(shape))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Permute the axes (reverse them when none are given): ``t.transpose(1, 0)`` or
         ``t.transpose((1, 0))``, as ndarray.transpose."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = tuple(axes[0])
-        return ops.transpose(self, axes or None)
+        return ops.transpose(self, tuple(_one_or_many(axes)) or None)
 
     @property
     def T(self) -> Tensor:
@@ -230,60 +233,22 @@ class Tensor(Operators, Node):
     def __getitem__(self, index: Any) -> Tensor:
         return ops.index(self, _index(index))
 
-    def softplus(self) -> Tensor:
-        """log(1 + eˣ), elementwise, without overflow."""
-        return ops.softplus(self)
+    softplus = _unary(ops.Softplus, "log(1 + eˣ), elementwise, without overflow.")
 
     # --- PyTorch's reductions and shape changes ---------------------------------------------------
 
-    def max(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
-        """As ``torch.max``: over all elements a 0-d tensor (the gradient shared evenly among
-        ties); along one axis the pair ``(values, indices)`` (the gradient to ``indices``)."""
-        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Any:
-        """As ``torch.min``: see ``max``."""
-        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
-        """The largest values over ``axis`` (None, an int or a tuple), as numpy's ``max``."""
-        return ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
-        """The smallest values over ``axis``, as numpy's ``min``."""
-        return ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmax(
-        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
-    ) -> Tensor:
-        """Index of the largest element along ``axis`` (None: flattened), the first of ties."""
-        return ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def argmin(
-        self, axis: int | None = None, keepdims: bool | None = None, *, dim=None, keepdim=None
-    ) -> Tensor:
-        """Index of the smallest element along ``axis`` (None: flattened), the first of ties."""
-        return ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """e^x / Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
-        return ops.softmax(self, axis, dim=dim)
-
-    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """x − log Σ e^x along ``axis`` (or ``dim=``; default the last): stable for any finite x."""
-        return ops.log_softmax(self, axis, dim=dim)
-
-    def any(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
-        """Whether any element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
-        return self._truth(np.any, axis, keepdims, dim, keepdim, "any")
-
-    def all(self, axis: Any = None, keepdims: bool | None = None, *, dim=None, keepdim=None) -> Tensor:
-        """Whether every element (over ``axis``) is nonzero: a boolean tensor, without gradient."""
-        return self._truth(np.all, axis, keepdims, dim, keepdim, "all")
-
-    def _truth(self, reduce: Any, axis: Any, keepdims: Any, dim: Any, keepdim: Any, op: str) -> Tensor:
-        axis, keepdims = spelled(op, axis, dim, keepdims, keepdim)
-        return Tensor(np.asarray(reduce(self.data, axis=normal_axes(axis, self.ndim, op), keepdims=keepdims)))
+    max = ops.max
+    min = ops.min
+    amax = ops.amax
+    amin = ops.amin
+    argmax = ops.argmax
+    argmin = ops.argmin
+    softmax = ops.softmax
+    log_softmax = ops.log_softmax
+    any = _truth(np.any, "Whether any element (over ``axis``) is nonzero: a boolean tensor.")
+    all = _truth(np.all, "Whether every element (over ``axis``) is nonzero: a boolean tensor.")
+    squeeze = ops.squeeze
+    unsqueeze = ops.unsqueeze
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
@@ -298,43 +263,16 @@ class Tensor(Operators, Node):
         """Axes ``start_dim`` to ``end_dim`` merged into one (all: a 1-d tensor)."""
         return ops.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
-        """Without axes of length 1 (all, or those of ``dim``)."""
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """With a new axis of length 1 at ``dim``."""
-        return ops.unsqueeze(self, dim)
-
     # --- comparisons and in-place changes ---------------------------------------------------
 
     __hash__ = Node.__hash__  # nodes are dict keys by identity; == compares elementwise
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
-
-    def _compare(self, other: Any, compare: np.ufunc) -> Tensor:
-        """An elementwise comparison: a boolean Tensor, which carries no gradient."""
-        other = other.data if isinstance(other, Tensor) else _to_array(other, compare.__name__)
-        return Tensor(compare(self.data, other))
-
-    def __imatmul__(self, other: Any) -> Tensor:
-        return self._in_place(ops.MatMul, other, "@=")
+    __eq__ = _comparison(np.equal)  # type: ignore[assignment]
+    __ne__ = _comparison(np.not_equal)  # type: ignore[assignment]
+    __lt__ = _comparison(np.less)
+    __le__ = _comparison(np.less_equal)
+    __gt__ = _comparison(np.greater)
+    __ge__ = _comparison(np.greater_equal)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (under ``no_grad`` for a tensor that requires grad)."""
@@ -403,13 +341,11 @@ class Tensor(Operators, Node):
                     "the output to a scalar first, e.g. out.sum().backward()"
                 )
             return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-        if isinstance(grad, Tensor):
-            return grad if grad.shape == self.shape else self._wrong_seed(grad.shape)
-        grad = np.asarray(grad, dtype=self.data.dtype)
-        return grad if grad.shape == self.shape else self._wrong_seed(grad.shape)
-
-    def _wrong_seed(self, shape: tuple) -> Any:
-        raise ValueError(f"backward: grad has shape {shape} but the output has shape {self.shape}")
+        if not isinstance(grad, Tensor):
+            grad = np.asarray(grad, dtype=self.data.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {self.shape}")
+        return grad
 
     def _fit_grad(self, grad: Any, out: Node) -> Any:
         """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
@@ -552,13 +488,7 @@ def as_dtype(dtype: Any, where: str) -> np.dtype:
 
 def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
     """``data`` as an array of ``dtype``, without a copy where it already is one."""
-    if isinstance(data, Node) and not isinstance(data, Tensor):
-        raise TypeError(f"Tensor: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
-    source = data.data if isinstance(data, Tensor) else data
-    try:
-        array = np.asarray(source)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"Tensor: the data is not a rectangular array of numbers ({error})") from None
+    array = _as_numpy(data.data if isinstance(data, Tensor) else data, "Tensor")
     if array.dtype.kind not in "fiub":
         raise TypeError(f"Tensor: expected real numbers, got {type(data).__name__} with dtype {array.dtype}")
     if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
@@ -571,17 +501,23 @@ def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
     return array.astype(dtype, copy=False)
 
 
+def _as_numpy(data: Any, where: str) -> np.ndarray:
+    """``data`` as a plain ndarray (np.matrix would make * a matrix product); another node type
+    and ragged nested lists are refused by name."""
+    if isinstance(data, Node):
+        raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
+    try:
+        return np.asarray(data)
+    except ValueError as error:
+        raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
+
+
 def _to_array(data: Any, where: str) -> np.ndarray:
     if isinstance(data, Tensor):
         return data.data
-    if isinstance(data, Node):
-        raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
     if type(data) is np.ndarray and data.dtype.kind in "fb":
         return data
-    try:
-        array = np.asarray(data)  # a plain ndarray: np.matrix would make * a matrix product
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
+    array = _as_numpy(data, where)
     if array.dtype.kind in "iu":
         return array.astype(np.float64)
     if array.dtype.kind not in "fb":
@@ -607,3 +543,8 @@ def _index(index: Any) -> Any:
             "index with a list or an integer array, e.g. t[[0, 2]], or with a mask such as t[t > 0]"
         )
     return index
+
+
+def _one_or_many(args: tuple) -> Any:
+    """The arguments of ``t.reshape(2, 3)`` or ``t.reshape((2, 3))`` as one shape (or axes)."""
+    return args[0] if len(args) == 1 and not isinstance(args[0], int) else args
