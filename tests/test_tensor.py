@@ -272,3 +272,10 @@ def test_values_and_zero_dim_tensors_agree_on_random_expressions(program):
     t.backward()
     for a, b in zip(values, tensors):
         assert np.array_equal(a.grad, b.grad, equal_nan=True)
+
+
+def test_operator_methods_carry_their_names():
+    for cls in (tg.Tensor, tg.Value):
+        for name in ("__add__", "__rsub__", "__iadd__", "__neg__", "exp", "sigmoid"):
+            assert getattr(cls, name).__name__ == name, (cls, name)
+    assert tg.Tensor.__lt__.__name__ == "__lt__" and tg.Tensor.any.__name__ == "any"

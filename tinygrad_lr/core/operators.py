@@ -46,9 +46,20 @@ def _unary(fn: type[Function], doc: str | None = None) -> Callable:
     return method
 
 
+def _name_methods(cls: type) -> None:
+    """Give the methods that the factories made their names, for tracebacks and ``help``."""
+    for name, attr in vars(cls).items():
+        if getattr(attr, "__name__", None) == "method":
+            attr.__name__, attr.__qualname__ = name, f"{cls.__name__}.{name}"
+
+
 class Operators:
     """Mixin: ``+ - * / **`` with nodes or numbers on either side, unary ``-``, and methods
     ``exp log sigmoid tanh relu``. The node type converts the other operand (``_operand``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _name_methods(cls)
 
     __slots__ = ()
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray + node -> node
@@ -132,3 +143,6 @@ class Operators:
                 f"**: the exponent must be a number or a {kind}, not {type(n).__name__} {n!r:.20}"
             )
         return n if type(n) in (int, float) else float(n)  # numpy scalars
+
+
+_name_methods(Operators)
