@@ -237,3 +237,20 @@ def test_mixing_values_and_other_node_types_is_refused():
     other.data, other.requires_grad, other._ctx = np.ones(2), True, None
     with pytest.raises(TypeError, match="cannot mix Value and Other"):
         tg.ops.Add.apply(Value(1.0), other)
+
+
+def test_a_user_op_named_like_a_function_of_the_formulas_does_not_replace_it():
+    class Sign(tg.Function):  # "sign" is what abs's formula calls
+        formula = "0*x"
+
+        @staticmethod
+        def forward(ctx, x):
+            return np.sign(x) * 7.0
+
+    try:
+        assert Sign.name.endswith(".Sign") and tg.formula.FUNCTIONS["sign"] is not Sign.apply
+        x = Tensor([-2.0, 3.0], requires_grad=True)
+        abs(x).sum().backward()
+        assert x.grad.tolist() == [-1.0, 1.0]
+    finally:
+        del REGISTRY[Sign.name]

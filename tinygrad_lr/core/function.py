@@ -1,16 +1,17 @@
-"""The op-table contract: ``Function`` (forward, backward, derivative formulas), its ``Context``,
-and the registry of every op.
+"""The op-table contract: ``Function`` (forward and derivative formulas), its ``Context``, and
+the registry of every op.
 
-An op is a ``Function`` subclass with two static methods, as in PyTorch:
+An op is a ``Function`` subclass, as in PyTorch: ``forward(ctx, *inputs)`` computes the output
+from raw data (Python floats or ndarrays). An elementwise op gives its derivative as a
+``formula`` per input, which is compiled into its backward, and the names the formula reads
+(inputs, ``out``) are what the op keeps. A fused op writes ``backward(ctx, grad)`` instead,
+returning one gradient per input (``None`` for none), and keeps what it needs with
+``ctx.save_for_backward(...)``.
 
-- ``forward(ctx, *inputs)`` computes the output from raw data (Python floats or ndarrays) and
-  saves what the backward pass needs with ``ctx.save_for_backward(...)``;
-- ``backward(ctx, grad)`` returns one gradient per input (``None`` for none).
-
-Backward formulas are written with operators and the functions of ``tinygrad_lr`` (``tg.exp``,
-``tg.log``, ...). The engine calls them with raw data for a plain backward pass, and with graph
+Backward code is written with operators and the functions of ``tinygrad_lr`` (``tg.exp``,
+``tg.log``, ...). The engine calls it with raw data for a plain backward pass, and with graph
 nodes under ``create_graph=True``; then ``ctx.saved_tensors`` gives the input and output *nodes*
-and the formula builds a differentiable graph, which is where higher derivatives come from.
+and the same code builds a differentiable graph, which is where higher derivatives come from.
 That is why only inputs and the output may be saved: anything else would be a constant to the
 second derivative.
 """
@@ -71,8 +72,9 @@ class Context(list):
     __slots__ = ("__dict__", "arguments", "fn", "saved", "saved_from", "scope", "versions")
 
     # Set where needed, to keep a recorded op cheap (a slot read before it is set raises
-    # AttributeError): saved_from only where something was saved, scope inside an nn.Module call,
-    # arguments (forward's arguments, for showing the constants among them) where there are some.
+    # AttributeError): saved_from where something was saved or the formula is the backward,
+    # scope inside an nn.Module call, arguments (forward's arguments, for showing the constants
+    # among them) where there are some.
 
     @classmethod
     def of(cls, fn: type[Function], inputs: Any = ()) -> Context:
@@ -393,12 +395,18 @@ def _register(fn: type[Function]) -> None:
             f"{fn.__qualname__}: formula has {len(fn.formula)} entries but forward takes "
             f"{len(fn.inputs)} inputs {fn.inputs}; give one derivative text per input"
         )
-    old = REGISTRY.get(fn.name)
-    if old is not None and (old.__module__, old.__qualname__) != (fn.__module__, fn.__qualname__):
-        # Another op has this name (a user's Softplus next to the built-in one): both stay
-        # usable, and the newcomer is registered under its full name.
+    found = formula.FUNCTIONS.get(fn.name)
+    owner = getattr(found, "__self__", found)  # the op whose apply it is, or a function of the language
+    if owner is not None and (owner.__module__, owner.__qualname__) != (fn.__module__, fn.__qualname__):
+        # Another op, or a function formulas call (sign, amax), has this name (a user's Softplus
+        # next to the built-in one): both stay usable, and the newcomer is registered under its
+        # full name, so that no formula calls it in the other's place.
         fn.name = f"{fn.__module__}.{fn.__qualname__}"
         if fn.__dict__.get("symbol") is None:
-            fn.symbol = old.symbol if old.__name__ == fn.__name__ else fn.__name__.lower()
+            fn.symbol = (
+                getattr(owner, "symbol", fn.__name__.lower())
+                if owner.__name__ == fn.__name__
+                else fn.__name__.lower()
+            )
     REGISTRY[fn.name] = fn
     formula.FUNCTIONS[fn.name] = fn.apply
