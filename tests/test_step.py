@@ -250,3 +250,15 @@ def test_a_reduction_along_an_axis_says_its_gradient_is_spread_back_before_the_s
     share = np.array([[0.0, 1.0], [1.0, 0.0]])  # where each row's max is
     np.testing.assert_array_equal(step.sent[0].contribution, weights[:, None] * share)
     assert not any(", 2, " in text or " 2, array" in text for s in tg.Backprop(loss) for text in s.lines())
+
+
+def test_a_contribution_chosen_by_where_is_not_written_as_a_product():
+    x = Value(-0.5, label="x")
+    r = x.relu()
+    r.label = "r"
+    y = r**0.5  # dy/dr = inf at r = 0, which relu's where keeps out of dy/dx
+    y.label = "y"
+    lines = [line for step in tg.Backprop(y) for line in step.lines()]
+    assert "  dy/dx += where([r > 0], dy/dr, 0) = 0.0   [done: dy/dx = 0.0]" in lines
+    y.backward()
+    assert x.grad == 0.0

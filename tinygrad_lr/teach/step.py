@@ -221,11 +221,14 @@ def _scalar_lines(step: Step) -> list[str]:
     if node._ctx is None:
         out.append(_LEAF)
     for sent in step.sent:
-        chain = sent.formula if "/d" in sent.formula else f"{d(node)} · {sent.formula}"
+        whole = (
+            "/d" in sent.formula
+        )  # the formula is the whole contribution (where(.., dL/dy, 0)), no product
+        chain = sent.formula if whole else f"{d(node)} · {sent.formula}"
         line = f"  {d(sent.parent)} += {chain}"
         if sent.contribution is None:
             line += " (no gradient flows here)"
-        elif sent.local is not None:
+        elif sent.local is not None and not whole:
             local = _number(sent.local)
             local = f"({local})" if local.startswith("-") else local  # 1.0 · (-0.5), not 1.0 · -0.5
             line += f" = {_number(step.grad)} · {local} = {_number(sent.contribution)}"
