@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import tinygrad_lr as tg
 from tinygrad_lr import ExpressionError, expr
-from tinygrad_lr.teach.step import names
+from tinygrad_lr.teach.naming import Names
 
 from . import inprocess
 
@@ -264,7 +264,7 @@ def test_any_text_gives_a_value_or_an_expression_error(pieces, x, y):
     assert isinstance(out, tg.Value)
     if out.requires_grad:  # what graph and step do next
         out.backward(retain_grads=True)
-        names(out)
+        Names(out)
         tg.draw(out)
 
 

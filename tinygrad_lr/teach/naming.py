@@ -46,17 +46,17 @@ class Names:
 
     ``names[node]`` is the name; ``expression(node)`` the node in its operands' names (formula
     language); ``operands(node)`` the names used there, with their nodes; ``shown(node)`` the
-    expression for people (σ, ·, −).
+    expression for people (σ, ·, −); ``nodes`` the graph in order (``walk(root)``).
     """
 
     def __init__(self, root: Node):
         self.root = root
-        nodes = walk(root)
-        self._used = {node.label for node in nodes if node.label}  # a user's label is never generated
+        self.nodes = walk(root)
+        self._used = {node.label for node in self.nodes if node.label}  # a user's label is never generated
         self._name: dict[Node, str] = {}
         self._atom: dict[Node, ast.expr] = {}  # how the node stands in other nodes' expressions
         labelled: set[str] = set()
-        for node in nodes:
+        for node in self.nodes:
             if node.label:
                 # NOTE: two nodes with one label are two names (a, a2): a·a would claim a square
                 name = node.label if node.label not in labelled else self._fresh(node.label)

@@ -30,7 +30,7 @@ from .naming import _wrapped, derivatives, is_constant
 
 _SVG = "http://www.w3.org/2000/svg"
 _INDENT = len("grad ")  # a gradient's later lines start under its numbers (viz._cell)
-DEFAULT_MAX_NODES = 1000  # as draw: graphviz lays out a fan-out of 1,200 nodes in about 40 s
+DEFAULT_MAX_NODES = viz.DEFAULT_MAX_NODES  # graphviz lays out a fan-out of 1,200 nodes in about 40 s
 
 
 def html(
@@ -54,54 +54,45 @@ def html(
     if not hasattr(source, "colors"):
         hint = " (for a node n: tg.Backprop(n))" if isinstance(source, Node) else ""
         raise TypeError(f"html: expected a tg.Backprop, got {type(source).__name__}{hint}")
-    root, grad = source.root, source.grad
+    root = source.root
     _check(root, element_id, options)
-    run = type(source)(root, grad, store=False)  # a pass of its own: the given stepper stays where it is
-    names = run.names
+    run = type(source)(root, source.grad, store=False)  # a pass of its own: the given stepper stays put
     states = [(run.colors(), run.gradients()), *run.states()]
-    steps = run.steps
     every = [grads for _, grads in states]
     drawing = viz.draw(root, highlight=states[0][0], grads=states[0][1], fit=every, **options)
     ids = drawing.ids
     boxes = {
         node: viz.cell_padding([grads.get(node) for grads in every]) for node in ids if not is_constant(node)
     }
-
-    def fills(colors: dict) -> dict[str, str]:
-        out = {}
+    shown = []  # each state as the page shows it: the fill of every shape, the lines of every gradient
+    for colors, grads in states:
+        fill = {}
         for node, name in ids.items():
-            out[name] = viz.box_fill(node, colors.get(node))
+            fill[name] = viz.box_fill(node, colors.get(node))
             if node._ctx is not None:
-                out[f"{name}_op"] = viz.op_fill(colors.get(node))
-        return out
-
-    def gradients(grads: dict) -> dict[str, list[str]]:
-        return {ids[node]: boxes[node](grads.get(node)) for node in boxes}
-
-    start_fill, start_grad = fills(states[0][0]), gradients(states[0][1])
-    changes, fill_before, grad_before = [], start_fill, start_grad
-    for step, (colors, grads) in zip(steps, states[1:]):
-        fill_now, grad_now = fills(colors), gradients(grads)
-        changes.append(
-            {
-                "node": ids[step.node],
-                "lines": step.lines(),
-                "fill": {k: v for k, v in fill_now.items() if fill_before[k] != v},
-                "grad": {k: v for k, v in grad_now.items() if grad_before[k] != v},
-            }
-        )
-        fill_before, grad_before = fill_now, grad_now
-    title = title or f"Backprop from {names[root]}"
+                fill[f"{name}_op"] = viz.op_fill(colors.get(node))
+        shown.append((fill, {ids[node]: pad(grads.get(node)) for node, pad in boxes.items()}))
+    changes = [
+        {
+            "node": ids[step.node],
+            "lines": step.lines(),
+            "fill": {k: v for k, v in fill.items() if before[0][k] != v},
+            "grad": {k: v for k, v in grad.items() if before[1][k] != v},
+        }
+        for step, before, (fill, grad) in zip(run.steps, shown, shown[1:])
+    ]
+    title = title or f"Backprop from {run.names[root]}"
+    start_fill, start_grad = shown[0]
     data = {
         "title": title,
-        "intro": f"{title}: {len(steps)} steps. Press → (or ▶) for the first.",
+        "intro": f"{title}: {len(changes)} steps. Press → (or ▶) for the first.",
         "indent": _INDENT,
         "key": [list(pair) for pair in viz.KEY],
-        "nodes": {ids[node]: _describe(node, names) for node in ids},
+        "nodes": {ids[node]: _describe(node, run.names) for node in ids},
         "start": {"fill": start_fill, "grad": start_grad},
         "steps": changes,
     }
-    svg = _svg(viz.render_bytes(drawing.source, "svg")[0], names, ids, start_grad)
+    svg = _svg(viz.render_bytes(drawing.source, "svg")[0], run.names, ids, start_grad)
     body = _fill(
         _asset("stepper-body.html"),
         id=element_id,
@@ -173,7 +164,7 @@ def _describe(node: Node, names: Any) -> dict[str, Any]:
     ]
     return {
         "name": name,
-        "shape": show.shape(node.data) if getattr(node.data, "ndim", 0) else "",
+        "shape": show.shape(node.data),
         "value": [line.rstrip() for line in viz.cell_lines(node.data)],  # as its box shows it
         "made": names.equation(node) if node._ctx is not None else "",
         "rules": rules,
@@ -191,9 +182,8 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
     tag = lambda name: f"{{{_SVG}}}{name}"  # noqa: E731
     named = {name: names[node] for node, name in ids.items()}
     for group in tree.iter(tag("g")):
-        kind = group.get("class")
-        title = group.find(tag("title"))
-        if kind == "edge" and title is not None:
+        kind, title = group.get("class"), group.find(tag("title"))
+        if kind in ("edge", "graph") and title is not None:  # an edge's name, or the graph's
             group.remove(title)
         if kind != "node" or title is None:
             continue
@@ -219,9 +209,6 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
                 text.text = ("\u00a0" * _INDENT if k else "") + (lines[k] if k < len(lines) else "").replace(
                     " ", "\u00a0"
                 )
-    for graph in tree.iter(tag("g")):
-        if graph.get("class") == "graph" and (title := graph.find(tag("title"))) is not None:
-            graph.remove(title)  # graphviz's name for the graph
     text = ET.tostring(tree, encoding="unicode")
     root, rest = text.split(">", 1)  # ElementTree declares every namespace in the <svg> tag
     return _no_urls(re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest)

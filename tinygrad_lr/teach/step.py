@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..core import formula, numeric, show
-from ..core.engine import BackwardPass, Node, store_grads, walk
+from ..core.engine import BackwardPass, Node, store_grads
 from . import page
 from .naming import Names, arguments, derivatives, is_scalar
 from .naming import derivative as derivative
@@ -41,11 +41,9 @@ class Backprop:
     def __init__(self, root: Node, grad: Any = None, *, store: bool = True):
         self.root = root
         self.grad = grad
-        self.store = store
         deliver = store_grads(retain_grads=True) if store else _keep_nothing
         self._pass = BackwardPass(root, grad, deliver=deliver)
         self.names = Names(root)
-        self._nodes = walk(root)
         self.total = len(self._pass.waiting)
         self.done: list[Node] = []  # the nodes processed, in order
         self.finished: dict[Node, Any] = {}  # the final gradient of each node processed
@@ -68,8 +66,8 @@ class Backprop:
 
     def run(self) -> Backprop:
         """Process every remaining node (each step is recorded, as by ``step()``)."""
-        while self._pass.ready:
-            self.step()
+        for _ in self:
+            pass
         return self
 
     def __iter__(self):
@@ -97,17 +95,14 @@ class Backprop:
 
     def gradients(self) -> dict[Node, Any]:
         """Each node's gradient as it stands (None where nothing has arrived yet)."""
-        shown = dict.fromkeys(self._nodes)
+        shown = dict.fromkeys(self.names.nodes)
         shown.update(self._pass.grads)
         shown.update(self.finished)
         return shown
 
     def states(self) -> list[tuple[dict[Node, str], dict[Node, Any]]]:
         """Step to the end; returns the colours and the gradients after each step."""
-        states = []
-        for _ in self:
-            states.append((self.colors(), self.gradients()))
-        return states
+        return [(self.colors(), self.gradients()) for _ in self]
 
     def draw(self, **options: Any):
         """The graph with the current node amber, processed nodes green, nodes whose gradient
@@ -115,14 +110,25 @@ class Backprop:
         contributions red, with a key of the colours (see ``tg.draw`` for the options)."""
         return draw(self.root, highlight=self.colors(), grads=self.gradients(), key=KEY, **options)
 
-    def frames(self, folder: Any, suffix: str = ".png", **options: Any) -> list:
-        """Step to the end, writing a picture after every step; returns the paths. The frames
-        share one layout and one size."""
-        return write_frames(self, folder, suffix, **options)
+    def frames(self, folder: Any, suffix: str = ".png", **options: Any) -> list[Path]:
+        """Step to the end, writing a picture after every step into ``folder``; returns the
+        paths. All frames share one layout and one size: the pictures are made once every
+        gradient is known, each box sized for the longest text it ever shows."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        states = self.states()
+        every = [grads for _, grads in states]
+        return [
+            draw(self.root, highlight=colors, grads=grads, key=KEY, fit=every, **options).render(
+                folder / f"step_{k + 1:03d}{suffix}"
+            )
+            for k, (colors, grads) in enumerate(states)
+        ]
 
-    def gif(self, path: Any, seconds_per_step: float = 1.2, **options: Any):
-        """Step to the end and write an animated GIF with one frame per step."""
-        return write_gif(self, path, seconds_per_step, **options)
+    def gif(self, path: Any, seconds_per_step: float = 1.2, **options: Any) -> Path:
+        """Step to the end and write an animated GIF, one frame per step (Pillow)."""
+        with tempfile.TemporaryDirectory() as folder:
+            return gif_from_frames(self.frames(folder, **options), path, seconds_per_step)
 
     def html(self, path: Any, **options: Any) -> Path:
         """Write this backward pass as a web page to ``path``: the graph, and every step to click
@@ -134,7 +140,11 @@ class Backprop:
         return page.notebook_html(self)
 
     def __repr__(self) -> str:
-        return describe(self)
+        """The stepper at a glance: progress, and the node the last step processed."""
+        head = f"Backprop from {self.names[self.root]}: {len(self.done)} of {self.total} nodes done"
+        if self.current is not None:
+            head += f", last {self.names[self.current]}"
+        return head + ("; finished" if not self.remaining else "; call .step() for the next")
 
 
 class Step:
@@ -172,17 +182,9 @@ class Step:
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
                 totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
             last = all(p is not parent for p in ctx[i + 1 :])  # x·x sends to x twice
-            self.sent.append(
-                Sent(
-                    parent,
-                    i,
-                    text,
-                    None if locals_ is None else locals_[i],
-                    sent[i],
-                    totals[parent],
-                    last and waiting[parent] == 0,
-                )
-            )
+            local = None if locals_ is None else locals_[i]
+            final = last and waiting[parent] == 0
+            self.sent.append(Sent(parent, i, text, local, sent[i], totals[parent], final))
 
     def lines(self) -> list[str]:
         """The step as text: the node and its gradient, then the chain rule for each parent."""
@@ -336,37 +338,6 @@ def _keep_nothing(node: Node, grad: Any) -> None:
     """Deliver no gradient: a pass that only records its steps."""
 
 
-def describe(backprop: Backprop) -> str:
-    """The stepper at a glance: progress, and the node the last step processed."""
-    names = backprop.names
-    head = f"Backprop from {names[backprop.root]}: {len(backprop.done)} of {backprop.total} nodes done"
-    if backprop.current is not None:
-        head += f", last {names[backprop.current]}"
-    return head + ("; finished" if not backprop.remaining else "; call .step() for the next")
-
-
-def write_frames(backprop: Backprop, folder: Any, suffix: str = ".png", **options: Any) -> list[Path]:
-    """Step to the end, rendering the graph after each step into ``folder``. All frames share
-    one layout and one size: the pictures are made once every gradient is known, each box
-    sized for the longest text it ever shows."""
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    states = backprop.states()
-    every = [grads for _, grads in states]
-    paths = []
-    for k, (colors, grads) in enumerate(states):
-        drawing = draw(backprop.root, highlight=colors, grads=grads, key=KEY, fit=every, **options)
-        paths.append(drawing.render(folder / f"step_{k + 1:03d}{suffix}"))
-    return paths
-
-
-def write_gif(backprop: Backprop, path: Any, seconds_per_step: float = 1.2, **options: Any) -> Path:
-    """Step to the end and write an animated GIF, one frame per step (Pillow)."""
-    with tempfile.TemporaryDirectory() as folder:
-        return gif_from_frames(write_frames(backprop, folder, **options), path, seconds_per_step)
-
-
 def gif_from_frames(frames: list[Path], path: Any, seconds_per_step: float = 1.2) -> Path:
     """An animated GIF of the pictures ``frames``, centred on a canvas of the largest size."""
     from PIL import Image
@@ -393,8 +364,3 @@ def _local_derivatives(node: Node) -> tuple:
     one = 1.0 if isinstance(node.data, float) else np.ones_like(node.data)  # a 0-d Tensor's: an array
     local = node._ctx.fn.backward(node._ctx, one)
     return local if isinstance(local, tuple) else (local,)
-
-
-def names(root: Node) -> Names:
-    """The name of every node of the graph that made ``root`` (see ``tinygrad_lr.naming``)."""
-    return Names(root)

@@ -10,6 +10,7 @@ and otherwise with pygraphviz, whose wheels carry the graphviz libraries.
 from __future__ import annotations
 
 import contextlib
+import graphlib
 import html
 import io
 import os
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core import show
-from ..core.engine import Node, walk
+from ..core.engine import Node
 from .naming import Names, is_constant
 
 DEFAULT_MAX_NODES = 1000
@@ -35,15 +36,15 @@ _FAST_LAYOUT = (
     'size="60,60";'  # inches: a huge bitmap takes longer to paint than the layout takes
 )
 FORMATS = ("png", "svg", "pdf", "dot")
-HIGHLIGHT = "#ffd54f"
 DONE, CURRENT, READY, PARTIAL = "#a5d6a7", "#ffd54f", "#e8f5e9", "#ffcdd2"
+# the colours of the stepper's pictures, as its pictures explain them
 KEY = (
     (CURRENT, "this step"),
     (DONE, "passed on"),
     (READY, "gradient complete"),
     (PARTIAL, "gradient partial"),
-)  # the colours of the stepper's pictures, as its pictures explain them
-
+)
+HIGHLIGHT = CURRENT  # what draw(highlight=...) fills with: amber, as the stepper's current node
 
 _COLORS = {"node": "#e3f2fd", "constant": "#f5f5f5", "op": "#fff8e1", "border": "#546e7a"}
 _TABLE = f'border="0" cellborder="1" cellspacing="0" cellpadding="4" color="{_COLORS["border"]}"'
@@ -89,9 +90,6 @@ class Drawing:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"image/svg+xml": self.pipe("svg").decode()}
 
-    def _repr_svg_(self) -> str:
-        return self.pipe("svg").decode()
-
     def __repr__(self) -> str:
         return f"<Drawing of {self.n_nodes} nodes: .render('graph.png'), or .source for the DOT text>"
 
@@ -132,15 +130,14 @@ def draw(
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "auto"):
         raise ValueError(f"draw: rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
-    nodes = walk(root)
     names = Names(root)
+    nodes = names.nodes
     count = count_shapes(nodes)
     if count > max_nodes and not collapse:
         raise ValueError(
             f"draw: the graph has {count} nodes (values and ops), more than max_nodes={max_nodes}; a layout "
             f"this big takes long and is hard to read. Pass max_nodes={count} to draw it anyway, draw it "
-            "with "
-            "collapse=True (one box per module), or draw a part of it (one layer, or a smaller batch)."
+            "with collapse=True (one box per module), or draw a part of it (one layer, or a smaller batch)."
         )
     colors = dict(highlight) if isinstance(highlight, Mapping) else dict.fromkeys(highlight, HIGHLIGHT)
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
@@ -160,22 +157,19 @@ def draw(
         if node._ctx is None:
             continue
         ctx, op = node._ctx, f"{ids[node]}_op"
-        parents = [(i, p) for i, p in enumerate(ctx) if p is not None]
+        parents = [p for p in ctx if p is not None]
         label = _SIGNS.get(node.op, node.op)
         if label == "×" and np.ndim(node.data):
             label = "⊙"  # elementwise, as the stepper writes it
         ordered = len(parents) > 1 and not ctx.fn.commutative
         if ordered and len(names.shown(node)) <= 16:
             label, ordered = names.shown(node), False  # the op in its operands' own names: a − b
-        fill = op_fill(colors.get(node))
-        body[scope].append(
-            f'  {op} [shape=ellipse style=filled fillcolor="{fill}" color="{_COLORS["border"]}" '
-            f'label="{_escape_dot(label)}"];'
-        )
+        style = f'style=filled fillcolor="{op_fill(colors.get(node))}" color="{_COLORS["border"]}"'
+        body[scope].append(f'  {op} [shape=ellipse {style} label="{_escape_dot(label)}"];')
         sizes[op] = (len(label) + 2, 1)
         edges.append((op, ids[node], ""))
-        for k, (_, parent) in enumerate(parents):
-            source = group.get(parent, ids.get(parent))
+        for k, parent in enumerate(parents):
+            source = group.get(parent, ids[parent])
             edges.append((source, op, _ORDINALS[k] if ordered and k < len(_ORDINALS) else ""))
     for name, members in _collapsed(group, nodes, names).items():
         body.setdefault((), []).append(f"  {name} [label=<{members[0]}>];")
@@ -260,8 +254,8 @@ def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[st
         rows = [
             f"<b>{html.escape(scope)}</b>",
             f"{len(made)} ops, {len(parameters)} parameters ({size} numbers)",
+            f"out: ({show.shape(out.data)})" if np.ndim(out.data) else "out: a number",
         ]
-        rows.append(f"out: ({show.shape(out.data)})" if np.ndim(out.data) else "out: a number")
         cells = "".join(f'<tr><td bgcolor="{_COLORS["node"]}">{row}</td></tr>' for row in rows)
         result[name] = (f"<table {_TABLE}>{cells}</table>", (max(len(scope), 30), len(rows)))
     return result
@@ -270,23 +264,14 @@ def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[st
 def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, str]]) -> str:
     """LR or TB, whichever gives a picture closer to a slide's shape (16:9), from the graph's
     ranks (the longest path to each node) and the sizes of what is in them."""
-    rank = dict.fromkeys(sizes, 0)
-    outgoing: dict[str, list[str]] = {}
-    waiting = dict.fromkeys(sizes, 0)
+    before: dict[str, list[str]] = {name: [] for name in sizes}
     for source, target, _ in edges:
-        outgoing.setdefault(source, []).append(target)
-        waiting[target] = waiting.get(target, 0) + 1
-    ready = [name for name, count in waiting.items() if count == 0]
-    while ready:  # longest path from an input, in topological order
-        name = ready.pop()
-        for target in outgoing.get(name, ()):
-            rank[target] = max(rank.get(target, 0), rank[name] + 1)
-            waiting[target] -= 1
-            if not waiting[target]:
-                ready.append(target)
+        before[target].append(source)
+    rank: dict[str, int] = {}
     ranks: dict[int, list[str]] = {}
-    for name, r in rank.items():
-        ranks.setdefault(r, []).append(name)
+    for name in graphlib.TopologicalSorter(before).static_order():  # longest path from an input
+        rank[name] = max((rank[source] + 1 for source in before[name]), default=0)
+        ranks.setdefault(rank[name], []).append(name)
     char_w, line_h, gap = 7.0, 16.0, 24.0  # points per character and per line, and between nodes
 
     def extent(along: int) -> tuple[float, float]:
