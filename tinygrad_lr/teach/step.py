@@ -188,7 +188,19 @@ class Step:
 
     def lines(self) -> list[str]:
         """The step as text: the node and its gradient, then the chain rule for each parent."""
-        return _scalar_lines(self) if is_scalar(self.node) else _tensor_lines(self)
+        node, d = self.node, self.backprop.names.d
+        head = f"step {self.index} of {self.backprop.total}: {self.backprop.names.equation(node)}"
+        head += "" if node._ctx is not None else ", an input"
+        scalar = is_scalar(node)
+        if scalar:
+            out = [f"{head}; {d(node)} = {_number(self.grad)}"]
+        else:
+            out = [f"{head}{_sized(node)}", *_numbers(f"  {d(node)}{_sized(node)} =", self.grad)]
+        if node._ctx is None:
+            out.append("  its gradient is final; an input passes nothing on")
+        for sent in self.sent:
+            out += _scalar_chain(self, sent) if scalar else _tensor_chain(self, sent)
+        return out
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
@@ -207,76 +219,59 @@ class Sent:
         return iter((self.parent, self.formula, self.local, self.contribution, self.total, self.final))
 
 
-def _head(step: Step) -> str:
-    """The step's first line, up to what follows the node: 'step 3 of 7: p = σ(z)'."""
-    kind = "" if step.node._ctx is not None else ", an input"
-    return f"step {step.index} of {step.backprop.total}: {step.backprop.names.equation(step.node)}{kind}"
+def _scalar_chain(step: Step, sent: Sent) -> list[str]:
+    """The chain rule for one parent, with its numbers: dL/dz += dL/dp · p·(1 − p) = g · local = c."""
+    node, d = step.node, step.backprop.names.d
+    # a formula that names a gradient (where(.., dL/dy, 0)) is the whole contribution, no product
+    whole = "/d" in sent.formula
+    line = f"  {d(sent.parent)} += {sent.formula if whole else f'{d(node)} · {sent.formula}'}"
+    if sent.contribution is None:
+        line += " (no gradient flows here)"
+    elif sent.local is not None and not whole:
+        local = _number(sent.local)
+        local = f"({local})" if local.startswith("-") else local  # 1.0 · (-0.5), not 1.0 · -0.5
+        line += f" = {_number(step.grad)} · {local} = {_number(sent.contribution)}"
+    else:
+        line += f" = {_number(sent.contribution)}"
+    status = f"done: {d(sent.parent)} = {_number(sent.total)}" if sent.final else "more to come"
+    return [f"{line}   [{status}]"]
 
 
-_LEAF = "  its gradient is final; an input passes nothing on"
-
-
-def _scalar_lines(step: Step) -> list[str]:
-    names, node = step.backprop.names, step.node
-    d = names.d
-    out = [f"{_head(step)}; {d(node)} = {_number(step.grad)}"]
-    if node._ctx is None:
-        out.append(_LEAF)
-    for sent in step.sent:
-        whole = (
-            "/d" in sent.formula
-        )  # the formula is the whole contribution (where(.., dL/dy, 0)), no product
-        chain = sent.formula if whole else f"{d(node)} · {sent.formula}"
-        line = f"  {d(sent.parent)} += {chain}"
-        if sent.contribution is None:
-            line += " (no gradient flows here)"
-        elif sent.local is not None and not whole:
-            local = _number(sent.local)
-            local = f"({local})" if local.startswith("-") else local  # 1.0 · (-0.5), not 1.0 · -0.5
-            line += f" = {_number(step.grad)} · {local} = {_number(sent.contribution)}"
-        else:
-            line += f" = {_number(sent.contribution)}"
-        status = f"done: {d(sent.parent)} = {_number(sent.total)}" if sent.final else "more to come"
-        out.append(f"{line}   [{status}]")
+def _tensor_chain(step: Step, sent: Sent) -> list[str]:
+    """The chain rule for one parent as a matrix expression with shapes, then the numbers."""
+    node, d, parent = step.node, step.backprop.names.d, sent.parent
+    target, grad = f"  {d(parent)}{_sized(parent)} +=", f"{d(node)}{_sized(node)}"
+    parent_shape = show.shape(parent.data)
+    if "/d" in sent.formula:  # a matrix product's formula holds the gradient itself
+        chain = sent.formula
+    elif np.size(node.data) < np.size(parent.data) and not _is_number(sent.formula):
+        # a reduction's local derivative has the input's shape: the gradient is spread back
+        # to that shape first (along the reduced axes), never broadcast against it as it is
+        chain = f"{grad} spread back to {_array(parent_shape)} ⊙ {sent.formula}"
+    else:
+        times = " ⊙ " if np.ndim(node.data) else " · "
+        chain = f"{grad}{times}{sent.formula}" if sent.formula != "1" else grad
+    summed = _summed_axes(parent, node, sent)
+    if summed:
+        chain += f", summed over axis {', '.join(map(str, summed))}"
+    elif parent_shape != show.shape(node.data) and _is_number(sent.formula):  # reshaped, or spread out again
+        chain += f", as {_array(parent_shape)}" if parent_shape else ", as a number"
+    if sent.contribution is None:
+        return [f"{target} {chain} (no gradient flows here)"]
+    out = _numbers(f"{target} {chain} =", sent.contribution)
+    if not sent.final:
+        out[-1] += "   [more to come]"
+    elif sent.total is not sent.contribution:
+        out += _numbers(f"    done: {d(parent)} =", sent.total)
+    else:
+        out[-1] += "   [done]"
     return out
 
 
-def _tensor_lines(step: Step) -> list[str]:
-    names, node = step.backprop.names, step.node
-    d = names.d
+def _sized(node: Node) -> str:
+    """A node's shape after its name, ' (2x3)', or '' for a number."""
     shape = show.shape(node.data)
-    sized = f" ({shape})" if shape else ""
-    out = [f"{_head(step)}{sized}", *_numbers(f"  {d(node)}{sized} =", step.grad)]
-    if node._ctx is None:
-        out.append(_LEAF)
-    for sent in step.sent:
-        parent_shape = show.shape(sent.parent.data)
-        target = f"  {d(sent.parent)}{f' ({parent_shape})' if parent_shape else ''} +="
-        if "/d" in sent.formula:  # a matrix product's formula holds the gradient itself
-            chain = sent.formula
-        elif np.size(node.data) < np.size(sent.parent.data) and not _is_number(sent.formula):
-            # a reduction's local derivative has the input's shape: the gradient is spread back
-            # to that shape first (along the reduced axes), never broadcast against it as it is
-            chain = f"{d(node)}{sized} spread back to {_array(parent_shape)} ⊙ {sent.formula}"
-        else:
-            times = " ⊙ " if np.ndim(node.data) else " · "
-            chain = f"{d(node)}{sized}{times}{sent.formula}" if sent.formula != "1" else f"{d(node)}{sized}"
-        summed = _summed_axes(sent.parent, node, sent)
-        if summed:
-            chain += f", summed over axis {', '.join(map(str, summed))}"
-        elif parent_shape != shape and _is_number(sent.formula):  # reshaped, or spread out again
-            chain += f", as {_array(parent_shape)}" if parent_shape else ", as a number"
-        if sent.contribution is None:
-            out.append(f"{target} {chain} (no gradient flows here)")
-            continue
-        out += _numbers(f"{target} {chain} =", sent.contribution)
-        if not sent.final:
-            out[-1] += "   [more to come]"
-        elif sent.total is not sent.contribution:
-            out += _numbers(f"    done: {d(sent.parent)} =", sent.total)
-        else:
-            out[-1] += "   [done]"
-    return out
+    return f" ({shape})" if shape else ""
 
 
 def _array(shape: str) -> str:

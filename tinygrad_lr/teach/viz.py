@@ -174,15 +174,13 @@ def draw(
     for name, members in _collapsed(group, nodes, names).items():
         body.setdefault((), []).append(f"  {name} [label=<{members[0]}>];")
         sizes[name] = members[1]
-    if collapse:
-        edges = [(source, target, label) for source, target, label in edges if source != target]
+    if collapse:  # a module's box: what it reads comes in, its output feeds what uses it
         for node, name in group.items():
-            for consumer in nodes:  # a module's output feeds what uses it
-                if _uses(consumer, node) and consumer not in group:
-                    edges.append((name, f"{ids[consumer]}_op", ""))
-            for parent in node.parents:  # and what it reads comes in
-                if parent not in group:
-                    edges.append((ids[parent], name, ""))
+            edges += [
+                (name, f"{ids[user]}_op", "") for user in nodes if user not in group and _uses(user, node)
+            ]
+            edges += [(ids[parent], name, "") for parent in node.parents if parent not in group]
+        # each edge once, where it last appears (module edges after the rest), with its first label
         edges = list(
             {(source, target): (source, target, label) for source, target, label in reversed(edges)}.values()
         )[::-1]
