@@ -94,10 +94,10 @@ class Names:
         ctx = node._ctx
         if ctx is None:
             return "t" if node.requires_grad else "c"
-        first = next((self._name[p] for p in ctx if p is not None), "x")
+        first = next((self._name[p] for p in node.parents), "x")
         short = first if _IDENTIFIER.match(first) and len(first) <= 6 else "x"
         if ctx.fn.name == "mul":  # w·x is wx, y·log_p is y_log_p
-            names = [_token(self._name[p]) for p in ctx if p is not None]
+            names = [_token(self._name[p]) for p in node.parents]
             if len(names) == 2 and all(names) and len(names[0]) + len(names[1]) <= 10:
                 return "".join(names) if max(map(len, names)) == 1 else "_".join(names)
             return "prod"
@@ -144,11 +144,8 @@ class Names:
 
     def operands(self, node: Node) -> dict[str, Node]:
         """Each name the expression uses, with its node."""
-        ctx = node._ctx
-        if ctx is None:
-            return {}
         atoms = self._code_atom
-        return {atoms[p].id: p for p in ctx if p is not None and isinstance(atoms[p], ast.Name)}
+        return {atoms[p].id: p for p in node.parents if isinstance(atoms[p], ast.Name)}
 
     def equation(self, node: Node) -> str:
         """The node's name, followed by its expression for people where that says more: ``p = σ(z)``."""
@@ -222,8 +219,7 @@ def derivatives(node: Node, names: Names) -> list[tuple[int, Node, str]]:
 
 def is_scalar(node: Node) -> bool:
     """Whether a step is about numbers only: the node and every input of its op one number."""
-    inputs = [] if node._ctx is None else [p for p in node._ctx if p is not None]
-    return all(np.ndim(n.data) == 0 for n in (node, *inputs))
+    return all(np.ndim(n.data) == 0 for n in (node, *node.parents))
 
 
 def derivative(

@@ -202,13 +202,9 @@ def _svg(svg: bytes, names: Any, ids: dict, start_grad: dict[str, list[str]]) ->
                 shape.set("data-fill", "")
         texts = list(group.iter(tag("text")))
         marks = [i for i, text in enumerate(texts) if text.text == "grad "]
-        if drawn == box and marks and drawn in start_grad:
+        if drawn in start_grad and marks:  # the lines after a box's "grad ", as graphviz wrote them
             for k, text in enumerate(texts[marks[-1] + 1 :]):
                 text.set("data-grad-line", str(k))
-                lines = start_grad[drawn]
-                text.text = ("\u00a0" * _INDENT if k else "") + (lines[k] if k < len(lines) else "").replace(
-                    " ", "\u00a0"
-                )
     text = ET.tostring(tree, encoding="unicode")
     root, rest = text.split(">", 1)  # ElementTree declares every namespace in the <svg> tag
     return _no_urls(re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", root) + ">" + rest)

@@ -156,8 +156,7 @@ def draw(
         sizes[ids[node]] = size
         if node._ctx is None:
             continue
-        ctx, op = node._ctx, f"{ids[node]}_op"
-        parents = [p for p in ctx if p is not None]
+        ctx, op, parents = node._ctx, f"{ids[node]}_op", node.parents
         label = _SIGNS.get(node.op, node.op)
         if label == "×" and np.ndim(node.data):
             label = "⊙"  # elementwise, as the stepper writes it
