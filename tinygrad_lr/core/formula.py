@@ -278,7 +278,12 @@ def variables(tree: ast.expr) -> dict[str, ast.Name]:
 
 def names(text: str) -> set[str]:
     """The variables a formula uses (not the functions it calls)."""
-    return set(variables(parse(text)))
+    return set(_names(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(variables(parse(text)))
 
 
 def evaluate(text: str | ast.expr, values: Mapping[str, Any]) -> Any:
@@ -514,19 +519,17 @@ class _Fold(ast.NodeTransformer):
         operand = self.visit(node.operand)
         if isinstance(node.op, ast.UAdd):
             return operand
-        return (
-            ast.Constant(-operand.value)
-            if isinstance(operand, ast.Constant)
-            else ast.UnaryOp(node.op, operand)
-        )
+        if isinstance(operand, ast.Constant):
+            return ast.Constant(-operand.value)
+        return ast.UnaryOp(node.op, operand)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         left, op, right = self.visit(node.left), type(node.op), self.visit(node.right)
         if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and op is not ast.MatMult:
             return ast.Constant(_value(ast.BinOp(left, node.op, right), {}))
-        if (_is(right, 1) and op in (ast.Pow, ast.Mult, ast.Div)) or (
-            _is(right, 0) and op in (ast.Add, ast.Sub)
-        ):
+        if _is(right, 1) and op in (ast.Pow, ast.Mult, ast.Div):
+            return left
+        if _is(right, 0) and op in (ast.Add, ast.Sub):
             return left
         if (_is(left, 1) and op is ast.Mult) or (_is(left, 0) and op is ast.Add):
             return right
