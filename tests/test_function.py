@@ -254,3 +254,23 @@ def test_a_user_op_named_like_a_function_of_the_formulas_does_not_replace_it():
         assert x.grad.tolist() == [-1.0, 1.0]
     finally:
         del REGISTRY[Sign.name]
+
+
+def test_a_unary_plus_in_a_formula_keeps_its_sign_when_compiled_printed_and_written():
+    class PlusOne(tg.Function):
+        formula = "+1"
+
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+    try:
+        x = tg.Value(3.0)
+        PlusOne.apply(x).backward()
+        assert x.grad == 1.0  # not -1
+    finally:
+        del REGISTRY[PlusOne.name]
+        del tg.formula.FUNCTIONS[PlusOne.name]
+    assert tg.formula.render("+2*x") == "2·x"
+    assert tg.formula.write(tg.formula.parse("+x")) == "+x"
+    assert tg.formula.write(tg.formula.parse("sum(W[0, 1:], (0,))")) == "sum(W[0, 1:], (0,))"

@@ -40,62 +40,28 @@ FUNCTIONS: dict[str, Callable] = {}
 table's vocabulary (``sum(x, axis, keepdims)``, ``div``, ...), which ``tinygrad_lr.core.ops``
 puts here. Each takes floats, ndarrays, Values and Tensors alike."""
 
-
-def _called(name: str, on_nodes: Callable) -> Callable:
-    """``/``, ``**`` or ``@`` in a formula: the operator on graph nodes (a number beside a node is
-    a constant node, an exponent stays a number), the op on raw data (IEEE: 1/0 = inf)."""
-    return lambda x, y: (
-        on_nodes(x, y) if isinstance(x, Node) or isinstance(y, Node) else FUNCTIONS[name](x, y)
-    )
-
-
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: _called("div", operator.truediv),
-    ast.Pow: _called("pow", operator.pow),
-    ast.MatMult: _called("matmul", operator.matmul),
-}
-_CALLED = {ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}  # operators that are ops
+# The binary operators of the language, by precedence. ``+ - *`` run as Python's operators (IEEE
+# on floats, numpy and nodes alike); ``/ ** @`` call the op named in _OPS, since a float 1/0 must
+# be inf, not a ZeroDivisionError.
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
+_OPS = {ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+_ON_NODES = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+_ON_NODES.update({ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul})
 _COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal}
 _COMPARE[ast.Eq] = np.equal
-
-
-def _comparison(compare: Callable) -> Callable:
-    """A comparison as a formula uses it: 1 where true and 0 where not, in the operands' float
-    type. On graph nodes it compares their data: a step's derivative is 0, so it is a constant."""
-
-    def compared(x: Any, y: Any) -> Any:
-        x, y = (x.data if isinstance(x, Node) else x), (y.data if isinstance(y, Node) else y)
-        truth = compare(x, y)
-        if isinstance(truth, np.ndarray):
-            return truth.astype(np.result_type(x, y, np.float16))
-        return float(truth)
-
-    return compared
-
-
-_COMPARED = {op: _comparison(compare) for op, compare in _COMPARE.items()}
-
-
-# The formula language: numbers, names, + - * / ** and unary - +, calls by name. Formulas of
-# the op table and expressions of graph nodes may also use @, comparisons, .T (a transpose),
-# tuples, lists, indexing and slices; text typed by people (scalar=True) may not.
-_ARRAYS = (ast.Compare, ast.Attribute, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.cmpop)
-_SCALAR = (ast.Expression, ast.expr_context, ast.operator, ast.USub, ast.UAdd, ast.Constant, ast.Name)
 _REFUSED_OPERATORS = {
     ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
 }  # fmt: skip
-_KINDS = {
-    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are",
-    ast.Compare: "comparisons are",
-    ast.ListComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
-    ast.SetComp: "comprehensions are", ast.DictComp: "comprehensions are",
-}  # fmt: skip
+# Text typed by people (scalar) has numbers, names, the operators and calls; formulas of the op
+# table and expressions of graph nodes may also use @, comparisons, .T (a transpose), tuples,
+# lists, indexing and slices.
+_SCALAR = (ast.Expression, ast.expr_context, ast.operator, ast.unaryop, ast.Constant, ast.Name)
+_ARRAYS = (*_SCALAR, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.cmpop)
+_KINDS = {ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are"}
+_KINDS.update({ast.Compare: "comparisons are", ast.GeneratorExp: "comprehensions are"})
+_KINDS.update(dict.fromkeys((ast.ListComp, ast.SetComp, ast.DictComp), "comprehensions are"))
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks of Python's tokenizer
-_LARGEST = "the largest is about 1.8e308"
 MAX_LENGTH = 2_000
 MAX_DEPTH = 100
 
@@ -105,18 +71,19 @@ class ExpressionError(ValueError):
     formula cannot use; the message says what is wrong and at which column."""
 
 
-def parse(text: str, scalar: dict[str, int] | None = None) -> ast.expr:
+def parse(text: str, scalar: Mapping[str, int] | None = None) -> ast.expr:
     """``text`` as a checked syntax tree, or ExpressionError saying what is wrong and where.
 
     With ``scalar`` (function name: number of arguments) the text is one typed by a person for
-    numbers: only those functions, and none of the array forms. Without it, any function name
-    is accepted here and looked up when the formula runs.
+    numbers: only those functions, none of the array forms, and every number a float (9**1000
+    is inf, as for Values). Without it, any function name is accepted here and looked up when
+    the formula runs.
     """
-    return _parse(text, None if scalar is None else tuple(scalar.items()))[0]
+    return _parse(text, None if scalar is None else tuple(scalar.items()))
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse(text: str, scalar: tuple | None) -> tuple[ast.expr, _Source]:
+def _parse(text: str, scalar: tuple | None) -> ast.expr:
     if not isinstance(text, str):
         raise ExpressionError(f"the formula must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -145,42 +112,30 @@ def _parse(text: str, scalar: tuple | None) -> tuple[ast.expr, _Source]:
         raise ExpressionError(f"not a formula: {error or type(error).__name__}") from None
     functions = None if scalar is None else dict(scalar)
     depth = {id(tree): 0}
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    called = _called(tree)
     for node in ast.walk(tree):
         level = depth[id(node)]
         if level > MAX_DEPTH and hasattr(node, "col_offset"):
-            raise ExpressionError(
-                f"the formula nests more than {MAX_DEPTH} levels deep {source.at(source.index(node))}"
-            )
+            raise ExpressionError(f"the formula nests more than {MAX_DEPTH} levels deep{source.where(node)}")
         _check(node, source, called, functions)
         for child in ast.iter_child_nodes(node):
             depth[id(child)] = level + 1
-    return tree.body, source
+        if functions is not None and isinstance(node, ast.Constant):
+            node.value = float(node.value)
+    return tree.body
 
 
 def _check(node: ast.AST, source: _Source, called: set[int], functions: dict[str, int] | None) -> None:
     """Refuse ``node`` if it is not in the language (``functions``: the scalar language's)."""
-    arrays = functions is None
-    if isinstance(node, _SCALAR) or (arrays and isinstance(node, _ARRAYS)):
-        if isinstance(node, ast.Constant):
-            _check_number(node, source, arrays)
-        elif isinstance(node, ast.Name) and node.id.startswith("_"):
-            raise ExpressionError(
-                f"the name {node.id}{_where(node, source)} is not allowed (no name may start with _)"
-            )
-        elif isinstance(node, ast.Name) and not arrays and node.id in functions and id(node) not in called:
-            raise ExpressionError(
-                f"{node.id}{_where(node, source)} is a function: call it, e.g. {node.id}(x)"
-            )
-        elif isinstance(node, ast.Attribute) and node.attr != "T":
-            raise ExpressionError(
-                f"the only attribute is .T (a transpose), not .{node.attr}{_where(node, source)}"
-            )
-        elif isinstance(node, ast.Compare) and (len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE):
-            raise ExpressionError(f"one comparison at a time, of < <= > >= =={_where(node, source)}")
-        return
-    if isinstance(node, ast.BinOp):
-        if type(node.op) not in _BINARY or (not arrays and isinstance(node.op, ast.MatMult)):
+    arrays, at, quoted = functions is None, source.where(node), source.quoted(node)
+    if isinstance(node, ast.Constant):
+        _check_number(node, source, arrays)
+    elif isinstance(node, ast.Name) and node.id.startswith("_"):
+        raise ExpressionError(f"the name {node.id}{at} is not allowed (no name may start with _)")
+    elif isinstance(node, ast.Name) and not arrays and node.id in functions and id(node) not in called:
+        raise ExpressionError(f"{node.id}{at} is a function: call it, e.g. {node.id}(x)")
+    elif isinstance(node, ast.BinOp):
+        if type(node.op) not in _PRECEDENCE or (not arrays and isinstance(node.op, ast.MatMult)):
             symbol = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
             gap = source.body[source.end(node.left) : source.index(node.right)]
             position = source.end(node.left) + max(gap.find(symbol[0]), 0)
@@ -188,35 +143,36 @@ def _check(node: ast.AST, source: _Source, called: set[int], functions: dict[str
             raise ExpressionError(
                 f"the operator {symbol} {source.at(position)} is not allowed; use + - * / **{hint}"
             )
-        return
-    if isinstance(node, ast.UnaryOp):
+    elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             symbol = "~" if isinstance(node.op, ast.Invert) else "not"
-            raise ExpressionError(
-                f"the operator {symbol}{_where(node, source)} is not allowed; use + - * / **"
-            )
-        return
-    snippet = " ".join(source.segment(node).split()) if hasattr(node, "col_offset") else ""
-    shown = f" ({snippet})" if snippet and len(snippet) < 40 else ""
-    if isinstance(node, ast.Call):
+            raise ExpressionError(f"the operator {symbol}{at} is not allowed; use + - * / **")
+    elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or (not arrays and node.func.id not in functions):
             known = "by their names" if arrays else ", ".join(sorted(functions))
-            raise ExpressionError(
-                f"only the functions {known} can be called; not{shown}{_where(node, source)}"
-            )
+            raise ExpressionError(f"only the functions {known} can be called; not{quoted}{at}")
         if node.keywords or (not arrays and len(node.args) != functions[node.func.id]):
             wanted = 1 if arrays else functions[node.func.id]
             count = "exactly one argument" if wanted == 1 else f"{wanted} arguments"
             what = "arguments without keywords" if arrays else count
-            raise ExpressionError(f"{node.func.id}() takes {what}{shown}{_where(node, source)}")
-        return
-    kind = _KINDS.get(type(node), f"{type(node).__name__} expressions are")
-    allowed = "numbers, variables, + - * / ** and " + ("calls" if arrays else ", ".join(sorted(functions)))
-    raise ExpressionError(f"{kind} not allowed{shown}{_where(node, source)}; a formula has {allowed}")
+            raise ExpressionError(f"{node.func.id}() takes {what}{quoted}{at}")
+    elif arrays and isinstance(node, ast.Attribute):
+        if node.attr != "T":
+            raise ExpressionError(f"the only attribute is .T (a transpose), not .{node.attr}{at}")
+    elif arrays and isinstance(node, ast.Compare):
+        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
+            raise ExpressionError(f"one comparison at a time, of < <= > >= =={at}")
+    elif not isinstance(node, _ARRAYS if arrays else _SCALAR):
+        kind = _KINDS.get(type(node), f"{type(node).__name__} expressions are")
+        allowed = "calls" if arrays else ", ".join(sorted(functions))
+        raise ExpressionError(
+            f"{kind} not allowed{quoted}{at}; a formula has numbers, variables, + - * / ** and {allowed}"
+        )
 
 
-def _where(node: ast.AST, source: _Source) -> str:
-    return f" {source.at(source.index(node))}" if hasattr(node, "col_offset") else ""
+def _called(tree: ast.AST) -> set[int]:
+    """The ids of the names that ``tree`` calls: functions, not variables."""
+    return {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
 
 
 class _Source:
@@ -254,8 +210,22 @@ class _Source:
             return f"at line {len(breaks) + 1}, column {column}"
         return f"at column {column}"
 
+    def where(self, node: ast.AST) -> str:
+        """' at column C' for a node of the tree, '' for a part that has no place (an operator)."""
+        return f" {self.at(self.index(node))}" if hasattr(node, "col_offset") else ""
+
     def segment(self, node: ast.AST) -> str:
         return self.body[self.index(node) : self.end(node)]
+
+    def quoted(self, node: ast.AST) -> str:
+        """' (the node's text)' if it is short, for a message."""
+        snippet = " ".join(self.segment(node).split()) if hasattr(node, "col_offset") else ""
+        return f" ({snippet})" if snippet and len(snippet) < 40 else ""
+
+
+def where(text: str, node: ast.AST) -> str:
+    """Where ``node`` of ``parse(text)`` is in ``text``, as messages say it: 'at column C'."""
+    return _Source(text).where(node).lstrip()
 
 
 def _check_number(node: ast.Constant, source: _Source, arrays: bool) -> None:
@@ -267,35 +237,53 @@ def _check_number(node: ast.Constant, source: _Source, arrays: bool) -> None:
     if isinstance(value, float) and math.isfinite(value) and value != 0:
         return  # the common case, checked without looking at the text
     written = source.segment(node)
-    literal = _shorten(written)
+    literal = f"{shorten(written)}{source.where(node)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ExpressionError(f"only numbers are allowed as constants, not {literal}{_where(node, source)}")
+        raise ExpressionError(f"only numbers are allowed as constants, not {literal}")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if math.isinf(number):  # Python reads 1e999 as inf; a float holds no 400-digit integer
-        raise ExpressionError(
-            f"the number {literal}{_where(node, source)} is too large for a float ({_LARGEST})"
-        )
+        raise too_large(f"the number {literal} is")
     mantissa = written.lower().partition("e")[0]
     if value == 0 and any(digit in mantissa for digit in "123456789"):
         raise ExpressionError(
-            f"the number {literal}{_where(node, source)} is too small for a float: it would be 0 "
-            f"(the smallest is about 5e-324)"
+            f"the number {literal} is too small for a float: it would be 0 (the smallest is about 5e-324)"
         )
 
 
-def _shorten(text: str) -> str:
+def too_large(what: str) -> ExpressionError:
+    """The error for a number that no float holds; ``what`` says which, ending in 'is'."""
+    return ExpressionError(f"{what} too large for a float (the largest is about 1.8e308)")
+
+
+def shorten(text: str) -> str:
+    """``text`` on one line, and cut short if it is long, as a message quotes it."""
     text = " ".join(text.split())
     return text if len(text) <= 24 else f"{text[:12]}…({len(text)} characters)"
 
 
+# --- evaluating ----------------------------------------------------------------------------------
+
+
+def variables(tree: ast.expr) -> dict[str, ast.Name]:
+    """The variables of a parsed tree (not the functions it calls), each with its first use."""
+    called, first = _called(tree), {}
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called]
+    for node in sorted(uses, key=lambda node: (node.lineno, node.col_offset)):
+        first.setdefault(node.id, node)
+    return first
+
+
 def names(text: str) -> set[str]:
     """The variables a formula uses (not the functions it calls)."""
-    tree = parse(text)
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
+    return set(_names(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(variables(parse(text)))
 
 
 def evaluate(text: str | ast.expr, values: Mapping[str, Any]) -> Any:
@@ -316,15 +304,18 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_value(node.left, values), _value(node.right, values))
+        x, y = _value(node.left, values), _value(node.right, values)
+        name = _OPS.get(type(node.op))
+        if name is None or isinstance(x, Node) or isinstance(y, Node):
+            return _ON_NODES[type(node.op)](x, y)  # a number beside a node is a constant node
+        return _function(name)(x, y)
     if isinstance(node, ast.UnaryOp):
         operand = _value(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Compare):
-        return _COMPARED[type(node.ops[0])](_value(node.left, values), _value(node.comparators[0], values))
-    if isinstance(node, ast.Attribute):  # .T: the last two axes swapped (a 1-D array stays)
-        array = _value(node.value, values)
-        return array.mT if np.ndim(array) > 1 else array
+        return _compared(type(node.ops[0]), _value(node.left, values), _value(node.comparators[0], values))
+    if isinstance(node, ast.Attribute):  # .T
+        return _transposed(_value(node.value, values))
     if isinstance(node, ast.Tuple):  # an op's axes or shape: sum(W, (0,))
         return tuple(_value(item, values) for item in node.elts)
     if isinstance(node, ast.List):  # a constant array written out: where([True, False], x, y)
@@ -339,6 +330,20 @@ def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
     if kind is not None:  # a number beside a Value is a constant Value, drawn and named as one
         args = [kind._from_op(a) if type(a) is float else a for a in args]
     return _function(node.func.id)(*args)
+
+
+def _compared(comparison: type[ast.cmpop], x: Any, y: Any) -> Any:
+    """A comparison as a formula uses it: 1 where true and 0 where not, in the operands' float
+    type. On graph nodes it compares their data: a step's derivative is 0, so it is a constant."""
+    x, y = (x.data if isinstance(x, Node) else x), (y.data if isinstance(y, Node) else y)
+    truth = _COMPARE[comparison](x, y)
+    return truth.astype(np.result_type(x, y, np.float16)) if isinstance(truth, np.ndarray) else float(truth)
+
+
+def _transposed(x: Any) -> Any:
+    """``x.T`` in a formula: the last two axes swapped, each matrix of a batch transposed (a 1-D
+    array or a number stays)."""
+    return x.mT if np.ndim(x) > 1 else x
 
 
 def _function(name: str) -> Callable:
@@ -365,20 +370,18 @@ def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple |
     under another formula (one assigned since), whose saved items would bind to the wrong names.
     """
     saved = reads(texts, inputs)
-    namespace: dict[str, Any] = {}
-    code = _Python(saved, namespace)
+    code = _Python(saved)
     results = [
         ast.unparse(code.visit(_contribution(copy.deepcopy(parse(text))))) if text else "None"
         for text in texts
     ]
     body = ""
-    if saved_from is not None:
-        namespace.update(_expected=saved_from, _stale=_stale)
-        body += "    if ctx.saved_from is not _expected:\n        _stale(ctx)\n"
+    if saved_from is not None:  # __: no clash with a function of the formula, _ and its name
+        code.namespace.update(__expected=saved_from, __stale=_stale)
+        body += "    if ctx.saved_from is not __expected:\n        __stale(ctx)\n"
     body += f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
-    body += f"    return {results[0]}\n" if len(results) == 1 else f"    return {', '.join(results)}\n"
-    exec(f"def backward(ctx, g):\n{body}", namespace)  # the text was parsed and checked
-    return namespace["backward"]
+    exec(f"def backward(ctx, g):\n{body}    return {', '.join(results)}\n", code.namespace)  # checked text
+    return code.namespace["backward"]
 
 
 def _stale(ctx: Any) -> None:
@@ -397,33 +400,31 @@ def reads(texts: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[str, ...]:
 def _contribution(tree: ast.expr) -> ast.expr:
     """What backward sends for the derivative ``tree``: g·tree, as simply as it can be written."""
     g = ast.Name("g", ast.Load())
-    if any(isinstance(node, ast.Name) and node.id == "g" for node in ast.walk(tree)):
+    if "g" in variables(tree):
         return tree
-    if isinstance(tree, ast.Constant) and tree.value == 1:
+    if _is(tree, 1):
         return g
-    if isinstance(tree, ast.Constant) and tree.value == -1:
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub) and _is(tree.operand, 1):
         return ast.UnaryOp(ast.USub(), g)
-    if isinstance(tree, ast.UnaryOp) and isinstance(tree.operand, ast.Constant) and tree.operand.value == 1:
-        return ast.UnaryOp(ast.USub(), g)
-    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _is_one(tree.left):
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _is(tree.left, 1):
         return ast.BinOp(g, ast.Div(), tree.right)  # g/y, not g·(1/y)
     return ast.BinOp(g, ast.Mult(), tree)
 
 
-def _is_one(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value == 1
+def _is(node: ast.expr, number: float) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == number
 
 
 class _Python(ast.NodeTransformer):
     """A formula tree as Python: names of forward's inputs and ``out`` stay (backward unpacks
-    them), others are ``ctx`` attributes; ``/ ** @``, comparisons and calls go to the ops
-    (``.T`` stays Python's, which arrays and Tensors have)."""
+    them), others are ``ctx`` attributes; ``/ ** @``, comparisons, ``.T`` and calls go to the
+    functions that ``evaluate`` calls on raw data."""
 
-    def __init__(self, saved: tuple[str, ...], namespace: dict) -> None:
-        self.saved, self.namespace = saved, namespace
+    def __init__(self, saved: tuple[str, ...]) -> None:
+        self.saved, self.namespace = saved, {}
 
-    def function(self, name: str, args: list[ast.expr]) -> ast.Call:
-        self.namespace[f"_{name}"] = _function(name)
+    def call(self, name: str, function: Callable, args: list[ast.expr]) -> ast.Call:
+        self.namespace[f"_{name}"] = function
         return ast.Call(ast.Name(f"_{name}", ast.Load()), args, [])
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
@@ -433,47 +434,47 @@ class _Python(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
-        name = _CALLED.get(type(node.op))
-        return node if name is None else self.function(name, [node.left, node.right])
+        name = _OPS.get(type(node.op))
+        return node if name is None else self.call(name, _function(name), [node.left, node.right])
 
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
         self.generic_visit(node)
-        name = f"_{type(node.ops[0]).__name__.lower()}"
-        self.namespace[name] = _COMPARED[type(node.ops[0])]
-        return ast.Call(ast.Name(name, ast.Load()), [node.left, node.comparators[0]], [])
+        op = type(node.ops[0])
+        compared = functools.partial(_compared, op)
+        return self.call(f"_{op.__name__.lower()}", compared, [node.left, node.comparators[0]])
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        return self.call("_transposed", _transposed, [self.visit(node.value)])
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
-        return self.function(node.func.id, [self.visit(arg) for arg in node.args])
+        return self.call(node.func.id, _function(node.func.id), [self.visit(arg) for arg in node.args])
 
 
 # --- printing -----------------------------------------------------------------------------------
 
-_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 4}
 _SUPERSCRIPT = str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _POWERS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ"  # a name ending in one binds like a power
 
 
-class _Style:
-    """How a tree is written: for people (``MATH``, ``ELEMENTWISE``) or in the formula language
-    (``CODE``)."""
+class _Style(dict):
+    """How ``write`` writes a tree: each operator's sign (by its class), and the functions it
+    renames (σ); ``math`` for people (x², [x > 0], 2 for 2.0), else in the formula language."""
 
-    def __init__(self, signs: dict, compare: dict, functions: dict, math: bool):
-        self.signs, self.compare, self.functions, self.math = signs, compare, functions, math
+    def __init__(self, signs: dict, math: bool) -> None:
+        super().__init__(signs)
+        self.math = math
 
 
-MATH = _Style(
-    {ast.Add: " + ", ast.Sub: " − ", ast.Mult: "·", ast.Div: "/", ast.MatMult: "·"},
-    {ast.Gt: ">", ast.GtE: "≥", ast.Lt: "<", ast.LtE: "≤", ast.Eq: "="},
-    {"sigmoid": "σ"},
-    math=True,
-)
-ELEMENTWISE = _Style({**MATH.signs, ast.Mult: "⊙"}, MATH.compare, MATH.functions, math=True)
-CODE = _Style(
-    {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"},
-    {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "=="},
-    {},
-    math=False,
-)
+CODE = _Style({
+    ast.Add: " + ", ast.Sub: " - ", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**",
+    ast.USub: "-", ast.UAdd: "+", ast.Attribute: ".T",
+    ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==",
+}, math=False)  # fmt: skip
+MATH = _Style({
+    **CODE, ast.Sub: " − ", ast.Mult: "·", ast.MatMult: "·", ast.Pow: "^", ast.USub: "−",
+    ast.Attribute: "ᵀ", ast.GtE: "≥", ast.LtE: "≤", ast.Eq: "=", "sigmoid": "σ",
+}, math=True)  # fmt: skip
+ELEMENTWISE = _Style({**MATH, ast.Mult: "⊙"}, math=True)  # a product of arrays: elementwise
 
 
 def render(
@@ -489,7 +490,7 @@ def render(
     ``factor`` of a product, in parentheses if it needs them (a sum); with ``elementwise``,
     products of arrays written ⊙ (matrix products ·); each variable in ``shapes`` followed by
     its shape (``Xᵀ (2x2)``)."""
-    tree = _fold(parse(text), numbers or {})
+    tree = _Fold(numbers or {}).visit(copy.deepcopy(parse(text)))
     written = write(tree, ELEMENTWISE if elementwise else MATH, shown, 2 if factor else 0, shapes)
     return _unsigned(written) if factor else written
 
@@ -500,36 +501,39 @@ def _unsigned(text: str) -> str:
     return f"({text})" if text[:1] in ("-", "−") else text
 
 
-def _fold(node: ast.expr, numbers: Mapping[str, float]) -> ast.expr:
-    """The tree with ``numbers`` put in, constant parts computed, and x¹, 1·x, x/1, 0+x gone."""
-    if isinstance(node, ast.Name) and node.id in numbers:
-        return ast.Constant(numbers[node.id])
-    if isinstance(node, ast.BinOp):
-        left, right = _fold(node.left, numbers), _fold(node.right, numbers)
-        op = type(node.op)
-        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and op is not ast.MatMult:
-            return ast.Constant(_BINARY[op](left.value, right.value))
-        one = lambda n: isinstance(n, ast.Constant) and n.value == 1  # noqa: E731
-        zero = lambda n: isinstance(n, ast.Constant) and n.value == 0  # noqa: E731
-        if (op is ast.Pow and one(right)) or (op in (ast.Mult, ast.Div) and one(right)):
-            return left
-        if op is ast.Mult and one(left):
-            return right
-        if (op is ast.Add and zero(left)) or (op in (ast.Add, ast.Sub) and zero(right)):
-            return right if zero(left) else left
-        return ast.BinOp(left, node.op, right)
-    if isinstance(node, ast.UnaryOp):
-        operand = _fold(node.operand, numbers)
+class _Fold(ast.NodeTransformer):
+    """A tree with ``numbers`` put in for their names, constant parts computed, and x¹, 1·x,
+    x/1, 0+x and +x gone."""
+
+    def __init__(self, numbers: Mapping[str, float]) -> None:
+        self.numbers = numbers
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return ast.Constant(self.numbers[node.id]) if node.id in self.numbers else node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        node.args = [self.visit(arg) for arg in node.args]  # the function's name stays
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
         if isinstance(operand, ast.Constant):
             return ast.Constant(-operand.value)
         return ast.UnaryOp(node.op, operand)
-    if isinstance(node, ast.Call):
-        return ast.Call(node.func, [_fold(arg, numbers) for arg in node.args], [])
-    if isinstance(node, ast.Compare):
-        return ast.Compare(_fold(node.left, numbers), node.ops, [_fold(node.comparators[0], numbers)])
-    if isinstance(node, ast.Attribute):
-        return ast.Attribute(_fold(node.value, numbers), node.attr, node.ctx)
-    return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        left, op, right = self.visit(node.left), type(node.op), self.visit(node.right)
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and op is not ast.MatMult:
+            return ast.Constant(_value(ast.BinOp(left, node.op, right), {}))
+        if _is(right, 1) and op in (ast.Pow, ast.Mult, ast.Div):
+            return left
+        if _is(right, 0) and op in (ast.Add, ast.Sub):
+            return left
+        if (_is(left, 1) and op is ast.Mult) or (_is(left, 0) and op is ast.Add):
+            return right
+        return ast.BinOp(left, node.op, right)
 
 
 def write(
@@ -544,7 +548,7 @@ def write(
     one."""
     shown, shapes = shown or {}, shapes or {}
 
-    def inner(child: ast.expr, level: int) -> str:
+    def inner(child: ast.expr, level: int = 0) -> str:
         return write(child, style, shown, level, shapes)
 
     if isinstance(node, ast.Constant):
@@ -557,36 +561,46 @@ def write(
             return f"{text} ({shapes[node.id]})"
         return text if _binding(text) >= outer else f"({text})"
     if isinstance(node, ast.BinOp):
-        op = type(node.op)
+        op, right = type(node.op), node.right
         level = _PRECEDENCE[op]
-        if op is ast.Pow:
-            base = inner(node.left, 5)
-            if style.math and isinstance(node.right, ast.Constant) and float(node.right.value).is_integer():
-                return base + _constant(node.right.value, style).translate(_SUPERSCRIPT)
-            text = f"{base}{'^' if style.math else '**'}{inner(node.right, 5)}"
-            return text if outer <= level else f"({text})"
-        right_level = level + 1 if op in (ast.Sub, ast.Div, ast.MatMult) else level
-        sign = style.signs[op]
-        sign = f" {sign} " if shapes and sign in ("·", "⊙") else sign  # Xᵀ (3x2) · dL/dz (2x2)
-        text = f"{inner(node.left, level)}{sign}{_unsigned(inner(node.right, right_level))}"
+        if (
+            op is ast.Pow
+            and style.math
+            and isinstance(right, ast.Constant)
+            and float(right.value).is_integer()
+        ):
+            return inner(node.left, 5) + _constant(right.value, style).translate(_SUPERSCRIPT)
+        sides = (5, 5) if op is ast.Pow else (level, level + (op in (ast.Sub, ast.Div, ast.MatMult)))
+        sign = f" {style[op]} " if shapes and style[op] in ("·", "⊙") else style[op]  # Xᵀ (3x2) · dL/dz
+        text = f"{inner(node.left, sides[0])}{sign}{_unsigned(inner(right, sides[1]))}"
         return text if outer <= level else f"({text})"
     if isinstance(node, ast.UnaryOp):
-        text = f"{'−' if style.math else '-'}{inner(node.operand, 3)}"
+        text = f"{style[type(node.op)]}{inner(node.operand, 3)}"
         return text if outer < 3 else f"({text})"
     if isinstance(node, ast.Compare):
-        inside = f"{inner(node.left, 1)} {style.compare[type(node.ops[0])]} {inner(node.comparators[0], 1)}"
+        inside = f"{inner(node.left, 1)} {style[type(node.ops[0])]} {inner(node.comparators[0], 1)}"
         return f"[{inside}]" if style.math else f"({inside})"
     if isinstance(node, ast.Attribute):  # .T
-        mark = "ᵀ" if style.math else ".T"
         value = node.value
         if isinstance(value, ast.Name) and value.id in shapes:  # Xᵀ (3x2): the shape transposed
             flipped = "x".join(reversed(shapes[value.id].split("x")))
-            return f"{shown.get(value.id, value.id)}{mark} ({flipped})"
-        return f"{inner(value, 5)}{mark}"
-    if isinstance(node, ast.Subscript):
-        return f"{inner(node.value, 5)}[{_index(node.slice, style)}]"
-    arguments = ", ".join(inner(arg, 0) for arg in node.args)
-    return f"{style.functions.get(node.func.id, node.func.id)}({arguments})"
+            return f"{shown.get(value.id, value.id)}{style[ast.Attribute]} ({flipped})"
+        return f"{inner(value, 5)}{style[ast.Attribute]}"
+    if isinstance(node, ast.Subscript):  # W[0, 1:]: the index's tuple without its parentheses
+        index = node.slice
+        if isinstance(index, ast.Constant) and isinstance(index.value, tuple):
+            index = ast.Tuple([ast.Constant(item) for item in index.value])
+        items = index.elts if isinstance(index, ast.Tuple) else [index]
+        return f"{inner(node.value, 5)}[{', '.join(map(inner, items)) or '()'}]"
+    if isinstance(node, ast.Slice):
+        ends = ["" if end is None else inner(end) for end in (node.lower, node.upper)]
+        return ":".join(ends) + ("" if node.step is None else f":{inner(node.step)}")
+    if isinstance(node, (ast.Tuple, ast.List)):
+        inside = ", ".join(map(inner, node.elts))
+        if isinstance(node, ast.List):
+            return f"[{inside}]"
+        return f"({inside},)" if len(node.elts) == 1 else f"({inside})"
+    return f"{style.get(node.func.id, node.func.id)}({', '.join(map(inner, node.args))})"
 
 
 def _binding(text: str) -> float:
@@ -618,10 +632,17 @@ def _exponent(text: str, position: int) -> bool:
 
 def _constant(value: Any, style: _Style) -> str:
     if isinstance(value, (np.ndarray, list)):
-        return _array(np.asarray(value))
+        value = np.asarray(value)
+        return (
+            str(value.tolist()) if value.size <= 6 else f"<{'x'.join(map(str, value.shape))} {value.dtype}>"
+        )
     if isinstance(value, tuple):
-        inside = ", ".join(_constant(v, style) for v in value)
-        return f"({inside},)" if len(value) == 1 else f"({inside})"
+        return write(ast.Tuple([ast.Constant(item) for item in value]), style)
+    if isinstance(value, slice):  # an index that forward was given: 1:, ::2
+        ends = ["" if end is None else str(end) for end in (value.start, value.stop)]
+        return ":".join(ends) + ("" if value.step is None else f":{value.step}")
+    if value is Ellipsis:
+        return "..."
     if isinstance(value, (bool, str)) or value is None or not isinstance(value, (int, float, np.number)):
         return repr(value)
     if not style.math:
@@ -629,23 +650,3 @@ def _constant(value: Any, style: _Style) -> str:
     if isinstance(value, (int, np.integer)) or (math.isfinite(value) and float(value).is_integer()):
         return str(int(value)).replace("-", "−")
     return f"{value:.5g}".replace("-", "−")
-
-
-def _array(value: np.ndarray) -> str:
-    return str(value.tolist()) if value.size <= 6 else f"<{'x'.join(map(str, value.shape))} {value.dtype}>"
-
-
-def _index(part: Any, style: _Style) -> str:
-    if isinstance(part, ast.Constant):
-        value = part.value
-        if isinstance(value, tuple):
-            return ", ".join(_index(ast.Constant(v), style) for v in value) or "()"
-        if isinstance(value, slice):
-            ends = ["" if v is None else str(v) for v in (value.start, value.stop)]
-            return ":".join(ends) + (f":{value.step}" if value.step is not None else "")
-        if value is Ellipsis:
-            return "..."
-        if value is None:
-            return "None"
-        return _constant(value, style)
-    return write(part, style)

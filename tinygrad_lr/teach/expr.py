@@ -20,15 +20,13 @@ to 0) is refused rather than changed.
 
 from __future__ import annotations
 
-import ast
-import copy
 import math
 import numbers
 from typing import Any
 
 from ..core import formula
 from ..core.engine import Node
-from ..core.formula import _LARGEST, ExpressionError, _shorten
+from ..core.formula import ExpressionError
 from ..core.function import REGISTRY
 from ..core.value import Value
 
@@ -56,37 +54,22 @@ def expr(text: str, /, **variables: float | Value) -> Value:
     the variable's name if it has none. The result is ready for ``backward()``, ``tg.draw`` and
     stepping through. Raises ExpressionError (and nothing else) for any text or value it cannot use.
     """
-    known = functions()
-    tree, source = formula._parse(text, tuple(known.items()))
-    uses: dict[str, ast.Name] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in known:
-            first = uses.setdefault(node.id, node)
-            if (node.lineno, node.col_offset) < (first.lineno, first.col_offset):
-                uses[node.id] = node
-    missing = sorted(uses.keys() - variables.keys(), key=lambda name: source.index(uses[name]))
+    tree = formula.parse(text, functions())
+    uses = formula.variables(tree)  # each with its first use, in the order of the text
+    missing = [name for name in uses if name not in variables]
     if missing:
-        where = ", ".join(f"{name} ({source.at(source.index(uses[name]))})" for name in missing)
+        where = ", ".join(f"{name} ({formula.where(text, uses[name])})" for name in missing)
         raise ExpressionError(f"give a value for {where}, e.g. {missing[0]}=1.0")
     unused = sorted(variables.keys() - uses.keys())
     if unused:
         raise ExpressionError(
             f"{', '.join(unused)} not in the formula; the variables are {', '.join(sorted(uses)) or 'none'}"
         )
-    leaves = {
-        name: _leaf(name, variables[name], source.at(source.index(uses[name]))) for name in sorted(uses)
-    }
+    leaves = {name: _leaf(name, variables[name], formula.where(text, uses[name])) for name in sorted(uses)}
     for name, leaf in leaves.items():
         leaf.label = leaf.label or name  # only once every value is known to be good
-    out = formula.evaluate(_Floats().visit(copy.deepcopy(tree)), leaves)  # parsed trees are cached
+    out = formula.evaluate(tree, leaves)
     return out if isinstance(out, Value) else Value(out, requires_grad=False)
-
-
-class _Floats(ast.NodeTransformer):
-    """Every number of a typed formula as a float: 9**1000 is inf, as for Values, not an integer."""
-
-    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
-        return ast.Constant(float(node.value))
 
 
 def _leaf(name: str, value: Any, where: str) -> Value:
@@ -99,12 +82,12 @@ def _leaf(name: str, value: Any, where: str) -> Value:
             f"or a tg.Value ({type(value).__name__.lower()}.item() is its number, if it has one)"
         )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ExpressionError(f"{name}={_shorten(repr(value))}: give a number or a tg.Value")
+        raise ExpressionError(f"{name}={formula.shorten(repr(value))}: give a number or a tg.Value")
     try:
         number = float(value)
     except (OverflowError, ValueError, TypeError):
         number = math.inf
     if math.isinf(number) and abs(value) != math.inf:
         shown = f"an integer of {int(math.log10(abs(value))) + 1} digits" if isinstance(value, int) else value
-        raise ExpressionError(f"{name} (used {where}) is {shown}, too large for a float ({_LARGEST})")
+        raise formula.too_large(f"{name} (used {where}) is {shown},")
     return Value(number, label=name)
