@@ -166,8 +166,7 @@ def broadcast_to(x, shape: Sequence[int]):
     return BroadcastTo.apply(x, tuple(shape))
 
 
-index = Index.apply
-scatter_add = ScatterAdd.apply
+index, scatter_add = Index.apply, ScatterAdd.apply
 
 
 # --- choosing and joining -------------------------------------------------------------------------

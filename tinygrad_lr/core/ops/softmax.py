@@ -121,8 +121,7 @@ class CrossEntropy(Loss):
     ∂f/∂z = softmax(z)·Σy − y,  ∂f/∂y = −log softmax(z)   (divided by the rows for "mean").
 
     For one-hot y (Σy = 1) the gradient is softmax(z) − y: softmax regression's formula, as
-    BCE with logits gives σ(z) − y. Each row's loss is (max z − zᵢ) + log Σ e^(z − max z),
-    two parts that are never negative: finite for every finite z, and nothing cancels.
+    BCE with logits gives σ(z) − y. The loss is finite for every finite z (see forward).
     """
 
     name = "cross_entropy"
