@@ -8,8 +8,9 @@ from .. import numeric
 from ..engine import Node
 from ..function import Choice, Domain, Function
 
-REAL = Domain()
-NONZERO = Domain(avoid=(0.0,), margin=0.2)
+__all__ = ["Add", "Div", "Maximum", "Mul", "Neg", "Pow", "PowNumber", "Sub"]
+__all__ += ["add", "div", "maximum", "mul", "neg", "pow", "sub"]
+
 POSITIVE = Domain(0.2, 3.0)
 
 
@@ -20,7 +21,6 @@ class Add(Function):
     symbol = "+"
     written = "x + y"
     formula = ("1", "1")
-    domain = (REAL, REAL)
     reference = np.add
 
     @staticmethod
@@ -34,7 +34,6 @@ class Sub(Function):
     symbol = "-"
     written = "x - y"
     formula = ("1", "-1")
-    domain = (REAL, REAL)
     reference = np.subtract
 
     @staticmethod
@@ -48,7 +47,6 @@ class Neg(Function):
     symbol = "-"
     written = "-x"
     formula = "-1"
-    domain = (REAL,)
     reference = np.negative
 
     @staticmethod
@@ -63,7 +61,6 @@ class Mul(Function):
     symbol = "*"
     written = "x*y"
     formula = ("y", "x")
-    domain = (REAL, REAL)
     reference = np.multiply
 
     @staticmethod
@@ -77,7 +74,7 @@ class Div(Function):
     symbol = "/"
     written = "x/y"
     formula = ("1/y", "-out/y")  # NOTE: not −x/y², whose y² overflows or underflows first
-    domain = (REAL, NONZERO)
+    domain = (Domain(), Domain(avoid=(0.0,), margin=0.2))
     reference = np.divide
 
     @staticmethod
@@ -102,9 +99,10 @@ class Pow(Function):
         # to x in the log, and to the exponent where y = 0 too, keeps the factors finite and
         # changes nothing else (constants, so higher derivatives are unaffected).
         zero = np.equal(x, 0)
-        ctx.for_log = zero.astype(np.result_type(out)) if isinstance(zero, np.ndarray) else float(zero)
-        both = zero & np.equal(y, 0)
-        ctx.for_pow = both.astype(np.result_type(out)) if isinstance(both, np.ndarray) else float(both)
+        ctx.for_log, ctx.for_pow = (
+            mask.astype(np.result_type(out)) if isinstance(mask, np.ndarray) else float(mask)
+            for mask in (zero, zero & np.equal(y, 0))
+        )
         return out
 
 
@@ -135,9 +133,8 @@ class Maximum(Function):
 
     commutative = True
     symbol = "max"
-    written = "maximum(x, y)"
     formula = ("(x > y) + 0.5*(x == y)", "(y > x) + 0.5*(x == y)")
-    domain = (REAL, Domain(avoid=("x",)))
+    domain = (Domain(), Domain(avoid=("x",)))
     reference = np.maximum
 
     @staticmethod

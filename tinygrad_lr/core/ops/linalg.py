@@ -7,6 +7,8 @@ import numpy as np
 from .. import numeric
 from ..function import Function
 
+__all__ = ["Linear", "MatMul", "linear", "matmul"]
+
 
 class MatMul(Function):
     """f(x, y) = x @ y (numpy's rules: 1-D, 2-D, batched);  ∂L/∂x = g @ yᵀ, ∂L/∂y = xᵀ @ g.
@@ -19,9 +21,8 @@ class MatMul(Function):
     written = "x@y"
     formula = ("g @ y.T", "x.T @ g")
     tensor_only = True
-    reference = np.matmul
-
     domain = "matmul"
+    reference = np.matmul
 
     @staticmethod
     def forward(ctx, x, y):
@@ -39,16 +40,14 @@ class Linear(Function):
     gradients as for matmul, and ∂f/∂b = 1 (summed over the broadcast rows by the engine).
     One op instead of two keeps one activation fewer alive for backward."""
 
-    symbol = "linear"
     written = "x@w + b"
     formula = ("g @ w.T", "x.T @ g", "g")
     tensor_only = True
+    domain = "linear"
 
     @staticmethod
     def reference(x, w, b):
         return np.matmul(x, w) + b
-
-    domain = "linear"
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -103,5 +102,4 @@ def matmul_grads(x, y, grad, need_x: bool = True, need_y: bool = True):
     return grad_x, grad_y
 
 
-matmul = MatMul.apply
-linear = Linear.apply
+matmul, linear = MatMul.apply, Linear.apply

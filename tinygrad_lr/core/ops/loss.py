@@ -8,8 +8,27 @@ from .. import numeric
 from ..function import Choice, Domain, Function
 from . import movement, unary
 
+__all__ = ["BCEWithLogits", "bce_with_logits"]
 
-class BCEWithLogits(Function):
+REDUCED = {"mean": np.mean, "sum": np.sum, "none": np.asarray}  # each reduction, for the references
+
+
+class Loss(Function, register=False):
+    """What the losses share: a ``reduction`` as the last argument ("mean", "sum" or "none"),
+    written in a call when it is not the default "mean"."""
+
+    @classmethod
+    def write(cls, ctx) -> str:
+        return f"{cls.name}(z, y)" if ctx.arguments[2] == "mean" else f"{cls.name}(z, y, reduction)"
+
+    @classmethod
+    def checked(cls, reduction: str) -> str:
+        if reduction not in REDUCED:
+            raise ValueError(f"{cls.name}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+        return reduction
+
+
+class BCEWithLogits(Loss):
     """Binary cross-entropy of logits z against targets y (Values, or Tensors reduced by
     ``reduction``):
 
@@ -22,11 +41,6 @@ class BCEWithLogits(Function):
 
     name = "bce_with_logits"
     symbol = "BCE"
-
-    @classmethod
-    def write(cls, ctx) -> str:
-        return "bce_with_logits(z, y)" if ctx.arguments[2] == "mean" else "bce_with_logits(z, y, reduction)"
-
     formula = ("(sigmoid(z) - y)/n", "-z/n", "")  # n: the count for a mean, else 1
     domain = (Domain(-6.0, 6.0), Domain(0.0, 1.0), Choice(("mean", "sum", "none")))
 
@@ -34,7 +48,7 @@ class BCEWithLogits(Function):
     def reference(z, y, reduction):
         p = 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
         loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-        return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
+        return REDUCED[reduction](loss)
 
     @staticmethod
     def forward(ctx, z, y, reduction):
@@ -69,6 +83,4 @@ class BCEWithLogits(Function):
 def bce_with_logits(z, y, reduction: str = "mean"):
     """Binary cross-entropy of logits ``z`` against targets ``y`` in [0, 1], stable for every
     finite z; ``reduction`` is "mean", "sum" or "none"."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"bce_with_logits: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    return BCEWithLogits.apply(z, y, reduction)
+    return BCEWithLogits.apply(z, y, BCEWithLogits.checked(reduction))

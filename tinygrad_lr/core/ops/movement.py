@@ -9,17 +9,18 @@ import numpy as np
 from ..axes import normal_axes, normal_axis, spelled
 from ..function import Function
 
+__all__ = ["BroadcastTo", "Cat", "Index", "Reshape", "ScatterAdd", "Transpose", "Where"]
+__all__ += ["broadcast_to", "cat", "flatten", "index", "reshape", "scatter_add", "squeeze", "stack"]
+__all__ += ["transpose", "unsqueeze", "where"]
+
 
 class Reshape(Function):
     """f(x) = x in a new shape;  the gradient is reshaped back."""
 
-    symbol = "reshape"
-    written = "reshape(x, shape)"
     formula = ("1", "")
     tensor_only = True
-    reference = staticmethod(np.reshape)
-
     domain = "reshape"
+    reference = staticmethod(np.reshape)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -39,18 +40,15 @@ class Reshape(Function):
 class Transpose(Function):
     """f(x) = x with its axes permuted;  the gradient is permuted back."""
 
-    symbol = "transpose"
+    formula = ("1", "")
+    tensor_only = True
+    domain = "transpose"
+    reference = staticmethod(np.transpose)
 
     @classmethod
     def write(cls, ctx) -> str:
         # .T swaps the last two axes: it is the reversal only up to two dimensions
         return "x.T" if ctx.axes is None and ctx.ndim <= 2 else "transpose(x, axes)"
-
-    formula = ("1", "")
-    tensor_only = True
-    reference = staticmethod(np.transpose)
-
-    domain = "transpose"
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -74,12 +72,10 @@ class BroadcastTo(Function):
 
     name = "broadcast_to"
     symbol = "broadcast"
-    written = "broadcast_to(x, shape)"
     formula = ("1", "")
     tensor_only = True
-    reference = staticmethod(np.broadcast_to)
-
     domain = "broadcast"
+    reference = staticmethod(np.broadcast_to)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -98,12 +94,11 @@ class Index(Function):
     written = "x[index]"
     formula = ("scatter_add(g, index, shape)", "")
     tensor_only = True
+    domain = "index"
 
     @staticmethod
     def reference(x, index):
         return x[index]
-
-    domain = "index"
 
     @staticmethod
     def forward(ctx, x, index):
@@ -124,9 +119,9 @@ class ScatterAdd(Function):
 
     name = "scatter_add"
     symbol = "scatter"
-    written = "scatter_add(x, index, shape)"
     formula = ("index(g, index)", "", "")
     tensor_only = True
+    domain = "scatter_add"
 
     @staticmethod
     def forward(ctx, x, index, shape):
@@ -142,8 +137,6 @@ class ScatterAdd(Function):
         for position, value in zip(np.broadcast_to(flat, np.shape(x)).ravel(), np.ravel(x)):
             out.flat[position] += value
         return out
-
-    domain = "scatter_add"
 
     @staticmethod
     def backward(ctx, grad):
@@ -173,8 +166,7 @@ def broadcast_to(x, shape: Sequence[int]):
     return BroadcastTo.apply(x, tuple(shape))
 
 
-index = Index.apply
-scatter_add = ScatterAdd.apply
+index, scatter_add = Index.apply, ScatterAdd.apply
 
 
 # --- choosing and joining -------------------------------------------------------------------------
@@ -185,15 +177,9 @@ class Where(Function):
     goes to x where cond holds and to y elsewhere. It is selected, not multiplied by a mask, as
     in PyTorch: an inf or nan arriving for an element that was not chosen stays out."""
 
-    symbol = "where"
-    written = "where(cond, x, y)"
     formula = ("", "where(cond, g, 0)", "where(cond, 0, g)")
-
-    @staticmethod
-    def reference(cond, x, y):
-        return np.where(cond, x, y)
-
     domain = "where"
+    reference = staticmethod(np.where)
 
     @staticmethod
     def forward(ctx, cond, x, y):
@@ -220,16 +206,13 @@ class Cat(Function):
     (``left`` and ``right``: the index of each part). ``cat`` of many tensors joins them two at
     a time, as a balanced tree."""
 
-    symbol = "cat"
-    written = "cat(x, y, axis)"
     formula = ("index(g, left)", "index(g, right)", "")
     tensor_only = True
+    domain = "cat"
 
     @staticmethod
     def reference(x, y, axis):
         return np.concatenate([x, y], axis=axis)
-
-    domain = "cat"
 
     @staticmethod
     def forward(ctx, x, y, axis):
@@ -268,22 +251,19 @@ def cat(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
     input."""
     axis, _ = spelled("cat", axis, dim)
     xs = list(xs)
-    if not xs:
-        raise ValueError("cat: needs at least one tensor")
-    ndim = np.ndim(getattr(xs[0], "data", xs[0]))
+    shapes = _shapes(xs, "cat")
+    ndim = len(shapes[0])
     if ndim == 0:
         raise ValueError("cat: a 0-d tensor cannot be joined; use stack, or reshape it to 1-d first")
-    for k, x in enumerate(xs):
-        if np.ndim(getattr(x, "data", x)) != ndim:
+    for k, shape in enumerate(shapes):
+        if len(shape) != ndim:
             raise ValueError(
-                f"cat: tensor {k} has {np.ndim(getattr(x, 'data', x))} dimensions but tensor 0 has {ndim}; "
-                "all must have the same number"
+                f"cat: tensor {k} has {len(shape)} dimensions but tensor 0 has {ndim}; all must have "
+                "the same number"
             )
     axis = normal_axis(0 if axis is None else axis, ndim, "cat")
     if len(xs) == 1:  # a copy, as PyTorch's: picking every position along the axis
-        x = xs[0]
-        whole = (slice(None),) * axis + (np.arange(np.shape(getattr(x, "data", x))[axis]),)
-        return index(x, whole)
+        return index(xs[0], (slice(None),) * axis + (np.arange(shapes[0][axis]),))
     while len(xs) > 1:
         pairs = [Cat.apply(xs[i], xs[i + 1], axis) for i in range(0, len(xs) - 1, 2)]
         xs = pairs + xs[len(pairs) * 2 :]
@@ -295,23 +275,21 @@ def stack(xs: Sequence, axis: int | None = None, *, dim: int | None = None):
     default 0)."""
     axis, _ = spelled("stack", axis, dim)
     xs = list(xs)
-    if not xs:
-        raise ValueError("stack: needs at least one tensor")
-    shape = np.shape(getattr(xs[0], "data", xs[0]))
-    for k, x in enumerate(xs):
-        if np.shape(getattr(x, "data", x)) != shape:
+    shapes = _shapes(xs, "stack")
+    for k, shape in enumerate(shapes):
+        if shape != shapes[0]:
             raise ValueError(
-                f"stack: tensor {k} has shape {np.shape(getattr(x, 'data', x))} but tensor 0 has "
-                f"{shape}; all must have the same shape"
+                f"stack: tensor {k} has shape {shape} but tensor 0 has {shapes[0]}; all must have the "
+                "same shape"
             )
-    axis = normal_axis(0 if axis is None else axis, len(shape) + 1, "stack")
+    axis = normal_axis(0 if axis is None else axis, len(shapes[0]) + 1, "stack")
     return cat([unsqueeze(x, axis) for x in xs], axis)
 
 
 def flatten(x, start: int = 0, end: int = -1):
     """``x`` with axes ``start`` to ``end`` (inclusive) merged into one; a 0-d array becomes
     1-d (as PyTorch)."""
-    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    shape = _shape(x)
     if not shape:
         return reshape(x, (1,))
     first, last = normal_axis(start, len(shape), "flatten"), normal_axis(end, len(shape), "flatten")
@@ -325,7 +303,7 @@ def squeeze(x, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[i
     """``x`` without axes of length 1: all of them, or those of ``axis`` (or ``dim``; an axis
     whose length is not 1 is left alone, as PyTorch)."""
     axis, _ = spelled("squeeze", axis, dim)
-    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    shape = _shape(x)
     chosen = normal_axes(axis, len(shape) or 1, "squeeze")
     return reshape(x, tuple(n for i, n in enumerate(shape) if not (i in chosen and n == 1)))
 
@@ -335,6 +313,19 @@ def unsqueeze(x, axis: int | None = None, *, dim: int | None = None):
     axis, _ = spelled("unsqueeze", axis, dim)
     if axis is None:
         raise TypeError("unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0)")
-    shape = np.shape(x.data if hasattr(x, "_ctx") else x)
+    shape = _shape(x)
     position = normal_axis(axis, len(shape) + 1, "unsqueeze")
     return reshape(x, (*shape[:position], 1, *shape[position:]))
+
+
+def _shape(x) -> tuple[int, ...]:
+    """The shape of a Tensor, an ndarray or a number (())."""
+    return np.shape(x.data if hasattr(x, "_ctx") else x)
+
+
+def _shapes(xs: list, op: str) -> list[tuple[int, ...]]:
+    """The shape of each of ``xs``, of which there must be at least one."""
+    shapes = [_shape(x) for x in xs]
+    if not shapes:
+        raise ValueError(f"{op}: needs at least one tensor")
+    return shapes

@@ -9,6 +9,9 @@ from ..axes import normal_axis, spelled
 from ..engine import Node
 from ..function import Function
 from . import movement, reduce, unary
+from .loss import REDUCED, Loss
+
+__all__ = ["CrossEntropy", "LogSoftmax", "Softmax", "cross_entropy", "log_softmax", "softmax"]
 
 
 def _max(x, axis: int):
@@ -28,6 +31,13 @@ def _sum(x, axis: int):
     if axis % x.ndim == x.ndim - 1:
         return (x @ np.ones(x.shape[-1], dtype=x.dtype))[..., None]
     return np.add.reduce(x, axis=axis, keepdims=True)
+
+
+def _log_softmax_reference(x, axis: int):
+    """log softmax along ``axis`` computed in long double, the references' common part."""
+    x = np.asarray(x, dtype=np.longdouble)
+    top = np.max(x, axis=axis, keepdims=True)
+    return x - top - np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
 
 
 def _shifted(x, axis: int):
@@ -55,14 +65,11 @@ class Softmax(Function):
 
     formula = ("out*(g - sum(g*out, axis, True))", "")
     tensor_only = True
+    domain = "axis"
 
     @staticmethod
     def reference(x, axis):
-        x = np.asarray(x, dtype=np.longdouble)
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        return (e / np.sum(e, axis=axis, keepdims=True)).astype(np.float64)
-
-    domain = "axis"
+        return np.exp(_log_softmax_reference(x, axis)).astype(np.float64)
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -86,14 +93,11 @@ class LogSoftmax(Function):
     name = "log_softmax"
     formula = ("g - exp(out)*sum(g, axis, True)", "")
     tensor_only = True
+    domain = "axis"
 
     @staticmethod
     def reference(x, axis):
-        x = np.asarray(x, dtype=np.longdouble)
-        top = np.max(x, axis=axis, keepdims=True)
-        return (x - top - np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))).astype(np.float64)
-
-    domain = "axis"
+        return _log_softmax_reference(x, axis).astype(np.float64)
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -109,7 +113,7 @@ class LogSoftmax(Function):
         return grad - unary.exp(out) * reduce.sum(grad, ctx.axis, True), None
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Loss):
     """Cross-entropy of logits z against target probabilities y along the last axis (one-hot
     rows for class labels, possibly scaled by class weights), reduced by ``reduction``:
 
@@ -117,29 +121,19 @@ class CrossEntropy(Function):
     ∂f/∂z = softmax(z)·Σy − y,  ∂f/∂y = −log softmax(z)   (divided by the rows for "mean").
 
     For one-hot y (Σy = 1) the gradient is softmax(z) − y: softmax regression's formula, as
-    BCE with logits gives σ(z) − y. Each row's loss is (max z − zᵢ) + log Σ e^(z − max z),
-    two parts that are never negative: finite for every finite z, and nothing cancels.
+    BCE with logits gives σ(z) − y. The loss is finite for every finite z (see forward).
     """
 
     name = "cross_entropy"
     symbol = "CE"
-
-    @classmethod
-    def write(cls, ctx) -> str:
-        return "cross_entropy(z, y)" if ctx.arguments[2] == "mean" else "cross_entropy(z, y, reduction)"
-
     formula = ("(softmax(z, -1)*sum(y, -1, True) - y)/n", "-log_softmax(z, -1)/n", "")  # n: rows for a mean
     tensor_only = True
+    domain = "cross_entropy"
 
     @staticmethod
     def reference(z, y, reduction):
-        z = np.asarray(z, dtype=np.longdouble)
-        top = np.max(z, axis=-1, keepdims=True)
-        log_p = z - top - np.log(np.sum(np.exp(z - top), axis=-1, keepdims=True))
-        loss = -np.sum(y * log_p, axis=-1)
-        return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss).astype(np.float64)
-
-    domain = "cross_entropy"
+        loss = -np.sum(y * _log_softmax_reference(z, -1), axis=-1)
+        return REDUCED[reduction](loss).astype(np.float64)
 
     @staticmethod
     def forward(ctx, z, y, reduction):
@@ -183,26 +177,25 @@ class CrossEntropy(Function):
 def softmax(x, axis: int | None = None, *, dim: int | None = None):
     """e^x / Σ e^x along ``axis`` (or PyTorch's ``dim``; default the last): probabilities that
     sum to 1, stable for every finite x."""
-    axis, _ = spelled("softmax", axis, dim)
-    return Softmax.apply(x, _axis(x, -1 if axis is None else axis, "softmax"))
+    return Softmax.apply(x, _axis(x, axis, dim, "softmax"))
 
 
 def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
     """x − log Σ e^x along ``axis`` (or ``dim``; default the last), stable for every finite x
     (the log of softmax, without the log of a rounded probability)."""
-    axis, _ = spelled("log_softmax", axis, dim)
-    return LogSoftmax.apply(x, _axis(x, -1 if axis is None else axis, "log_softmax"))
+    return LogSoftmax.apply(x, _axis(x, axis, dim, "log_softmax"))
 
 
 def cross_entropy(z, y, reduction: str = "mean"):
     """Cross-entropy of logits ``z`` (..., classes) against target probabilities ``y`` of the
     same shape; ``reduction`` is "mean" (over rows), "sum" or "none"."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    return CrossEntropy.apply(z, y, reduction)
+    return CrossEntropy.apply(z, y, CrossEntropy.checked(reduction))
 
 
-def _axis(x, axis, op: str) -> int:
+def _axis(x, axis, dim, op: str) -> int:
+    """The one axis ``op`` normalizes along (default the last), checked to hold entries."""
+    axis, _ = spelled(op, axis, dim)
+    axis = -1 if axis is None else axis
     if getattr(x, "ndim", 0) == 0:
         raise ValueError(f"{op}: needs an array of at least one dimension, got a single number")
     if x.shape[normal_axis(axis, x.ndim, op)] == 0:

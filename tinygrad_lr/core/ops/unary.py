@@ -10,12 +10,13 @@ import numpy as np
 from .. import numeric
 from ..function import Choice, Domain, Function
 
+__all__ = ["Abs", "Clamp", "Exp", "Log", "ReLU", "Sigmoid", "Softplus", "Sqrt", "Tanh"]
+__all__ += ["abs_", "clamp", "exp", "log", "relu", "sigmoid", "softplus", "sqrt", "tanh"]
+
 
 class Exp(Function):
     """f(x) = eˣ;  f'(x) = eˣ = f(x)."""
 
-    symbol = "exp"
-    written = "exp(x)"
     formula = "out"
     domain = (Domain(-5.0, 5.0),)
     reference = np.exp
@@ -28,8 +29,6 @@ class Exp(Function):
 class Log(Function):
     """f(x) = ln x;  f'(x) = 1/x. IEEE: ln 0 = −inf, ln(x < 0) = nan."""
 
-    symbol = "log"
-    written = "log(x)"
     formula = "1/x"
     domain = (Domain(0.2, 10.0),)
     reference = np.log
@@ -43,7 +42,6 @@ class Sigmoid(Function):
     """f(x) = σ(x) = 1 / (1 + e⁻ˣ);  f'(x) = σ(x)·(1 − σ(x)). Never overflows."""
 
     symbol = "σ"
-    written = "sigmoid(x)"
     formula = "out*(1 - out)"
     domain = (Domain(-8.0, 8.0),)
 
@@ -59,8 +57,6 @@ class Sigmoid(Function):
 class Tanh(Function):
     """f(x) = tanh x;  f'(x) = 1 − tanh² x."""
 
-    symbol = "tanh"
-    written = "tanh(x)"
     formula = "1 - out**2"
     domain = (Domain(-4.0, 4.0),)
     reference = np.tanh
@@ -73,9 +69,7 @@ class Tanh(Function):
 class ReLU(Function):
     """f(x) = max(x, 0);  f'(x) = 1 if x > 0 else 0."""
 
-    name = "relu"
     symbol = "ReLU"
-    written = "relu(x)"
     formula = "where(out > 0, g, 0)"  # NOTE: chosen, not multiplied: an inf arriving at 0 stays out
     domain = (Domain(avoid=(0.0,)),)
 
@@ -88,15 +82,10 @@ class ReLU(Function):
         return numeric.relu(x)
 
 
-exp, log, sigmoid, tanh, relu = Exp.apply, Log.apply, Sigmoid.apply, Tanh.apply, ReLU.apply
-
-
 class Softplus(Function):
     """f(x) = log(1 + eˣ);  f'(x) = σ(x). The smooth ReLU, and the stable core of the logistic
     loss: −log σ(z) = softplus(−z)."""
 
-    symbol = "softplus"
-    written = "softplus(x)"
     formula = "sigmoid(x)"
     domain = (Domain(-8.0, 8.0),)
 
@@ -109,6 +98,7 @@ class Softplus(Function):
         return numeric.softplus(x)
 
 
+exp, log, sigmoid, tanh, relu = Exp.apply, Log.apply, Sigmoid.apply, Tanh.apply, ReLU.apply
 softplus = Softplus.apply
 
 
@@ -120,8 +110,6 @@ softplus = Softplus.apply
 class Abs(Function):
     """f(x) = |x|;  f'(x) = sign x, and 0 at x = 0 (PyTorch's choice, a subgradient)."""
 
-    symbol = "abs"
-    written = "abs(x)"
     formula = "sign(x)"
     domain = (Domain(avoid=(0.0,)),)
     reference = np.abs
@@ -135,7 +123,6 @@ class Sqrt(Function):
     """f(x) = √x;  f'(x) = 1/(2√x): inf at x = 0 (as PyTorch). IEEE: √(x < 0) = nan."""
 
     symbol = "√"
-    written = "sqrt(x)"
     formula = "0.5/out"
     domain = (Domain(0.2, 5.0),)
     reference = np.sqrt
@@ -151,8 +138,6 @@ class Clamp(Function):
     low ≤ x ≤ high, else 0. At a bound the gradient passes, as PyTorch's; with low > high every
     element is ``high`` and no gradient passes (as PyTorch)."""
 
-    symbol = "clamp"
-    written = "clamp(x, low, high)"
     formula = ("where((x >= lower)*(x <= upper), g, 0)", "", "")  # NOTE: chosen, as relu's
     domain = (Domain(-3.0, 3.0, avoid=(-1.0, 1.0)), Choice((-1.0, None)), Choice((1.0, None)))
 
@@ -180,6 +165,7 @@ def clamp(x, min: float | None = None, max: float | None = None):
     bound may be None. The gradient passes where min ≤ x ≤ max, bounds included (as PyTorch)."""
     if min is None and max is None:
         raise ValueError("clamp: give min, max or both (at least one must not be None)")
+    bounds = []
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
             raise TypeError(
@@ -188,5 +174,5 @@ def clamp(x, min: float | None = None, max: float | None = None):
             )
         if bound is not None and bound != bound:
             raise ValueError(f"clamp: {name} is nan; a bound must be a number")
-    as_number = lambda b: b if b is None or isinstance(b, (int, float)) else b.item()  # noqa: E731
-    return Clamp.apply(x, as_number(min), as_number(max))
+        bounds.append(bound.item() if isinstance(bound, np.generic) else bound)  # a Python number
+    return Clamp.apply(x, *bounds)
