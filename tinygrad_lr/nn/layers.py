@@ -216,7 +216,4 @@ class SoftmaxMLP(Classifier):
         self.hidden = _hidden_layers("SoftmaxMLP", sizes, activation, rng)
         self.output = SoftmaxRegression(sizes[-2], sizes[-1], seed=rng)
 
-    @scoped
-    def logits(self, x: Tensor) -> Tensor:
-        """The output layer's z, computed from the features of the hidden layers."""
-        return self.output.logits(self.hidden(x))
+    logits = MLP.logits  # the output layer's z, on the features of the hidden layers
