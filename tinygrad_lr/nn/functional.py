@@ -138,15 +138,12 @@ def cross_entropy(
             probabilities = probabilities * weights.astype(logits.dtype)
         return ops.cross_entropy(logits, probabilities, reduction)
     labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
-    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
-    if weights is None and not np.any(labels == ignore_index):  # the common case, kept cheap
-        one_hot[np.arange(labels.size), labels] = 1
-        return ops.cross_entropy(logits, one_hot.reshape(logits.shape), reduction)
     rows = np.flatnonzero(labels != ignore_index)
     per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
+    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
     one_hot[rows, labels[rows]] = per_row
     one_hot = one_hot.reshape(logits.shape)
-    if reduction != "mean":
+    if reduction != "mean" or (weights is None and rows.size == labels.size):  # the op's own mean
         return ops.cross_entropy(logits, one_hot, reduction)
     total = float(np.sum(per_row))
     if total == 0:
