@@ -145,7 +145,11 @@ class Module:
         return "\n".join([*lines, ")"])
 
 
-def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+Seed = int | np.random.Generator | None
+"""What a layer's ``seed=`` takes: an int, a Generator (to continue its stream), or None."""
+
+
+def generator(seed: Seed) -> np.random.Generator:
     """The generator to draw initial weights from: ``seed`` itself if it is one, so that the
     layers of one network continue one stream, else a new one seeded with it."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
