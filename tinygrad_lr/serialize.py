@@ -40,10 +40,11 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplemented
 def save(module_or_state: Any, path: str | Path) -> Path:
     """Write a module's parameters (or a ``{name: array}`` dict) to ``path`` as ``.npz``.
 
-    Every key is written exactly as given (the member ``key + ".npy"``), whatever its name; a key
-    a zip archive cannot hold faithfully (empty, or with a NUL byte or a backslash) is refused.
-    The file is written next to its destination and renamed over it only when complete, so an
-    interrupted save never leaves a broken file in place of a good one. Returns the path.
+    Any key is kept but one a zip archive cannot hold faithfully (empty, or with a NUL byte or a
+    backslash). The file is written next to its destination and renamed over it only when
+    complete, so an interrupted save never leaves a broken file in place of a good one. Written
+    with ``zipfile`` rather than ``np.savez``, which cannot take the keys ``file`` or
+    ``allow_pickle`` and dates each member: here the same state gives the same bytes. Returns the path.
     """
     state = module_or_state.state_dict() if hasattr(module_or_state, "state_dict") else module_or_state
     if not isinstance(state, dict):
@@ -83,13 +84,12 @@ def save(module_or_state: Any, path: str | Path) -> Path:
 def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarray]:
     """Read a file written by ``save`` (or ``np.savez``): a ``{name: array}`` dict for ``load_state_dict``.
 
-    Each ``.npy`` member gives the key of its name less one ``.npy``. The file must be a regular
-    file holding only ``.npy`` members of numeric arrays; anything else is refused with a
-    ValueError that says what (a directory: IsADirectoryError; no file: FileNotFoundError).
-    Never unpickles. Before anything is decompressed or allocated, ``load`` checks that the
-    archive expands to at most ``max_bytes`` (its members' sizes, ``.npy`` headers included) and
-    that no array's declared shape needs more or is one numpy cannot make: raise ``max_bytes`` to
-    read a larger file you trust. Only then does ``np.load`` read the arrays.
+    The file must be a regular file holding only ``.npy`` members of numeric arrays; anything
+    else is refused with a ValueError that says what (a directory: IsADirectoryError; no file:
+    FileNotFoundError). Never unpickles. Before anything is decompressed or allocated, ``load``
+    checks that the archive expands to at most ``max_bytes`` (its members' sizes, ``.npy``
+    headers included) and that no array's declared shape needs more or is one numpy cannot make:
+    raise ``max_bytes`` to read a larger file you trust. Only then does ``np.load`` read the arrays.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
         raise TypeError(f"load: max_bytes must be a whole number of bytes, got {max_bytes!r}")
