@@ -67,7 +67,7 @@ class Optimizer:
         """Each parameter's gradient plus its weight decay, once checked to exist and be finite."""
         grads = []
         for i, p in enumerate(self.params):
-            step, which = f"{type(self).__name__}.step", f"parameter {i} ({p.label or p.shape})"
+            step, which = f"{type(self).__name__}.step", f"parameter {i} ({p.label or np.shape(p.data)})"
             if p.grad is None:
                 raise RuntimeError(
                     f"{step}: {which} has no gradient; "
