@@ -8,6 +8,8 @@
 0.0074
 """
 
+# ruff: noqa: F401 (imported to be re-exported: __all__ is computed from the imports)
+
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
 from . import data, nn, optim, plots, training
@@ -76,96 +78,11 @@ from .teach.step import Backprop
 from .teach.viz import Drawing, draw
 
 clip, concatenate = clamp, cat  # numpy's names
-# NOTE: tg.bool is left out of __all__: `from tinygrad_lr import *` must not replace the builtin
 
-__all__ = [
-    "REGISTRY",
-    "Backprop",
-    "Choice",
-    "Context",
-    "Domain",
-    "Drawing",
-    "ExpressionError",
-    "Function",
-    "Generator",
-    "GradcheckError",
-    "Tensor",
-    "Value",
-    "abs",
-    "amax",
-    "amin",
-    "arange",
-    "argmax",
-    "argmin",
-    "bce_with_logits",
-    "broadcast_to",
-    "cat",
-    "clamp",
-    "clip",
-    "concatenate",
-    "data",
-    "div",
-    "draw",
-    "engine",
-    "exp",
-    "expr",
-    "eye",
-    "flatten",
-    "float16",
-    "float32",
-    "float64",
-    "formula",
-    "full",
-    "grad",
-    "gradcheck",
-    "gradgradcheck",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "lesson",
-    "linear",
-    "load",
-    "log",
-    "log_softmax",
-    "manual_seed",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "naming",
-    "nn",
-    "no_grad",
-    "numeric",
-    "numerical_grad",
-    "ones",
-    "ones_like",
-    "ops",
-    "optim",
-    "page",
-    "plots",
-    "pow",
-    "rand",
-    "randn",
-    "relu",
-    "reshape",
-    "save",
-    "show",
-    "sigmoid",
-    "softmax",
-    "softplus",
-    "sqrt",
-    "squeeze",
-    "stack",
-    "sum",
-    "tanh",
-    "training",
-    "transpose",
-    "uint8",
-    "unsqueeze",
-    "viz",
-    "where",
-    "zeros",
-    "zeros_like",
-]
+# The public names are the ones imported above, less the subpackages they come from and tg.bool
+# (NOTE: `from tinygrad_lr import *` must not replace the builtin bool).
+__all__ = sorted(
+    name
+    for name in globals()
+    if not name.startswith("_") and name not in {"bool", "check", "core", "creation", "serialize", "teach"}
+)

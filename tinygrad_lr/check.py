@@ -17,9 +17,9 @@ class GradcheckError(AssertionError):
 def numerical_grad(fn: Callable[..., Any], inputs: Node | Sequence[Node], eps: float = 1e-6) -> list[Any]:
     """Central-difference gradient of the scalar ``fn(*inputs)`` with respect to each input.
 
-    (f(x + ε) − f(x − ε)) / 2ε, one element at a time. Returns one
-    float (Value input) or ndarray of the input's shape (Tensor input) per input. Inputs are
-    restored afterwards. Use float64 data: float32 cannot resolve ε = 1e-6.
+    (f(x + ε) − f(x − ε)) / 2ε, one element at a time. Returns one float (Value input) or ndarray
+    of the input's shape (Tensor input) per input. Inputs are restored afterwards. Use float64
+    data: float32 cannot resolve ε = 1e-6.
     """
     inputs = _as_list(inputs)
     results = []

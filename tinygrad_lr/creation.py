@@ -17,21 +17,6 @@ import numpy as np
 
 from .core.tensor import Tensor, as_dtype
 
-__all__ = [
-    "Generator",
-    "arange",
-    "default_generator",
-    "eye",
-    "full",
-    "manual_seed",
-    "ones",
-    "ones_like",
-    "rand",
-    "randn",
-    "zeros",
-    "zeros_like",
-]
-
 
 class Generator:
     """A seedable source of random numbers (PyTorch's ``torch.Generator``), on numpy's PCG64.
@@ -41,12 +26,13 @@ class Generator:
     """
 
     def __init__(self, seed: int | None = None):
-        self._seed = int(np.random.SeedSequence().entropy) if seed is None else _seed(seed)
-        self.numpy = np.random.default_rng(self._seed)
+        self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed`` (a non-negative whole number); returns the generator."""
-        self._seed = _seed(seed)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"manual_seed: a seed is a non-negative whole number, not {seed!r}")
+        self._seed = int(seed)
         self.numpy = np.random.default_rng(self._seed)
         return self
 
@@ -56,12 +42,6 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"Generator(seed={self._seed})"
-
-
-def _seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"manual_seed: a seed is a non-negative whole number, not {seed!r}")
-    return int(seed)
 
 
 default_generator = Generator()
@@ -75,12 +55,12 @@ def manual_seed(seed: int) -> Generator:
 
 def zeros(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _made(np.zeros(_size(size, "zeros"), _dtype(dtype)), requires_grad)
+    return _filled("zeros", size, 0, dtype, requires_grad)
 
 
 def ones(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return _made(np.ones(_size(size, "ones"), _dtype(dtype)), requires_grad)
+    return _filled("ones", size, 1, dtype, requires_grad)
 
 
 def full(
@@ -94,7 +74,7 @@ def full(
         is_bool = isinstance(fill_value, (bool, np.bool_))
         is_int = isinstance(fill_value, numbers.Integral)
         dtype = np.bool_ if is_bool else np.int64 if is_int else np.float64
-    return _made(np.full(_size((size,), "full"), fill_value, as_dtype(dtype, "full")), requires_grad)
+    return _filled("full", (size,), fill_value, dtype, requires_grad)
 
 
 def arange(
@@ -128,24 +108,18 @@ def arange(
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
-    rows, columns = _size((n,), "eye")[0], _size((n if m is None else m,), "eye")[0]
-    return _made(np.eye(rows, columns, dtype=_dtype(dtype)), requires_grad)
+    rows, columns = _size((n, n if m is None else m), "eye")
+    return _made(np.eye(rows, columns, dtype=_dtype(dtype, "eye")), requires_grad)
 
 
 def zeros_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``t``'s shape and (unless ``dtype`` is given) its dtype."""
-    array = _like(t, "zeros_like")
-    return _made(
-        np.zeros(array.shape, array.dtype if dtype is None else as_dtype(dtype, "zeros_like")), requires_grad
-    )
+    return _filled_like("zeros_like", t, 0, dtype, requires_grad)
 
 
 def ones_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of ``t``'s shape and (unless ``dtype`` is given) its dtype."""
-    array = _like(t, "ones_like")
-    return _made(
-        np.ones(array.shape, array.dtype if dtype is None else as_dtype(dtype, "ones_like")), requires_grad
-    )
+    return _filled_like("ones_like", t, 1, dtype, requires_grad)
 
 
 def rand(
@@ -156,9 +130,8 @@ def rand(
 ) -> Tensor:
     """Uniform random numbers in [0, 1), from ``generator`` (default: the one ``manual_seed``
     seeds)."""
-    shape, dtype = _size(size, "rand"), _random_dtype(dtype, "rand")
-    drawn = _drawn(_numpy_generator(generator, "rand").random, shape, dtype)
-    if dtype == np.float16:  # NOTE: float32 numbers just below 1 round up to 1 in float16
+    drawn = _drawn("rand", np.random.Generator.random, size, generator, dtype)
+    if drawn.dtype == np.float16:  # NOTE: float32 numbers just below 1 round up to 1 in float16
         np.minimum(drawn, np.nextafter(np.float16(1), np.float16(0)), out=drawn)
     return _made(drawn, requires_grad)
 
@@ -171,9 +144,8 @@ def randn(
 ) -> Tensor:
     """Standard normal random numbers (mean 0, variance 1), from ``generator`` (default: the one
     ``manual_seed`` seeds)."""
-    shape, dtype = _size(size, "randn"), _random_dtype(dtype, "randn")
-    draw = _numpy_generator(generator, "randn").standard_normal
-    return _made(_drawn(draw, shape, dtype), requires_grad)
+    drawn = _drawn("randn", np.random.Generator.standard_normal, size, generator, dtype)
+    return _made(drawn, requires_grad)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -183,8 +155,19 @@ def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float64) if dtype is None else as_dtype(dtype, "dtype")
+def _dtype(dtype: Any, where: str) -> np.dtype:
+    return np.dtype(np.float64) if dtype is None else as_dtype(dtype, where)
+
+
+def _filled(where: str, size: tuple, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    return _made(np.full(_size(size, where), fill, _dtype(dtype, where)), requires_grad)
+
+
+def _filled_like(where: str, t: Any, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    if not isinstance(t, (Tensor, np.ndarray)):
+        raise TypeError(f"{where}: expected a Tensor or an ndarray, got {type(t).__name__}")
+    array = t.data if isinstance(t, Tensor) else t
+    return _filled(where, array.shape, fill, array.dtype if dtype is None else dtype, requires_grad)
 
 
 def _size(size: tuple, where: str) -> tuple[int, ...]:
@@ -203,36 +186,21 @@ def _size(size: tuple, where: str) -> tuple[int, ...]:
     return tuple(int(n) for n in size)
 
 
-def _like(t: Any, where: str) -> np.ndarray:
-    if isinstance(t, Tensor):
-        return t.data
-    if isinstance(t, np.ndarray):
-        return t
-    raise TypeError(f"{where}: expected a Tensor or an ndarray, got {type(t).__name__}")
-
-
-def _random_dtype(dtype: Any, where: str) -> np.dtype:
-    dtype = _dtype(dtype)
+def _drawn(where: str, draw: Any, size: tuple, generator: Any, dtype: Any) -> np.ndarray:
+    """``draw(generator, shape)`` as an array of the floating-point ``dtype``."""
+    shape, dtype = _size(size, where), _dtype(dtype, where)
     if dtype.kind != "f":
         raise TypeError(
             f"{where}: draws floating-point numbers; dtype {dtype} is not one (use float32 or float64)"
         )
-    return dtype
-
-
-def _numpy_generator(generator: Any, where: str) -> np.random.Generator:
     if generator is None:
-        return default_generator.numpy
+        generator = default_generator
     if isinstance(generator, Generator):
-        return generator.numpy
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise TypeError(
-        f"{where}: generator must be a tg.Generator or a numpy Generator, not {type(generator).__name__}"
-    )
-
-
-def _drawn(draw: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
-    if dtype in (np.float32, np.float64):
-        return draw(shape, dtype=dtype)
-    return draw(shape, dtype=np.float32).astype(dtype)  # float16: numpy draws float32 and float64 only
+        generator = generator.numpy
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{where}: generator must be a tg.Generator or a numpy Generator, not {type(generator).__name__}"
+        )
+    if dtype == np.float16:  # numpy draws float32 and float64 only
+        return draw(generator, shape, dtype=np.float32).astype(dtype)
+    return draw(generator, shape, dtype=dtype)

@@ -18,10 +18,10 @@ class Optimizer:
 
     Updates are in place, as in PyTorch: each parameter stays the same object, and its version
     counts the change, so a graph recorded before the step refuses to backpropagate through the
-    old values (run forward again after each step).
+    old values (run forward again after each step). ``weight_decay`` λ adds λ·p to the gradient.
     """
 
-    def __init__(self, params: Iterable[Node], lr: float):
+    def __init__(self, params: Iterable[Node], lr: float, weight_decay: float = 0.0):
         self.params = list(params)
         name = type(self).__name__
         if not self.params:
@@ -39,28 +39,52 @@ class Optimizer:
                     f"{name}: parameter {i} is parameter {first} again; each would be stepped twice. "
                     "Give every parameter once (module.parameters() lists shared ones once)"
                 )
-        self.lr = _check(lr, name, "the learning rate lr", low=0.0, low_open=True)
+        self.lr = self._number(lr, "the learning rate lr", low=0.0, low_open=True)
+        self.weight_decay = self._number(weight_decay, "weight_decay", 0.0)
 
     def zero_grad(self) -> None:
         """Forget the parameters' gradients (before the next backward pass)."""
         zero_grad(self.params)
 
+    def _number(self, value: float, what: str, low: float, high: float = math.inf, low_open: bool = False,
+                high_open: bool = False) -> float:  # fmt: skip
+        """``value`` as a float, if it is a real number in the range; else an error that says so."""
+        owner = type(self).__name__
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # not "0.1", not True
+            raise TypeError(f"{owner}: {what} must be a real number, got {type(value).__name__} {value!r}")
+        number = float(value)
+        below = number < low or (low_open and number == low)
+        above = number > high or (high_open and number == high)
+        if not math.isfinite(number) or below or above:
+            if high == math.inf:
+                where = f"{'above' if low_open else 'at least'} {low:g}"
+            else:
+                where = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise ValueError(f"{owner}: {what} must be a finite number {where}, got {value!r}")
+        return number
+
     def _grads(self) -> list[np.ndarray]:
+        """Each parameter's gradient plus its weight decay, once checked to exist and be finite."""
         grads = []
         for i, p in enumerate(self.params):
+            step, which = f"{type(self).__name__}.step", f"parameter {i} ({p.label or np.shape(p.data)})"
             if p.grad is None:
                 raise RuntimeError(
-                    f"{type(self).__name__}.step: parameter {i} ({p.label or p.shape}) has no gradient; "
+                    f"{step}: {which} has no gradient; "
                     "call loss.backward() first (and check that the loss depends on it)"
                 )
-            g = np.asarray(p.grad, dtype=np.float64)
-            if not np.all(np.isfinite(g)):
+            if not np.all(np.isfinite(np.asarray(p.grad, dtype=np.float64))):
                 raise FloatingPointError(
-                    f"{type(self).__name__}.step: the gradient of parameter {i} ({p.label or p.shape}) "
-                    "is not finite; lower the learning rate, or check the loss for log(0) or overflow"
+                    f"{step}: the gradient of {which} is not finite; "
+                    "lower the learning rate, or check the loss for log(0) or overflow"
                 )
-            grads.append(np.asarray(p.grad))
+            g = np.asarray(p.grad)
+            grads.append(g + self.weight_decay * p.data if self.weight_decay else g)
         return grads
+
+    def _zeros(self) -> list[np.ndarray]:
+        """A running statistic per parameter, starting at 0."""
+        return [np.zeros(np.shape(p.data)) for p in self.params]
 
     @staticmethod
     def _update(p: Node, delta: np.ndarray) -> None:
@@ -68,35 +92,16 @@ class Optimizer:
             p -= delta if np.ndim(delta) else float(delta)  # in place: the version counts it
 
 
-def _check(value: float, owner: str, what: str, low: float, high: float = math.inf, low_open: bool = False,
-           high_open: bool = False) -> float:  # fmt: skip
-    """``value`` as a float, if it is a real number in the range; else a ValueError that says so."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # not "0.1", not True
-        raise TypeError(f"{owner}: {what} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    below = number < low or (low_open and number == low)
-    above = number > high or (high_open and number == high)
-    if not math.isfinite(number) or below or above:
-        if high == math.inf:
-            where = f"{'above' if low_open else 'at least'} {low:g}"
-        else:
-            where = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{owner}: {what} must be a finite number {where}, got {value!r}")
-    return number
-
-
 class SGD(Optimizer):
     """Gradient descent: v ← μ·v + (g + λ·p);  p ← p − lr·v  (PyTorch's momentum form)."""
 
     def __init__(self, params: Iterable[Node], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        super().__init__(params, lr)
-        self.momentum = _check(momentum, "SGD", "momentum", 0.0, 1.0, high_open=True)
-        self.weight_decay = _check(weight_decay, "SGD", "weight_decay", 0.0)
-        self.velocity = [np.zeros(np.shape(p.data)) for p in self.params]
+        super().__init__(params, lr, weight_decay)
+        self.momentum = self._number(momentum, "momentum", 0.0, 1.0, high_open=True)
+        self.velocity = self._zeros()
 
     def step(self) -> None:
         for p, g, v in zip(self.params, self._grads(), self.velocity):
-            g = g + self.weight_decay * p.data if self.weight_decay else g
             if self.momentum:
                 v *= self.momentum
                 v += g
@@ -115,34 +120,25 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = tuple(
-            _check(b, "Adam", f"betas[{i}]", 0.0, 1.0, high_open=True) for i, b in enumerate(betas)
+            self._number(b, f"betas[{i}]", 0.0, 1.0, high_open=True) for i, b in enumerate(betas)
         )
-        self.eps = _check(eps, "Adam", "eps", 0.0, low_open=True)
-        self.weight_decay = _check(weight_decay, "Adam", "weight_decay", 0.0)
-        self.m = [np.zeros(np.shape(p.data)) for p in self.params]
-        self.v = [np.zeros(np.shape(p.data)) for p in self.params]
-        self.t = 0
+        self.eps = self._number(eps, "eps", 0.0, low_open=True)
+        self.m, self.v, self.t = self._zeros(), self._zeros(), 0
 
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.betas
         for p, g, m, v in zip(self.params, self._grads(), self.m, self.v):
-            g = g + self.weight_decay * p.data if self.weight_decay else g
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
             m_hat, v_hat = m / (1 - b1**self.t), v / (1 - b2**self.t)
             self._update(p, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
-
-
-MAX_DAMPINGS = 100
-"""Levenberg dampings Newton tries before it takes the gradient direction (the last is
-2⁹⁹ times a thousandth of the Hessian's largest diagonal entry)."""
 
 
 class Newton(Optimizer):
@@ -169,10 +165,13 @@ class Newton(Optimizer):
     MAX_HALVINGS = 60
     """Halvings of t before giving up on the step (t = lr·2⁻⁶⁰): the loss cannot then be
     lowered along d to within rounding, so the parameters stay as they were."""
+    MAX_DAMPINGS = 100
+    """Levenberg dampings tried before taking the gradient direction (the last is 2⁹⁹ times a
+    thousandth of the Hessian's largest diagonal entry)."""
 
     def __init__(self, params: Iterable[Node], lr: float = 1.0, damping: float = 0.0):
         super().__init__(params, lr)
-        self.damping = _check(damping, "Newton", "damping", 0.0)
+        self.damping = self._number(damping, "damping", 0.0)
         self.step_size = 0.0
         """The step length t that the last ``step`` took (0.0: no step lowered the loss)."""
 
@@ -259,7 +258,7 @@ class Newton(Optimizer):
         smallest = float(np.min(np.diag(H)))
         floor = 1e-3 * (float(np.max(np.abs(np.diag(H)))) or 1.0)  # the least added damping
         mu = 0.0 if smallest > 0 else floor - smallest
-        for _ in range(MAX_DAMPINGS):
+        for _ in range(self.MAX_DAMPINGS):
             damped = H + mu * np.eye(len(g))
             try:
                 np.linalg.cholesky(damped)  # succeeds exactly when the matrix is positive definite

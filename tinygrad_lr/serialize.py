@@ -40,10 +40,11 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplemented
 def save(module_or_state: Any, path: str | Path) -> Path:
     """Write a module's parameters (or a ``{name: array}`` dict) to ``path`` as ``.npz``.
 
-    Every key is written exactly as given (the member ``key + ".npy"``), whatever its name; a key
-    a zip archive cannot hold faithfully (empty, or with a NUL byte or a backslash) is refused.
-    The file is written next to its destination and renamed over it only when complete, so an
-    interrupted save never leaves a broken file in place of a good one. Returns the path.
+    Any key is kept but one a zip archive cannot hold faithfully (empty, or with a NUL byte or a
+    backslash). The file is written next to its destination and renamed over it only when
+    complete, so an interrupted save never leaves a broken file in place of a good one. Written
+    with ``zipfile`` rather than ``np.savez``, which cannot take the keys ``file`` or
+    ``allow_pickle`` and dates each member: here the same state gives the same bytes. Returns the path.
     """
     state = module_or_state.state_dict() if hasattr(module_or_state, "state_dict") else module_or_state
     if not isinstance(state, dict):
@@ -83,13 +84,12 @@ def save(module_or_state: Any, path: str | Path) -> Path:
 def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarray]:
     """Read a file written by ``save`` (or ``np.savez``): a ``{name: array}`` dict for ``load_state_dict``.
 
-    Each ``.npy`` member gives the key of its name less one ``.npy``. The file must be a regular
-    file holding only ``.npy`` members of numeric arrays; anything else is refused with a
-    ValueError that says what (a directory: IsADirectoryError; no file: FileNotFoundError).
-    Never unpickles. Before anything is decompressed or allocated, ``load`` checks that the
-    archive expands to at most ``max_bytes`` (its members' sizes, ``.npy`` headers included) and
-    that no array's declared shape needs more or is one numpy cannot make: raise ``max_bytes`` to
-    read a larger file you trust. Only then does ``np.load`` read the arrays.
+    The file must be a regular file holding only ``.npy`` members of numeric arrays; anything
+    else is refused with a ValueError that says what (a directory: IsADirectoryError; no file:
+    FileNotFoundError). Never unpickles. Before anything is decompressed or allocated, ``load``
+    checks that the archive expands to at most ``max_bytes`` (its members' sizes, ``.npy``
+    headers included) and that no array's declared shape needs more or is one numpy cannot make:
+    raise ``max_bytes`` to read a larger file you trust. Only then does ``np.load`` read the arrays.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
         raise TypeError(f"load: max_bytes must be a whole number of bytes, got {max_bytes!r}")
@@ -98,7 +98,7 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
     path = Path(path)
     with _open_regular_file(path) as file:
         if file.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # np.load would read a bare .npy too
-            raise ValueError(f"load: {path} is not a valid .npz file (it is not a zip archive)")
+            raise _invalid(path, "it is not a zip archive")
         try:
             with zipfile.ZipFile(file) as archive:
                 expanded = sum(member.file_size for member in archive.infolist())
@@ -117,12 +117,10 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
                     try:
                         arrays[key] = npz[key + ".npy"]
                     except ValueError as error:  # a compressed member ending before its declared size
-                        raise ValueError(
-                            f"load: {path} is not a valid .npz file ({key!r}: {error})"
-                        ) from None
+                        raise _invalid(path, f"{key!r}: {error}") from None
             return arrays
         except _ZIP_ERRORS as error:
-            raise ValueError(f"load: {path} is not a valid .npz file ({error})") from None
+            raise _invalid(path, str(error)) from None
 
 
 def _check_key(name: str) -> None:
@@ -198,7 +196,7 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
             else:
                 raise ValueError(f"its .npy format version {version[0]}.{version[1]} is not 1.0 or 2.0")
         except ValueError as error:
-            raise ValueError(f"load: {path} is not a valid .npz file ({key!r}: {error})") from None
+            raise _invalid(path, f"{key!r}: {error}") from None
         stored = member.file_size - stream.tell()
     if dtype.hasobject:
         raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
@@ -207,9 +205,8 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
     try:  # a view of no data: numpy checks the shape (lengths, axes, size) and allocates nothing
         np.lib.stride_tricks.as_strided(np.empty(0, dtype), shape, strides=(0,) * len(shape))
     except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"load: {path} is not a valid .npz file ({key!r} declares the shape {shape}, which numpy "
-            f"cannot make: {error})"
+        raise _invalid(
+            path, f"{key!r} declares the shape {shape}, which numpy cannot make: {error}"
         ) from None
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > max_bytes:
@@ -218,11 +215,16 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
             f"than the limit of {_size(max_bytes)}; {_RAISE_THE_LIMIT}"
         )
     if stored != nbytes:
-        raise ValueError(
-            f"load: {path} is not a valid .npz file ({key!r} of shape {shape} and dtype {dtype} needs "
-            f"{nbytes:,} bytes of data and the archive holds {stored:,})"
+        raise _invalid(
+            path,
+            f"{key!r} of shape {shape} and dtype {dtype} needs {nbytes:,} bytes of data "
+            f"and the archive holds {stored:,}",
         )
     return key
+
+
+def _invalid(path: Path, why: str) -> ValueError:
+    return ValueError(f"load: {path} is not a valid .npz file ({why})")
 
 
 def _size(nbytes: int) -> str:

@@ -5,6 +5,8 @@ Everything returns plain numpy arrays (``X`` float64 of shape (n, features), ``y
 them in ``tg.Tensor`` to compute with them.
 """
 
+# ruff: noqa: F401 (imported to be re-exported: __all__ is computed from the imports)
+
 from .datasets import (
     IRIS_SPECIES,
     load_breast_cancer,
@@ -17,16 +19,5 @@ from .datasets import (
 )
 from .prepare import batches, standardize, train_test_split
 
-__all__ = [
-    "IRIS_SPECIES",
-    "batches",
-    "load_breast_cancer",
-    "load_csv",
-    "load_digits",
-    "load_iris",
-    "make_blobs",
-    "make_moons",
-    "make_xor",
-    "standardize",
-    "train_test_split",
-]
+# the public names: the ones imported above, less the modules they come from
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("datasets", "prepare")]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .prepare import train_test_split
+
 BREAST_CANCER = "breast_cancer_wisconsin.csv"
 IRIS = "iris.csv"
 DIGITS = "digits.csv.gz"
@@ -59,8 +61,6 @@ def load_digits(split: bool = False) -> tuple[np.ndarray, ...]:
 def _fixed_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bundled split of a multi-class set: a fifth of each class for the test set, chosen by
     ``SPLIT_SEED`` (numpy's PCG64 stream is fixed, so the split is the same on every machine)."""
-    from .prepare import train_test_split
-
     return train_test_split(X, y, test_size=0.2, seed=SPLIT_SEED, stratify=True)
 
 

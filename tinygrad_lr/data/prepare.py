@@ -20,11 +20,11 @@ def train_test_split(
     X, y = _check_pair(X, y, "train_test_split")
     if not 0 < test_size < 1:
         raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1), got {test_size}")
-    rng = np.random.default_rng(seed)
+    rng, cut = np.random.default_rng(seed), round(len(y) * test_size)
     if stratify:
         test = []
         labels, counts = np.unique(y, return_counts=True)
-        for label, share in zip(labels, _shares(counts, round(len(y) * test_size))):
+        for label, share in zip(labels, _shares(counts, cut)):
             members = rng.permutation(np.flatnonzero(y == label))
             test.extend(members[:share])
         test = np.sort(np.asarray(test, dtype=int))
@@ -32,7 +32,6 @@ def train_test_split(
         train, test = rng.permutation(train), rng.permutation(test)
     else:
         order = rng.permutation(len(y))
-        cut = round(len(y) * test_size)
         test, train = order[:cut], order[cut:]
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"train_test_split: {len(y)} rows are too few to split with test_size={test_size}")

@@ -1,6 +1,8 @@
 """Networks: Module, layers, the logistic-regression model and the networks that end in it;
 ``functional`` has the losses and ``scalar`` the same networks on Values."""
 
+# ruff: noqa: F401 (imported to be re-exported: __all__ is computed from the imports)
+
 from . import functional, scalar
 from .layers import (
     MLP,
@@ -16,18 +18,5 @@ from .layers import (
 )
 from .module import Module
 
-__all__ = [
-    "MLP",
-    "Classifier",
-    "Linear",
-    "LogisticRegression",
-    "Module",
-    "ReLU",
-    "Sequential",
-    "Sigmoid",
-    "SoftmaxMLP",
-    "SoftmaxRegression",
-    "Tanh",
-    "functional",
-    "scalar",
-]
+# the public names: the ones imported above, less the modules they come from
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("layers", "module")]

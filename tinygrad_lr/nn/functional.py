@@ -17,7 +17,6 @@ from ..core.engine import Node
 from ..core.tensor import Tensor
 from ..core.value import Value
 
-_REDUCTIONS = ("mean", "sum", "none")
 _LOG_FLOOR = math.exp(-100)  # log is clamped at −100, as in PyTorch, so the loss stays finite
 
 
@@ -52,9 +51,13 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any = None, reducti
     return _reduce(ops.bce_with_logits(z, y, "none"), weight, reduction)
 
 
-def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[Any, Any]:
-    if reduction not in _REDUCTIONS:
+def _check_reduction(reduction: str, where: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+
+
+def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[Any, Any]:
+    _check_reduction(reduction, where)
     if isinstance(prediction, Tensor) and not isinstance(target, Node):
         target = Tensor(target)
     shapes = [getattr(v, "shape", ()) for v in (prediction, target)]
@@ -115,8 +118,7 @@ def cross_entropy(
     One op (``ops.cross_entropy``): finite for every finite z, and its gradient is exactly
     softmax(z) − onehot(y) (scaled by the reduction), as BCE with logits gives σ(z) − y.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    _check_reduction(reduction, "cross_entropy")
     logits = _as_tensor(logits, "cross_entropy")
     if logits.ndim not in (1, 2):
         raise ValueError(
@@ -136,15 +138,12 @@ def cross_entropy(
             probabilities = probabilities * weights.astype(logits.dtype)
         return ops.cross_entropy(logits, probabilities, reduction)
     labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
-    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
-    if weights is None and not np.any(labels == ignore_index):  # the common case, kept cheap
-        one_hot[np.arange(labels.size), labels] = 1
-        return ops.cross_entropy(logits, one_hot.reshape(logits.shape), reduction)
     rows = np.flatnonzero(labels != ignore_index)
     per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
+    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
     one_hot[rows, labels[rows]] = per_row
     one_hot = one_hot.reshape(logits.shape)
-    if reduction != "mean":
+    if reduction != "mean" or (weights is None and rows.size == labels.size):  # the op's own mean
         return ops.cross_entropy(logits, one_hot, reduction)
     total = float(np.sum(per_row))
     if total == 0:
@@ -172,8 +171,9 @@ def _class_weights(weight: Any, classes: int) -> np.ndarray:
         raise ValueError(
             f"cross_entropy: weight must have one entry per class, shape ({classes},), got {weights.shape}"
         )
-    if not np.all(np.isfinite(weights) & (weights >= 0)):
-        bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
+    good = np.isfinite(weights) & (weights >= 0)
+    if not np.all(good):
+        bad = int(np.flatnonzero(~good)[0])
         raise ValueError(
             f"cross_entropy: weight[{bad}] is {weights[bad].item()!r}; class weights must be finite and >= 0"
         )
@@ -193,10 +193,9 @@ def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) ->
             raise TypeError(f"cross_entropy: class labels must be numbers, not {data.dtype}")
         whole = np.isfinite(data) & (data == np.round(data))
         if not np.all(whole):
-            at = np.unravel_index(int(np.flatnonzero(~whole.reshape(-1))[0]), data.shape)
+            at = _first(~whole)
             raise ValueError(
-                f"cross_entropy: target {data[at].item()!r} at position {tuple(map(int, at))} is not a "
-                f"class label "
+                f"cross_entropy: target {data[at].item()!r} at position {at} is not a class label "
                 f"(a whole number in [0, {classes})); for class probabilities pass an array of shape "
                 f"{(*shape, classes)}"
             )
@@ -205,9 +204,14 @@ def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) ->
         return labels
     wrong = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if np.any(wrong):
-        at = np.unravel_index(int(np.flatnonzero(wrong.reshape(-1))[0]), labels.shape)
+        at = _first(wrong)
         raise ValueError(
-            f"cross_entropy: target {labels[at]} at position {tuple(map(int, at))} is out of range for "
+            f"cross_entropy: target {labels[at]} at position {at} is out of range for "
             f"{classes} classes; labels must be in [0, {classes - 1}] (or ignore_index={ignore_index})"
         )
     return labels
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """The position of the first True in ``mask``."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])

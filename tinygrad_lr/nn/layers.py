@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core import ops
 from ..core.tensor import Tensor
-from .module import Module, generator, scoped
+from .module import Module, Seed, generator, scoped
 
 
 class Linear(Module):
@@ -26,7 +26,7 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
-        seed: int | np.random.Generator | None = 0,
+        seed: Seed = 0,
     ):
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
@@ -107,7 +107,7 @@ class LogisticRegression(BinaryClassifier):
     the log of a rounded probability is not).
     """
 
-    def __init__(self, n_features: int, *, seed: int | np.random.Generator | None = 0):
+    def __init__(self, n_features: int, *, seed: Seed = 0):
         self.linear = Linear(n_features, 1, seed=seed)
 
     @scoped
@@ -138,9 +138,7 @@ class MLP(BinaryClassifier):
     features it learned instead of the raw inputs.
     """
 
-    def __init__(
-        self, sizes: Sequence[int], activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
-    ):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(
@@ -188,7 +186,7 @@ class SoftmaxRegression(Classifier):
     softmax(z₀, z₁)₁ = σ(z₁ − z₀).
     """
 
-    def __init__(self, n_features: int, n_classes: int, *, seed: int | np.random.Generator | None = 0):
+    def __init__(self, n_features: int, n_classes: int, *, seed: Seed = 0):
         if n_classes < 2:
             raise ValueError(f"SoftmaxRegression: n_classes must be at least 2, got {n_classes}")
         self.linear = Linear(n_features, n_classes, seed=seed)
@@ -204,9 +202,7 @@ class SoftmaxMLP(Classifier):
     ``activation`` ("tanh", "relu" or "sigmoid"), then a SoftmaxRegression on the last hidden
     features (as ``MLP`` ends in a LogisticRegression)."""
 
-    def __init__(
-        self, sizes: Sequence[int], activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
-    ):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] < 2:
             raise ValueError(
@@ -216,7 +212,4 @@ class SoftmaxMLP(Classifier):
         self.hidden = _hidden_layers("SoftmaxMLP", sizes, activation, rng)
         self.output = SoftmaxRegression(sizes[-2], sizes[-1], seed=rng)
 
-    @scoped
-    def logits(self, x: Tensor) -> Tensor:
-        """The output layer's z, computed from the features of the hidden layers."""
-        return self.output.logits(self.hidden(x))
+    logits = MLP.logits  # the output layer's z, on the features of the hidden layers

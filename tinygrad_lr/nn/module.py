@@ -30,10 +30,17 @@ class Module:
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and every sub-module, with dotted names ("" for this one)."""
         yield prefix.rstrip("."), self
+        for key, item in self._attributes():
+            if isinstance(item, Module):
+                yield from item.named_modules(f"{prefix}{key}.")
+
+    def _attributes(self) -> Iterator[tuple[str, Any]]:
+        """Each attribute in the order it was set, a list's items one by one (``layers.0``)."""
         for name, value in vars(self).items():
-            for key, item in _entries(name, value):
-                if isinstance(item, Module):
-                    yield from item.named_modules(f"{prefix}{key}.")
+            if isinstance(value, (list, tuple)):
+                yield from ((f"{name}.{i}", item) for i, item in enumerate(value))
+            else:
+                yield name, value
 
     def _name_submodules(self) -> None:
         """Name every module call (the boxes of a picture) and label every parameter with its
@@ -58,12 +65,11 @@ class Module:
                 yield name, node
 
     def _all_parameters(self, prefix: str) -> Iterator[tuple[str, Node]]:
-        for name, value in vars(self).items():
-            for key, item in _entries(name, value):
-                if isinstance(item, Module):
-                    yield from item._all_parameters(f"{prefix}{key}.")
-                elif isinstance(item, Node) and item.requires_grad:
-                    yield f"{prefix}{key}", item
+        for key, item in self._attributes():
+            if isinstance(item, Module):
+                yield from item._all_parameters(f"{prefix}{key}.")
+            elif isinstance(item, Node) and item.requires_grad:
+                yield f"{prefix}{key}", item
 
     def parameters(self) -> list[Node]:
         """Every parameter, in definition order (what an optimiser updates)."""
@@ -102,16 +108,17 @@ class Module:
                 wrong.append(f"{name}: file {array.shape}, model {np.shape(p.data)}")
             else:
                 arrays[name] = array
-        if missing or unexpected or wrong or not_numbers:
-            problems = []
-            if missing:
-                problems.append(f"missing {', '.join(missing)}")
-            if unexpected:
-                problems.append(f"unexpected {', '.join(unexpected)}")
-            if wrong:
-                problems.append(f"wrong shape {'; '.join(wrong)}")
-            if not_numbers:
-                problems.append(f"not real numbers {', '.join(not_numbers)}")
+        problems = [
+            f"{what} {separator.join(names)}"
+            for what, separator, names in (
+                ("missing", ", ", missing),
+                ("unexpected", ", ", unexpected),
+                ("wrong shape", "; ", wrong),
+                ("not real numbers", ", ", not_numbers),
+            )
+            if names
+        ]
+        if problems:
             raise ValueError(
                 f"load_state_dict into {type(self).__name__}: "
                 + "; ".join(problems)
@@ -128,8 +135,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        children = [(key, item) for name, value in vars(self).items() for key, item in _entries(name, value)]
-        children = [(key, item) for key, item in children if isinstance(item, Module)]
+        children = [(key, item) for key, item in self._attributes() if isinstance(item, Module)]
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"{type(self).__name__}("]
@@ -139,7 +145,11 @@ class Module:
         return "\n".join([*lines, ")"])
 
 
-def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+Seed = int | np.random.Generator | None
+"""What a layer's ``seed=`` takes: an int, a Generator (to continue its stream), or None."""
+
+
+def generator(seed: Seed) -> np.random.Generator:
     """The generator to draw initial weights from: ``seed`` itself if it is one, so that the
     layers of one network continue one stream, else a new one seeded with it."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -169,9 +179,3 @@ def _in_scope(module: Module, run: Callable, args: tuple) -> Any:
         return run(*args)
     finally:
         _scope.reset(token)
-
-
-def _entries(name: str, value: Any) -> list[tuple[str, Any]]:
-    if isinstance(value, (list, tuple)):
-        return [(f"{name}.{i}", item) for i, item in enumerate(value)]
-    return [(name, value)]

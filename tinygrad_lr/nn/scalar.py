@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import ops
 from ..core.value import Value
-from .module import Module, generator
+from .module import Module, Seed, generator
 
 _ACTIVATIONS = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu, "linear": lambda z: z}
 
@@ -23,7 +23,7 @@ class Neuron(Module):
     """act(Σᵢ wᵢ·xᵢ + b) on Values; with ``activation="sigmoid"`` (the default), a logistic
     regression. Weights start uniform in ±1/√n_in, from ``seed``."""
 
-    def __init__(self, n_in: int, activation: str = "sigmoid", *, seed: int | np.random.Generator | None = 0):
+    def __init__(self, n_in: int, activation: str = "sigmoid", *, seed: Seed = 0):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"Neuron: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         rng = generator(seed)
@@ -47,9 +47,7 @@ class Neuron(Module):
 class Layer(Module):
     """``n_out`` neurons reading the same ``n_in`` inputs."""
 
-    def __init__(
-        self, n_in: int, n_out: int, activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
-    ):
+    def __init__(self, n_in: int, n_out: int, activation: str = "tanh", *, seed: Seed = 0):
         rng = generator(seed)
         self.neurons = [Neuron(n_in, activation, seed=rng) for _ in range(n_out)]
 
@@ -61,9 +59,7 @@ class MLP(Module):
     """Layers of sizes ``[n_in, hidden..., 1]``: ``activation`` in the hidden layers, then one
     sigmoid neuron (a logistic regression) that returns the probability."""
 
-    def __init__(
-        self, sizes: Sequence[int], activation: str = "tanh", *, seed: int | np.random.Generator | None = 0
-    ):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(f"MLP: sizes must be [n_in, hidden..., 1], got {sizes}")
