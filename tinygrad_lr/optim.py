@@ -67,20 +67,24 @@ class Optimizer:
         """Each parameter's gradient plus its weight decay, once checked to exist and be finite."""
         grads = []
         for i, p in enumerate(self.params):
-            step, which = f"{type(self).__name__}.step", f"parameter {i} ({p.label or np.shape(p.data)})"
             if p.grad is None:
                 raise RuntimeError(
-                    f"{step}: {which} has no gradient; "
+                    f"{self._where(i)} has no gradient; "
                     "call loss.backward() first (and check that the loss depends on it)"
                 )
             if not np.all(np.isfinite(np.asarray(p.grad, dtype=np.float64))):
                 raise FloatingPointError(
-                    f"{step}: the gradient of {which} is not finite; "
+                    f"{self._where(i, 'the gradient of ')} is not finite; "
                     "lower the learning rate, or check the loss for log(0) or overflow"
                 )
             g = np.asarray(p.grad)
             grads.append(g + self.weight_decay * p.data if self.weight_decay else g)
         return grads
+
+    def _where(self, i: int, what: str = "") -> str:
+        """Names parameter i for an error message of step()."""
+        p = self.params[i]
+        return f"{type(self).__name__}.step: {what}parameter {i} ({p.label or np.shape(p.data)})"
 
     def _zeros(self) -> list[np.ndarray]:
         """A running statistic per parameter, starting at 0."""
