@@ -35,7 +35,7 @@ def _truth(reduce: Any, doc: str) -> Any:
     return method
 
 
-_NUMBER = (
+_ONE_ELEMENT = (
     "only a one-element tensor converts to a Python number (reduce it first, e.g. t.sum(), or use t.tolist())"
 )
 
@@ -115,7 +115,8 @@ class Tensor(Operators, Node):
         value = self._one_element("item", "only one-element tensors have an item")
         return float(value) if self.data.dtype.kind == "f" else value
 
-    def _one_element(self, what: str, why: str = _NUMBER) -> Any:
+    def _one_element(self, what: str, why: str = _ONE_ELEMENT) -> Any:
+        """The element of a one-element tensor, as a Python number; else a ValueError for ``what``."""
         if self.data.size != 1:
             raise ValueError(f"{what}: the tensor has shape {self.shape}; {why}")
         return self.data.reshape(()).item()
@@ -262,7 +263,6 @@ class Tensor(Operators, Node):
     _keeps_grad = False  # like PyTorch: only leaves keep .grad, so activations can be freed
     _scalar = False
     _grad_type = None  # every gradient goes through _fit_grad: its shape is checked there
-    _data_type = np.ndarray
 
     @classmethod
     def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()) -> Tensor:
@@ -288,15 +288,12 @@ class Tensor(Operators, Node):
     def _operand(self, other: Any, op: str) -> Tensor:
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float)) and not isinstance(other, bool) and self.data.dtype.kind == "f":
-            # a Python number takes the tensor's dtype, so float32 stays float32
-            return Tensor(np.asarray(other, dtype=self.data.dtype))
-        if (
-            isinstance(other, (int, np.integer))
-            and not isinstance(other, bool)
-            and self.data.dtype.kind in "iu"
-        ):
-            return Tensor(other, dtype=self.data.dtype)  # integers stay integers, as in PyTorch
+        kind = self.data.dtype.kind
+        if not isinstance(other, bool):  # a number takes the tensor's dtype, as in PyTorch:
+            if kind == "f" and isinstance(other, (int, float)):  # float32 stays float32
+                return Tensor(np.asarray(other, dtype=self.data.dtype))
+            if kind in "iu" and isinstance(other, (int, np.integer)):  # integers stay integers
+                return Tensor(other, dtype=self.data.dtype)
         return Tensor(_to_array(other, op))
 
     @staticmethod

@@ -82,10 +82,8 @@ class Value(Operators, Node):
             return float(grad)  # numpy scalars from a user's op
         raise InvalidGradient(f"got {type(grad).__name__} {grad!r:.40}; a Value's gradient is a real number")
 
-    def _saved_versions(self, ctx: Any) -> tuple:
-        return ()  # a float never changes in place: a changed Value holds another (see _holds)
-
     def _holds(self, data: float) -> bool:
+        # a float never changes in place (no version counter): a changed Value holds another float
         return self.data == data or (self.data != self.data and data != data)  # nan is nan
 
     def _assign(self, result: Any, op: str) -> None:
