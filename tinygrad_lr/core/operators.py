@@ -87,7 +87,7 @@ class Operators:
     __rpow__ = _reflected(Pow, "**")
 
     def __pow__(self, other):
-        fn, other = self._exponent(other, "**")
+        fn, other = self._power(other, "**")
         return fn.apply(self, other)
 
     # In place, as in PyTorch: the node keeps its identity and its data changes. Allowed where no
@@ -100,7 +100,7 @@ class Operators:
     __itruediv__ = _in_place_op(Div, "/=")
 
     def __ipow__(self, other):
-        fn, other = self._exponent(other, "**=")
+        fn, other = self._power(other, "**=")
         return self._in_place(fn, other, "**=")
 
     def _in_place(self, fn: type[Function], other: Any, op: str):
@@ -141,7 +141,7 @@ class Operators:
     def __pos__(self):
         return self
 
-    def _exponent(self, n: Any, op: str) -> tuple[type[Function], Any]:
+    def _power(self, n: Any, op: str) -> tuple[type[Function], Any]:
         """The op and the operand of ``self ** n``: Pow for a node, PowNumber (a constant exponent,
         which needs no gradient of its own) for a number."""
         if isinstance(n, Node):
