@@ -4,6 +4,7 @@ in the op table; this only maps ``a + b`` to ``Add.apply(a, b)``)."""
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,7 @@ def _reflected(fn: type[Function], op: str) -> Callable:
 
 def _in_place_op(fn: type[Function], op: str) -> Callable:
     def method(self, other):
-        return self._in_place(fn, other, op)
+        return self._in_place(fn, self._operand(other, op), op)
 
     return method
 
@@ -46,6 +47,13 @@ def _unary(fn: type[Function], doc: str | None = None) -> Callable:
     return method
 
 
+def _comparison(compare: Callable, op: str) -> Callable:
+    def method(self, other):
+        return self._compare(compare, other, op)
+
+    return method
+
+
 def _name_methods(cls: type) -> None:
     """Give the methods that the factories made their names, for tracebacks and ``help``."""
     for name, attr in vars(cls).items():
@@ -54,8 +62,9 @@ def _name_methods(cls: type) -> None:
 
 
 class Operators:
-    """Mixin: ``+ - * / **`` with nodes or numbers on either side, unary ``-``, and methods
-    ``exp log sigmoid tanh relu``. The node type converts the other operand (``_operand``)."""
+    """Mixin: ``+ - * / **`` with nodes or numbers on either side, unary ``-``, ``< <= > >=``,
+    and methods ``exp log sigmoid tanh relu``. The node type converts the other operand
+    (``_operand``) and says what a comparison gives (``_compare``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,9 +87,8 @@ class Operators:
     __rpow__ = _reflected(Pow, "**")
 
     def __pow__(self, other):
-        if isinstance(other, Node):
-            return Pow.apply(self, self._operand(other, "**"))
-        return PowNumber.apply(self, self._exponent(other))
+        fn, other = self._power(other, "**")
+        return fn.apply(self, other)
 
     # In place, as in PyTorch: the node keeps its identity and its data changes. Allowed where no
     # recorded gradient depends on it: under no_grad (``w -= lr * w.grad``), or on a node that
@@ -92,13 +100,10 @@ class Operators:
     __itruediv__ = _in_place_op(Div, "/=")
 
     def __ipow__(self, other):
-        if isinstance(other, Node):
-            return self._in_place(Pow, other, "**=")
-        return self._in_place(PowNumber, self._exponent(other), "**=")
+        fn, other = self._power(other, "**=")
+        return self._in_place(fn, other, "**=")
 
     def _in_place(self, fn: type[Function], other: Any, op: str):
-        if fn is not PowNumber:
-            other = self._operand(other, op)
         self._check_in_place(other if isinstance(other, Node) else None, f"x {op} y")
         self._assign(numeric.quietly(fn.apply, self.data, getattr(other, "data", other)), op)
         return self
@@ -136,13 +141,28 @@ class Operators:
     def __pos__(self):
         return self
 
-    def _exponent(self, n: Any) -> float:
+    def _power(self, n: Any, op: str) -> tuple[type[Function], Any]:
+        """The op and the operand of ``self ** n``: Pow for a node, PowNumber (a constant exponent,
+        which needs no gradient of its own) for a number."""
+        if isinstance(n, Node):
+            return Pow, self._operand(n, op)
         if isinstance(n, bool) or not isinstance(n, numbers.Real):
             kind = type(self).__name__
             raise TypeError(
-                f"**: the exponent must be a number or a {kind}, not {type(n).__name__} {n!r:.20}"
+                f"{op}: the exponent must be a number or a {kind}, not {type(n).__name__} {n!r:.20}"
             )
-        return n if type(n) in (int, float) else float(n)  # numpy scalars
+        return PowNumber, n if type(n) in (int, float) else float(n)  # numpy scalars
+
+    # Comparisons work on the data and carry no gradient: a Value gives a Python bool
+    # (``if v > 0:``), a Tensor a boolean Tensor (a mask), each by its ``_compare``.
+
+    __lt__ = _comparison(operator.lt, "<")
+    __le__ = _comparison(operator.le, "<=")
+    __gt__ = _comparison(operator.gt, ">")
+    __ge__ = _comparison(operator.ge, ">=")
+
+    def _compare(self, compare: Callable, other: Any, op: str) -> Any:
+        raise NotImplementedError
 
 
 _name_methods(Operators)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,17 +12,7 @@ from . import numeric, ops
 from .axes import normal_axes, spelled
 from .engine import InvalidGradient, Node
 from .function import OUTPUT
-from .operators import Operators, _binary, _in_place_op, _reflected, _unary
-
-
-def _comparison(compare: np.ufunc) -> Any:
-    """An elementwise comparison operator: a boolean Tensor, which carries no gradient."""
-
-    def method(self: Tensor, other: Any) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else _to_array(other, compare.__name__)
-        return Tensor(compare(self.data, other))
-
-    return method
+from .operators import Operators, _binary, _comparison, _in_place_op, _reflected, _unary
 
 
 def _truth(reduce: Any, doc: str) -> Any:
@@ -42,6 +33,11 @@ def _truth(reduce: Any, doc: str) -> Any:
 
     method.__doc__ = doc
     return method
+
+
+_ONE_ELEMENT = (
+    "only a one-element tensor converts to a Python number (reduce it first, e.g. t.sum(), or use t.tolist())"
+)
 
 
 class Tensor(Operators, Node):
@@ -90,53 +86,46 @@ class Tensor(Operators, Node):
 
     # --- array surface ---------------------------------------------------------------------
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        return self.data.size
+    shape = property(operator.attrgetter("data.shape"))
+    ndim = property(operator.attrgetter("data.ndim"))
+    dtype = property(operator.attrgetter("data.dtype"))
+    size = property(operator.attrgetter("data.size"))
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor: it has no first axis; use t.item() for its value")
+            raise TypeError(
+                "a 0-d tensor has no first axis, so no len() and no iteration; use t.item() for its value"
+            )
         return len(self.data)
+
+    def __iter__(self):
+        """The sub-tensors along the first axis, ``t[0], t[1], ...``: each is ``t[i]`` (an op on
+        the graph when ``t`` requires grad, so gradients flow through iteration)."""
+        return (self[i] for i in range(len(self)))
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists of Python numbers (a 0-d tensor gives a number)."""
+        return self.data.tolist()
+
+    # --- one element as a Python number, as PyTorch ----------------------------------------
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number: a float (an int for integer
         tensors, a bool for boolean ones, as PyTorch)."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"item: the tensor has shape {self.shape}; only one-element tensors have an item"
-            )
-        value = self.data.reshape(())
-        return float(value) if self.data.dtype.kind == "f" else value.item()
+        value = self._one_element("item", "only one-element tensors have an item")
+        return float(value) if self.data.dtype.kind == "f" else value
 
-    # --- conversions, as PyTorch ------------------------------------------------------------------
-
-    def _one_element(self, kind: str) -> Any:
+    def _one_element(self, what: str, why: str = _ONE_ELEMENT) -> Any:
+        """The element of a one-element tensor, as a Python number; else a ValueError for ``what``."""
         if self.data.size != 1:
-            raise ValueError(
-                f"{kind}(): the tensor has shape {self.shape} ({self.data.size} elements); only a "
-                "one-element tensor converts to a Python number (reduce it first, e.g. t.sum(), or "
-                "use t.tolist())"
-            )
+            raise ValueError(f"{what}: the tensor has shape {self.shape}; {why}")
         return self.data.reshape(()).item()
 
     def __float__(self) -> float:
-        return float(self._one_element("float"))
+        return float(self._one_element("float()"))
 
     def __int__(self) -> int:
-        value = self._one_element("int")
+        value = self._one_element("int()")
         if isinstance(value, float) and not np.isfinite(value):
             raise ValueError(f"int(): cannot convert {value} to an integer")
         return int(value)  # truncates toward zero, as int(2.7) and PyTorch
@@ -146,27 +135,11 @@ class Tensor(Operators, Node):
             raise TypeError(
                 f"only integer tensors of one element can be used as an index, not {self.dtype} ones"
             )
-        return int(self._one_element("index"))
+        return int(self._one_element("index()"))
 
     def __bool__(self) -> bool:
         # NOTE: as PyTorch: `if t:` on many elements is ambiguous, so it raises
-        if self.data.size != 1:
-            raise ValueError(
-                f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; use "
-                "t.any() or t.all()"
-            )
-        return bool(self.data.reshape(()))
-
-    def tolist(self) -> Any:
-        """The data as nested Python lists of Python numbers (a 0-d tensor gives a number)."""
-        return self.data.tolist()
-
-    def __iter__(self):
-        """The sub-tensors along the first axis, ``t[0], t[1], ...``: each is ``t[i]`` (an op on
-        the graph when ``t`` requires grad, so gradients flow through iteration)."""
-        if self.data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor: it has no first axis; use t.item()")
-        return (self[i] for i in range(len(self.data)))
+        return bool(self._one_element("bool()", "its truth value is ambiguous; use t.any() or t.all()"))
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (the array itself, not a copy)."""
@@ -267,12 +240,11 @@ class Tensor(Operators, Node):
 
     __hash__ = Node.__hash__  # nodes are dict keys by identity; == compares elementwise
 
-    __eq__ = _comparison(np.equal)  # type: ignore[assignment]
-    __ne__ = _comparison(np.not_equal)  # type: ignore[assignment]
-    __lt__ = _comparison(np.less)
-    __le__ = _comparison(np.less_equal)
-    __gt__ = _comparison(np.greater)
-    __ge__ = _comparison(np.greater_equal)
+    __eq__ = _comparison(operator.eq, "==")  # type: ignore[assignment]
+    __ne__ = _comparison(operator.ne, "!=")  # type: ignore[assignment]
+
+    def _compare(self, compare: Any, other: Any, op: str) -> Tensor:
+        return Tensor(compare(self.data, other.data if isinstance(other, Tensor) else _to_array(other, op)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (under ``no_grad`` for a tensor that requires grad)."""
@@ -291,7 +263,6 @@ class Tensor(Operators, Node):
     _keeps_grad = False  # like PyTorch: only leaves keep .grad, so activations can be freed
     _scalar = False
     _grad_type = None  # every gradient goes through _fit_grad: its shape is checked there
-    _data_type = np.ndarray
 
     @classmethod
     def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()) -> Tensor:
@@ -317,15 +288,12 @@ class Tensor(Operators, Node):
     def _operand(self, other: Any, op: str) -> Tensor:
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float)) and not isinstance(other, bool) and self.data.dtype.kind == "f":
-            # a Python number takes the tensor's dtype, so float32 stays float32
-            return Tensor(np.asarray(other, dtype=self.data.dtype))
-        if (
-            isinstance(other, (int, np.integer))
-            and not isinstance(other, bool)
-            and self.data.dtype.kind in "iu"
-        ):
-            return Tensor(other, dtype=self.data.dtype)  # integers stay integers, as in PyTorch
+        kind = self.data.dtype.kind
+        if not isinstance(other, bool):  # a number takes the tensor's dtype, as in PyTorch:
+            if kind == "f" and isinstance(other, (int, float)):  # float32 stays float32
+                return Tensor(np.asarray(other, dtype=self.data.dtype))
+            if kind in "iu" and isinstance(other, (int, np.integer)):  # integers stay integers
+                return Tensor(other, dtype=self.data.dtype)
         return Tensor(_to_array(other, op))
 
     @staticmethod
@@ -351,12 +319,13 @@ class Tensor(Operators, Node):
         """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
         this tensor was broadcast: its shape must be this tensor's own, or one that broadcasting
         this tensor against the op's other inputs or to its output explains."""
+        shape = self.data.shape
         if type(grad) is np.ndarray and grad.dtype.kind == "f":  # the common cases, first
-            if grad.shape == self.data.shape:
+            if grad.shape == shape:
                 return grad
-            if grad.shape == out.data.shape and numeric.broadcasts_to(self.data.shape, grad.shape):
+            if grad.shape == out.data.shape and numeric.broadcasts_to(shape, grad.shape):
                 return self._reduce_grad(grad)  # the input was broadcast to the output
-        if isinstance(grad, Node) and not isinstance(grad, Tensor):
+        elif isinstance(grad, Node) and not isinstance(grad, Tensor):
             raise InvalidGradient(f"got a {type(grad).__name__}; a Tensor's gradient is an array")
         data = grad.data if isinstance(grad, Tensor) else grad
         if not isinstance(data, np.ndarray):
@@ -368,11 +337,9 @@ class Tensor(Operators, Node):
             raise InvalidGradient(
                 f"got a {what} gradient ({data.dtype}); the input is real: return real numbers"
             )
-        shape, grad_shape = self.data.shape, data.shape
+        grad_shape = data.shape
         if grad_shape == shape:
             return grad
-        if grad_shape == out.data.shape and numeric.broadcasts_to(shape, grad_shape):
-            return self._reduce_grad(grad)
         known = [out.data.shape, *(np.shape(p.data) for p in out._ctx if p is not None)]
         if not _broadcast_explains(shape, grad_shape, known):
             raise InvalidGradient(
@@ -457,19 +424,13 @@ def _broadcast_explains(shape: tuple, grad_shape: tuple, known: list[tuple]) -> 
     """Whether a gradient of ``grad_shape`` for an input of ``shape`` is that input broadcast:
     every axis where they differ is one the input had as 1 (or lacked), and has, counted from
     the right, the size of that axis in the op's output or another input (``known``)."""
-    lead = len(grad_shape) - len(shape)
-    if lead < 0:
+    if not numeric.broadcasts_to(shape, grad_shape):
         return False
-    for k, size in enumerate(grad_shape):
-        own = shape[k - lead] if k >= lead else 1
-        if own == size:
-            continue
-        if own != 1:
-            return False
-        from_right = len(grad_shape) - k
-        if not any(len(other) >= from_right and other[-from_right] == size for other in known):
-            return False
-    return True
+    own = (1,) * (len(grad_shape) - len(shape)) + shape
+    return all(
+        own[k] == size or any(len(other) >= -k and other[k] == size for other in known)
+        for k, size in zip(range(-len(grad_shape), 0), grad_shape)
+    )
 
 
 def as_dtype(dtype: Any, where: str) -> np.dtype:
@@ -489,8 +450,6 @@ def as_dtype(dtype: Any, where: str) -> np.dtype:
 def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
     """``data`` as an array of ``dtype``, without a copy where it already is one."""
     array = _as_numpy(data.data if isinstance(data, Tensor) else data, "Tensor")
-    if array.dtype.kind not in "fiub":
-        raise TypeError(f"Tensor: expected real numbers, got {type(data).__name__} with dtype {array.dtype}")
     if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"Tensor: cannot convert nan or inf to {dtype}")
     if dtype.kind in "iu" and array.dtype.kind in "fiu" and array.size:
@@ -502,30 +461,30 @@ def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
 
 
 def _as_numpy(data: Any, where: str) -> np.ndarray:
-    """``data`` as a plain ndarray (np.matrix would make * a matrix product); another node type
-    and ragged nested lists are refused by name."""
+    """``data`` as a plain ndarray of real numbers or booleans (np.matrix would make * a matrix
+    product); another node type, ragged nested lists and other elements are refused by name."""
     if isinstance(data, Node):
         raise TypeError(f"{where}: got a {type(data).__name__}; for a scalar use tg.Tensor(value.data)")
     try:
-        return np.asarray(data)
+        array = np.asarray(data)
     except ValueError as error:
         raise ValueError(f"{where}: the data is not a rectangular array of numbers ({error})") from None
-
-
-def _to_array(data: Any, where: str) -> np.ndarray:
-    if isinstance(data, Tensor):
-        return data.data
-    if type(data) is np.ndarray and data.dtype.kind in "fb":
-        return data
-    array = _as_numpy(data, where)
-    if array.dtype.kind in "iu":
-        return array.astype(np.float64)
-    if array.dtype.kind not in "fb":
+    if array.dtype.kind not in "fiub":
         raise TypeError(
             f"{where}: expected real numbers, got {type(data).__name__} with dtype {array.dtype} "
             f"({str(data)[:40]!r})"
         )
     return array
+
+
+def _to_array(data: Any, where: str) -> np.ndarray:
+    """``data`` as the array of a new Tensor: integers become float64, so that gradients exist."""
+    if isinstance(data, Tensor):
+        return data.data
+    if type(data) is np.ndarray and data.dtype.kind in "fb":
+        return data
+    array = _as_numpy(data, where)
+    return array.astype(np.float64) if array.dtype.kind in "iu" else array
 
 
 def _index(index: Any) -> Any:

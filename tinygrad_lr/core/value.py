@@ -46,23 +46,11 @@ class Value(Operators, Node):
         """The value as a Python float."""
         return self.data
 
-    # Comparisons give Python bools (``if v > 0:``), on the data, as for floats; they carry no
-    # gradient. ``==`` stays identity, so Values remain usable as dict keys and set members.
+    __float__ = item
 
-    def __lt__(self, other: Any) -> bool:
-        return self.data < _compared(other, "<")
-
-    def __le__(self, other: Any) -> bool:
-        return self.data <= _compared(other, "<=")
-
-    def __gt__(self, other: Any) -> bool:
-        return self.data > _compared(other, ">")
-
-    def __ge__(self, other: Any) -> bool:
-        return self.data >= _compared(other, ">=")
-
-    def __float__(self) -> float:
-        return self.data
+    def _compare(self, compare: Any, other: Any, op: str) -> bool:
+        # ``==`` stays identity, so Values remain usable as dict keys and set members
+        return compare(self.data, other.data if isinstance(other, Value) else _to_float(other, op))
 
     # --- node hooks ------------------------------------------------------------------------
 
@@ -94,10 +82,8 @@ class Value(Operators, Node):
             return float(grad)  # numpy scalars from a user's op
         raise InvalidGradient(f"got {type(grad).__name__} {grad!r:.40}; a Value's gradient is a real number")
 
-    def _saved_versions(self, ctx: Any) -> tuple:
-        return ()  # a float never changes in place: a changed Value holds another (see _holds)
-
     def _holds(self, data: float) -> bool:
+        # a float never changes in place (no version counter): a changed Value holds another float
         return self.data == data or (self.data != self.data and data != data)  # nan is nan
 
     def _assign(self, result: Any, op: str) -> None:
@@ -112,10 +98,6 @@ class Value(Operators, Node):
     @staticmethod
     def _as_grad(grad: Any) -> float:
         return grad if type(grad) is float else float(grad)
-
-
-def _compared(other: Any, op: str) -> float:
-    return other.data if isinstance(other, Value) else _to_float(other, op)
 
 
 def _to_float(x: Any, where: str) -> float:
