@@ -55,23 +55,22 @@ class no_grad:
             @functools.wraps(func)
             def generator(*args, **kwargs):
                 inner = func(*args, **kwargs)
-                try:
-                    with no_grad():
-                        reply = next(inner)
-                    while True:  # each resumption of the body runs without recording
-                        try:
-                            sent = yield reply
-                        except GeneratorExit:
-                            inner.close()
-                            raise
-                        except BaseException as error:
-                            with no_grad():
-                                reply = inner.throw(error)
-                        else:
-                            with no_grad():
-                                reply = inner.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+                resume, value = inner.send, None
+                while True:  # each resumption of the body runs without recording
+                    try:
+                        with no_grad():
+                            reply = resume(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    try:
+                        value = yield reply
+                    except GeneratorExit:
+                        inner.close()
+                        raise
+                    except BaseException as error:
+                        resume, value = inner.throw, error
+                    else:
+                        resume = inner.send
 
             return generator
         if inspect.iscoroutinefunction(func):
@@ -320,10 +319,7 @@ class BackwardPass:
 def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
     """How ``backward()`` delivers gradients: leaves accumulate into ``.grad``; other nodes keep
     the latest gradient if their type keeps one (Values) or ``retain_grads`` asks (Tensors)."""
-    return _STORE[bool(retain_grads)]
 
-
-def _storing(retain_grads: bool) -> Callable[[Node, Any], None]:
     def deliver(node: Node, grad: Any) -> None:
         if node._ctx is None:
             if grad is not None:
@@ -335,9 +331,6 @@ def _storing(retain_grads: bool) -> Callable[[Node, Any], None]:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)
 
     return deliver
-
-
-_STORE = {False: _storing(False), True: _storing(True)}
 
 
 def zero_grad(nodes: Iterable[Node]) -> None:
