@@ -147,12 +147,10 @@ class Node:
     @classmethod
     def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()):
         """Wrap the raw result of an op: a recorded node when ``ctx`` is given, else a leaf."""
-        node = object.__new__(cls)  # NOTE: Node.__init__, inlined: this runs for every op
-        node.data = data if type(data) is cls._data_type else cls._to_data(data)
-        node.grad = cls._empty_grad
-        node.label = ""
-        node.requires_grad = ctx is not None
-        node._ctx = ctx
+        node = object.__new__(cls)
+        Node.__init__(
+            node, data if type(data) is cls._data_type else cls._to_data(data), "", ctx is not None, ctx
+        )
         return node
 
     def _seed(self, grad: Any) -> Any:
