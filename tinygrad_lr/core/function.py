@@ -119,7 +119,7 @@ class Context(list):
                 nodes.append(item)  # a constant argument stays raw data
             elif not owner._holds(item):
                 raise RuntimeError(
-                    f"{self.fn.name}: the .data of {_describe(owner, source)} changed after forward, "
+                    f"{self.fn.name}: the .data of {self._describe(source)} changed after forward, "
                     "so this graph no longer computes what backward would differentiate; run forward again"
                 )
             else:
@@ -134,24 +134,24 @@ class Context(list):
         for k, (counter, seen) in enumerate(self.versions):
             if counter is not None and counter.count != seen:
                 source = self.saved_from[k]
-                what = _describe(None if source is OUTPUT else self[source], source)
                 raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an in-place "
-                    f"operation: {what} of {self.fn.name} is at version {counter.count}; forward saw "
-                    f"version {seen}. Run forward again after changing it (an optimiser step changes the "
-                    f"parameters in place), or change a copy (x = x + 1 instead of x += 1)."
+                    "one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"operation: {self._describe(source)} of {self.fn.name} is at version {counter.count}; "
+                    f"forward saw version {seen}. Run forward again after changing it (an optimiser step "
+                    "changes the parameters in place), or change a copy (x = x + 1 instead of x += 1)."
                 )
+
+    def _describe(self, source: int) -> str:
+        """How an error names a saved item: "the output", or "input 1 'w' of shape (3, 2)"."""
+        if source is OUTPUT:
+            return "the output"
+        node = self[source]
+        name = f" {node.label!r}" if node.label else ""
+        shape = f" of shape {node.data.shape}" if hasattr(node.data, "shape") else ""
+        return f"input {source}{name}{shape}"
 
 
 OUTPUT = -1  # in Context.saved_from: the item is the op's output
-
-
-def _describe(node: Node | None, source: int | None) -> str:
-    if source is OUTPUT:
-        return "the output"
-    name = f" {node.label!r}" if node is not None and node.label else ""
-    shape = f" of shape {node.data.shape}" if node is not None and hasattr(node.data, "shape") else ""
-    return f"input {source}{name}{shape}"
 
 
 class _OpClass(type):
