@@ -54,15 +54,13 @@ class Choice:
 class Context(list):
     """The record of one op in the graph, and the ``ctx`` its forward and backward receive (as in
     PyTorch): the list of the op's input nodes (``None`` for a constant argument), with the op
-    as ``fn`` and what forward saved.
+    as ``fn``, the inputs and output forward kept with ``save_for_backward``, and anything else
+    forward set as an attribute (``ctx.mask = x > 0``) for backward to read back.
 
-    forward keeps inputs and the output for backward with ``save_for_backward``, and anything
-    else as attributes (``ctx.mask = x > 0``), which backward reads back.
-
-    What was saved is traced once, when forward returns, to the input it came from (or the
-    output), together with the version of each saved Tensor: backward through a tensor changed
-    in place since then raises, and under ``create_graph=True`` backward is handed the graph
-    nodes themselves (``on_graph``), so its formula builds the graph of the gradient.
+    What was saved is traced once, when forward returns, to the input it is (or the output),
+    with the version of each saved Tensor: backward through a tensor changed in place since then
+    raises, and under ``create_graph=True`` backward is handed the graph nodes themselves
+    (``on_graph``), so its formula builds the graph of the gradient.
 
     NOTE: the context *is* the list of inputs, rather than holding a tuple of them, so that a
     recorded op costs two objects (its node and this) for Python's garbage collector to track,
@@ -235,8 +233,7 @@ class Function(metaclass=_OpClass):
             cls.domain = (Domain(),) * len(cls.inputs)
         saved = formula.reads(cls.formula, cls.inputs)
         sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
-        saves = _PATTERNS.setdefault(sources, sources)
-        cls._saves = saves
+        cls._saves = saves = _PATTERNS.setdefault(sources, sources)
 
         def backward(ctx: Context, grad: Any) -> Any:
             compiled = formula.compile(cls.formula, cls.inputs, saves)

@@ -38,8 +38,8 @@ except ImportError:  # pragma: no cover - other numpy builds: the public, slower
 
 class quiet:
     """numpy's floating-point warnings off while the block runs: IEEE results (inf, nan), no
-    ``RuntimeWarning``, as for Python floats here. ``np.errstate(all="ignore")`` costs a
-    microsecond to enter; this costs a fifth of that, and the engine enters it per op."""
+    ``RuntimeWarning``, as for Python floats here. ``np.errstate(all="ignore")`` does the same
+    at several times the cost, and the engine enters this per op."""
 
     __slots__ = ("_token",)
 
