@@ -55,23 +55,22 @@ class no_grad:
             @functools.wraps(func)
             def generator(*args, **kwargs):
                 inner = func(*args, **kwargs)
-                try:
-                    with no_grad():
-                        reply = next(inner)
-                    while True:  # each resumption of the body runs without recording
-                        try:
-                            sent = yield reply
-                        except GeneratorExit:
-                            inner.close()
-                            raise
-                        except BaseException as error:
-                            with no_grad():
-                                reply = inner.throw(error)
-                        else:
-                            with no_grad():
-                                reply = inner.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+                resume, value = inner.send, None
+                while True:  # each resumption of the body runs without recording
+                    try:
+                        with no_grad():
+                            reply = resume(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    try:
+                        value = yield reply
+                    except GeneratorExit:
+                        inner.close()
+                        raise
+                    except BaseException as error:
+                        resume, value = inner.throw, error
+                    else:
+                        resume = inner.send
 
             return generator
         if inspect.iscoroutinefunction(func):
@@ -96,7 +95,17 @@ class Node:
     that made it (``None`` for a leaf).
 
     Subclasses (Value, Tensor) say how data is stored and how a gradient fits the node, through
-    the hooks at the end of this class; graph order and backprop live here.
+    the class attributes and defaults at the end of this class and these methods; graph order
+    and backprop live here.
+
+    - ``_seed(grad)``: the upstream gradient to start backprop with, checked against this node.
+    - ``_fit_grad(grad, out)``: a gradient that the op which made ``out`` sent to this node,
+      brought to this node's shape; raises ``InvalidGradient`` for one that cannot be this node's.
+    - ``_zero_grad_data()``: a zero gradient for this node.
+    - ``_copy_data(data)``: new data equal to ``data`` (a view of an array), for two nodes that
+      must not share one data object.
+    - ``_saved_versions(ctx)``: the version of each tensor ``ctx`` saved, to check in backward.
+    - ``_holds(data)``: whether this node's data is still what an op saved as ``data`` in forward.
     """
 
     __slots__ = ("_ctx", "data", "grad", "label", "requires_grad")
@@ -133,7 +142,7 @@ class Node:
         """
         BackwardPass(self, grad, deliver=store_grads(retain_grads)).run()
 
-    # --- hooks for node types --------------------------------------------------------------
+    # --- hooks for node types (and the methods listed above) --------------------------------
 
     _keeps_grad = True  # whether non-leaf nodes keep .grad after backward
     _scalar = True  # whether data is a single number (ops marked tensor_only refuse it)
@@ -148,29 +157,11 @@ class Node:
     @classmethod
     def _from_op(cls, data: Any, ctx: Any = None, inputs: tuple = ()):
         """Wrap the raw result of an op: a recorded node when ``ctx`` is given, else a leaf."""
-        node = object.__new__(cls)  # NOTE: Node.__init__, inlined: this runs for every op
-        node.data = data if type(data) is cls._data_type else cls._to_data(data)
-        node.grad = cls._empty_grad
-        node.label = ""
-        node.requires_grad = ctx is not None
-        node._ctx = ctx
+        if type(data) is not cls._data_type:
+            data = cls._to_data(data)
+        node = object.__new__(cls)
+        Node.__init__(node, data, "", ctx is not None, ctx)
         return node
-
-    def _seed(self, grad: Any) -> Any:
-        """The upstream gradient to start backprop with, checked against this node."""
-        raise NotImplementedError
-
-    def _fit_grad(self, grad: Any, out: Node) -> Any:
-        """A gradient that the op which made ``out`` sent to this node, brought to this node's
-        shape; raises ``InvalidGradient`` for one that cannot be this node's."""
-        raise NotImplementedError
-
-    def _holds(self, data: Any) -> bool:
-        """Whether this node's data is still what an op saved as ``data`` in forward."""
-        raise NotImplementedError
-
-    def _zero_grad_data(self) -> Any:
-        raise NotImplementedError
 
     def _accumulate(self, grad: Any) -> None:
         """Add a finished gradient into ``.grad`` of a leaf."""
@@ -320,10 +311,7 @@ class BackwardPass:
 def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
     """How ``backward()`` delivers gradients: leaves accumulate into ``.grad``; other nodes keep
     the latest gradient if their type keeps one (Values) or ``retain_grads`` asks (Tensors)."""
-    return _STORE[bool(retain_grads)]
 
-
-def _storing(retain_grads: bool) -> Callable[[Node, Any], None]:
     def deliver(node: Node, grad: Any) -> None:
         if node._ctx is None:
             if grad is not None:
@@ -335,9 +323,6 @@ def _storing(retain_grads: bool) -> Callable[[Node, Any], None]:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)
 
     return deliver
-
-
-_STORE = {False: _storing(False), True: _storing(True)}
 
 
 def zero_grad(nodes: Iterable[Node]) -> None:

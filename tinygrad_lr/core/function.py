@@ -54,15 +54,13 @@ class Choice:
 class Context(list):
     """The record of one op in the graph, and the ``ctx`` its forward and backward receive (as in
     PyTorch): the list of the op's input nodes (``None`` for a constant argument), with the op
-    as ``fn`` and what forward saved.
+    as ``fn``, the inputs and output forward kept with ``save_for_backward``, and anything else
+    forward set as an attribute (``ctx.mask = x > 0``) for backward to read back.
 
-    forward keeps inputs and the output for backward with ``save_for_backward``, and anything
-    else as attributes (``ctx.mask = x > 0``), which backward reads back.
-
-    What was saved is traced once, when forward returns, to the input it came from (or the
-    output), together with the version of each saved Tensor: backward through a tensor changed
-    in place since then raises, and under ``create_graph=True`` backward is handed the graph
-    nodes themselves (``on_graph``), so its formula builds the graph of the gradient.
+    What was saved is traced once, when forward returns, to the input it is (or the output),
+    with the version of each saved Tensor: backward through a tensor changed in place since then
+    raises, and under ``create_graph=True`` backward is handed the graph nodes themselves
+    (``on_graph``), so its formula builds the graph of the gradient.
 
     NOTE: the context *is* the list of inputs, rather than holding a tuple of them, so that a
     recorded op costs two objects (its node and this) for Python's garbage collector to track,
@@ -83,11 +81,6 @@ class Context(list):
         ctx.fn, ctx.saved, ctx.versions = fn, (), ()
         return ctx
 
-    @property
-    def parents(self) -> Context:
-        """The input nodes, in the order of forward's arguments (None for a constant)."""
-        return self
-
     def save_for_backward(self, *items: Any) -> None:
         """Keep inputs and/or the output of ``forward`` for ``backward``."""
         self.saved = items
@@ -95,9 +88,8 @@ class Context(list):
     @property
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept; raises if a saved tensor was changed in place since."""
-        for counter, seen in self.versions:
-            if counter is not None and counter.count != seen:
-                self._check_versions()  # raises, naming the tensor
+        if self.versions:
+            self._check_versions()
         return self.saved
 
     @property
@@ -113,50 +105,51 @@ class Context(list):
         self._check_versions()
         nodes = []
         for k, (item, source) in enumerate(zip(self.saved, self.saved_from)):
-            if source is not None and source is not OUTPUT and self.parents[source] is None:
-                nodes.append(item)  # a constant argument stays raw data
-                continue
-            owner = node if source is OUTPUT else None if source is None else self.parents[source]
-            if owner is None:
+            if source is None:
                 raise ValueError(
                     f"{self.fn.name}: save_for_backward item {k} ({type(item).__name__}) is neither "
                     "an input nor the output of forward, so a higher-order gradient cannot be built from "
                     "it. Save only inputs and the output, and keep other values as ctx attributes, "
                     "e.g. ctx.mask = x > 0."
                 )
-            if not owner._holds(item):
+            owner = node if source is OUTPUT else self[source]
+            if owner is None:
+                nodes.append(item)  # a constant argument stays raw data
+            elif not owner._holds(item):
                 raise RuntimeError(
-                    f"{self.fn.name}: the .data of {_describe(owner, source)} changed after forward, "
+                    f"{self.fn.name}: the .data of {self._describe(source)} changed after forward, "
                     "so this graph no longer computes what backward would differentiate; run forward again"
                 )
-            nodes.append(owner)
+            else:
+                nodes.append(owner)
         view = Context.of(self.fn, self)
         view.__dict__.update(self.__dict__)
         view.saved, view.saved_from, view.versions = tuple(nodes), self.saved_from, ()
         return view
 
     def _check_versions(self) -> None:
+        """Raise if a saved tensor was changed in place since forward, naming it."""
         for k, (counter, seen) in enumerate(self.versions):
             if counter is not None and counter.count != seen:
                 source = self.saved_from[k]
-                what = _describe(None if source is OUTPUT else self.parents[source], source)
                 raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an in-place "
-                    f"operation: {what} of {self.fn.name} is at version {counter.count}; forward saw "
-                    f"version {seen}. Run forward again after changing it (an optimiser step changes the "
-                    f"parameters in place), or change a copy (x = x + 1 instead of x += 1)."
+                    "one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"operation: {self._describe(source)} of {self.fn.name} is at version {counter.count}; "
+                    f"forward saw version {seen}. Run forward again after changing it (an optimiser step "
+                    "changes the parameters in place), or change a copy (x = x + 1 instead of x += 1)."
                 )
+
+    def _describe(self, source: int) -> str:
+        """How an error names a saved item: "the output", or "input 1 'w' of shape (3, 2)"."""
+        if source is OUTPUT:
+            return "the output"
+        node = self[source]
+        name = f" {node.label!r}" if node.label else ""
+        shape = f" of shape {node.data.shape}" if hasattr(node.data, "shape") else ""
+        return f"input {source}{name}{shape}"
 
 
 OUTPUT = -1  # in Context.saved_from: the item is the op's output
-
-
-def _describe(node: Node | None, source: int | None) -> str:
-    if source is OUTPUT:
-        return "the output"
-    name = f" {node.label!r}" if node is not None and node.label else ""
-    shape = f" of shape {node.data.shape}" if node is not None and hasattr(node.data, "shape") else ""
-    return f"input {source}{name}{shape}"
 
 
 class _OpClass(type):
@@ -212,11 +205,11 @@ class Function(metaclass=_OpClass):
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        type.__setattr__(cls, "name", cls.__dict__.get("name", cls.__name__.lower()))
-        type.__setattr__(cls, "symbol", cls.__dict__.get("symbol", cls.name))
-        type.__setattr__(cls, "inputs", tuple(inspect.signature(cls.forward).parameters)[1:])
+        cls.name = cls.__dict__.get("name", cls.__name__.lower())
+        cls.symbol = cls.__dict__.get("symbol", cls.name)
+        cls.inputs = tuple(inspect.signature(cls.forward).parameters)[1:]
         if "backward" in cls.__dict__:
-            type.__setattr__(cls, "_formula_is_code", False)
+            cls._formula_is_code = False
         cls._use_formula()
         if register:
             _register(cls)
@@ -237,18 +230,17 @@ class Function(metaclass=_OpClass):
                 "in a formula g is the gradient at the output and out is the output: rename it"
             )
         if cls.domain is None and all(cls.formula):  # an elementwise op: tested on (-5, 5) by default
-            type.__setattr__(cls, "domain", (Domain(),) * len(cls.inputs))
+            cls.domain = (Domain(),) * len(cls.inputs)
         saved = formula.reads(cls.formula, cls.inputs)
         sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
-        saves = _PATTERNS.setdefault(sources, sources)
-        type.__setattr__(cls, "_saves", saves)
+        cls._saves = saves = _PATTERNS.setdefault(sources, sources)
 
         def backward(ctx: Context, grad: Any) -> Any:
             compiled = formula.compile(cls.formula, cls.inputs, saves)
-            type.__setattr__(cls, "backward", staticmethod(compiled))
+            cls.backward = staticmethod(compiled)
             return compiled(ctx, grad)
 
-        type.__setattr__(cls, "backward", staticmethod(backward))
+        cls.backward = staticmethod(backward)
         for subclass in cls.__subclasses__():  # ops that inherit this formula follow it
             if "formula" not in subclass.__dict__:
                 subclass._use_formula()
@@ -307,18 +299,13 @@ class Function(metaclass=_OpClass):
                 parents = [arg if isinstance(arg, Node) else None for arg in args]
             if datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas):
                 _distinct(parents, datas, kind)
-        ctx = Context(parents if recording else ())  # Context.of, inlined: this runs for every op
-        ctx.fn, ctx.saved, ctx.versions = cls, (), ()
+        ctx = Context.of(cls, parents if recording else ())
         if recording and constants:
             ctx.arguments = args
         if kind._scalar:
             out = cls.forward(ctx, *datas)
         else:  # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
-            quiet = numeric.enter_quiet()
-            try:
-                out = cls.forward(ctx, *datas)
-            finally:
-                numeric.leave_quiet(quiet)
+            out = numeric.quietly(cls.forward, ctx, *datas)
             for data in datas:  # an input returned as given becomes a view of it (as in PyTorch), so
                 if out is data:  # that the two share one version counter
                     out = kind._copy_data(out)
