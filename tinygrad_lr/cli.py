@@ -470,23 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
         "log-loss, and write the loss curves (PNG) and both models (.npz); then softmax regression on "
         "the bundled iris and digits data (their fixed split), with the digits' weight images (PNG).",
     )
-    run.add_argument(
-        "--out", type=_writable, default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)"
+    numbers = (  # option, type, default, help
+        ("--out", _writable, "tinygrad_lr_out", "output folder (default: ./%(default)s)"),
+        ("--seed", _seed, 0, "seed of the split, the initial weights and the batches"),
+        ("--epochs", _positive, 60, "passes over the training data (default %(default)s)"),
+        ("--lr", _rate, 0.01, "Adam's learning rate (default %(default)s)"),
+        ("--batch-size", _positive, 32, "rows per gradient step (default %(default)s)"),
+        ("--hidden", _hidden, 16, f"units in the hidden layer (default %(default)s, at most {MAX_HIDDEN:,})"),
     )
-    run.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the split, the initial weights and the batches"
-    )
-    run.add_argument(
-        "--epochs", type=_positive, default=60, help="passes over the training data (default 60)"
-    )
-    run.add_argument("--lr", type=_rate, default=0.01, help="Adam's learning rate (default 0.01)")
-    run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
-    run.add_argument(
-        "--hidden",
-        type=_hidden,
-        default=16,
-        help=f"units in the network's hidden layer (default 16, at most {MAX_HIDDEN:,})",
-    )
+    for option, kind, default, text in numbers:
+        run.add_argument(option, type=kind, default=default, help=text)
     run.add_argument(
         "--data",
         choices=("all", "breast_cancer", *_MANY_CLASSES),
@@ -565,9 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     walkthrough.set_defaults(handler=step)
 
     one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
-    one.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")
-    one.add_argument("--w", type=float, default=-0.5, help="the weight (default -0.5)")
-    one.add_argument("--b", type=float, default=0.1, help="the bias (default 0.1)")
+    one.add_argument("--x", type=float, default=2.0, help="the input feature (default %(default)s)")
+    one.add_argument("--w", type=float, default=-0.5, help="the weight (default %(default)s)")
+    one.add_argument("--b", type=float, default=0.1, help="the bias (default %(default)s)")
     one.set_defaults(handler=neuron)
     return parser
 
@@ -581,12 +574,8 @@ def _usable_streams() -> None:
         stream = getattr(sys, name)
         if stream is None:
             setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the process)
-            continue
-        try:
-            "σ×⊙−ᵀ·".encode(stream.encoding or "ascii")
-        except (UnicodeEncodeError, LookupError):
-            if hasattr(stream, "reconfigure"):
-                stream.reconfigure(errors="backslashreplace")
+        elif hasattr(stream, "reconfigure"):  # only what the encoding cannot write is escaped
+            stream.reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
