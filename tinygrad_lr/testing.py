@@ -389,14 +389,13 @@ def check_reference(fn: type[Function], args: tuple, rtol: float = 1e-10, atol: 
     """Check the op's forward against its ``reference``, an independent implementation of the
     same function (numpy's, or a few lines of it): a forward and a backward that are wrong
     together pass every gradient check, but not this one."""
-    reference = getattr(fn, "reference", None)
-    if reference is None:
+    if fn.reference is None:
         raise AssertionError(
             f"{fn.name}: no reference; set reference = <numpy function of forward's arguments>"
         )
     got = np.asarray(fn.apply(*args), dtype=np.float64)
     with np.errstate(all="ignore"):
-        expected = np.asarray(reference(*args), dtype=np.float64)
+        expected = np.asarray(fn.reference(*args), dtype=np.float64)
     if got.shape != expected.shape or not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
         raise AssertionError(
             f"{fn.name}: forward disagrees with the reference at {args!r:.200}: got {got!r:.120}, "
