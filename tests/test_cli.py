@@ -154,7 +154,10 @@ UNWRITABLE = "/proc/nope"  # no file can be created under /proc, not even by roo
         (("demo", "--seed", "-1"), ["--seed", "got -1"]),
         (("demo", "--seed", "1.5"), ["--seed", "got 1.5"]),
         (("demo", "--out", "/proc/x"), ["--out: /proc/x", "cannot create files in /proc"]),
-        (("graph", "-o", f"{UNWRITABLE}/g.svg"), [f"-o/--output: {UNWRITABLE}/g.svg", "cannot create files in /proc"]),
+        (
+            ("graph", "-o", f"{UNWRITABLE}/g.svg"),
+            [f"--output: {UNWRITABLE}/g.svg", "cannot create files in /proc"],
+        ),
         (("step", "--frames", UNWRITABLE), [f"--frames: {UNWRITABLE}", "cannot create files in /proc"]),
         (("step", "--all", "--frames", UNWRITABLE), [f"--frames: {UNWRITABLE}"]),
         (("graph", "1+2"), ["'1+2' has no variable"]),
