@@ -153,10 +153,13 @@ UNWRITABLE = "/proc/nope"  # no file can be created under /proc, not even by roo
     [
         (("demo", "--seed", "-1"), ["--seed", "got -1"]),
         (("demo", "--seed", "1.5"), ["--seed", "got 1.5"]),
-        (("demo", "--out", "/proc/x"), ["--out /proc/x", "cannot create files in /proc"]),
-        (("graph", "-o", f"{UNWRITABLE}/g.svg"), [f"-o {UNWRITABLE}/g.svg", "cannot create files in /proc"]),
-        (("step", "--frames", UNWRITABLE), [f"--frames {UNWRITABLE}", "cannot create files in /proc"]),
-        (("step", "--all", "--frames", UNWRITABLE), [f"--frames {UNWRITABLE}"]),
+        (("demo", "--out", "/proc/x"), ["--out: /proc/x", "cannot create files in /proc"]),
+        (
+            ("graph", "-o", f"{UNWRITABLE}/g.svg"),
+            [f"--output: {UNWRITABLE}/g.svg", "cannot create files in /proc"],
+        ),
+        (("step", "--frames", UNWRITABLE), [f"--frames: {UNWRITABLE}", "cannot create files in /proc"]),
+        (("step", "--all", "--frames", UNWRITABLE), [f"--frames: {UNWRITABLE}"]),
         (("graph", "1+2"), ["'1+2' has no variable"]),
         (("step", "1+2"), ["'1+2' has no variable"]),
         (("step", "1+2", "--all"), ["'1+2' has no variable"]),
@@ -170,7 +173,7 @@ def test_output_paths_that_are_files_or_folders_the_wrong_way_round(tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("")
     assert_refused(run("demo", "--out", str(a_file / "sub")), f"{a_file} is a file")
-    assert_refused(run("step", "--frames", str(a_file)), f"--frames {a_file} is a file; give a folder")
+    assert_refused(run("step", "--frames", str(a_file)), f"--frames: {a_file} is a file; give a folder")
     assert_refused(run("graph", "-o", str(a_file / "g.svg")), f"{a_file} is a file")
     folder = tmp_path / "looks_like.png"
     folder.mkdir()

@@ -10,34 +10,37 @@ A traceback means a bug in tinygrad_lr.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, data, nn, optim, plots, serialize, training
 from .core import show
-from .core.engine import walk
+from .core.engine import no_grad, walk
+from .core.tensor import Tensor
 from .core.value import Value
-from .teach import lesson
-from .teach.step import Backprop, derivative
+from .teach import lesson, viz
+from .teach.expr import ExpressionError, expr
+from .teach.step import KEY, Backprop, derivative, gif_from_frames
 
 DEFAULT_GRAPH = "graph.png"
-GRAPH_FILES = (".png", ".svg", ".pdf", ".dot")
-GRAPH_ENDINGS = ".png, .svg, .pdf or .dot"
+GRAPH_FILES = tuple(f".{fmt}" for fmt in viz.FORMATS)
+GRAPH_ENDINGS = f"{', '.join(GRAPH_FILES[:-1])} or {GRAPH_FILES[-1]}"
 PROMPT = "  [Enter] next step, q to quit > "
+MAX_HIDDEN = 10_000  # a layer of 455 rows x 10,000 float64 units is 36 MB: any machine trains it
 
 
 def demo(args: argparse.Namespace) -> int:
     """The main job: two-class models on breast cancer, softmax regression on iris and digits."""
     start = time.perf_counter()
-    out = Path(args.out)
-    _check_writable(out, "--out", folder=True)
     report: list[str] = []
 
     def say(line: str = "") -> None:  # the report: printed, unless --quiet, and written to a file
@@ -47,25 +50,21 @@ def demo(args: argparse.Namespace) -> int:
 
     written: list[Path] = []
     if args.data in ("all", "breast_cancer"):
-        written += _demo_breast_cancer(args, out, say)
+        written += _demo_breast_cancer(args, say)
         say()
-    many = [name for name in ("iris", "digits") if args.data in ("all", name)]
+    many = [name for name in _MANY_CLASSES if args.data in ("all", name)]
     if many:
-        written += _demo_many_classes(args, many, out, say)
+        written += _demo_many_classes(args, many, say)
         say()
-    written.append(out / "report.txt")
-    say(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - start:.1f} s")
-    (out / "report.txt").write_text("\n".join(report) + "\n")
+    written.append(args.out / "report.txt")
+    say(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - start:.1f} s")
+    (args.out / "report.txt").write_text("\n".join(report) + "\n")
     return 0
 
 
-def _demo_breast_cancer(args: argparse.Namespace, out: Path, say) -> list[Path]:
+def _demo_breast_cancer(args: argparse.Namespace, say: Callable) -> list[Path]:
     """Logistic regression and a one-hidden-layer network on breast cancer (a seeded, stratified
     80/20 split, standardized), trained by Adam; the files written."""
-    from . import data, nn, optim, plots, serialize, training
-    from .core.tensor import Tensor
-    from .teach import viz
-
     X, y = data.load_breast_cancer()
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, test_size=0.2, seed=args.seed, stratify=True
@@ -86,23 +85,22 @@ def _demo_breast_cancer(args: argparse.Namespace, out: Path, say) -> list[Path]:
         # NOTE: a learning rate too large overflows; numpy's warnings give way to the one line below,
         # decided by the numbers (Adam raises FloatingPointError on a gradient that is not finite).
         try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with np.errstate(all="ignore"):
                 history = training.fit(
                     model, optimizer, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                     seed=args.seed, validation=(X_test, y_test), progress=not args.quiet,
                     description=f"{name:>20}",
                 )  # fmt: skip
+            numbers = [history.train_loss, history.val_loss, *(p.data for p in model.parameters())]
+            finite = all(np.isfinite(n).all() for n in numbers)
         except FloatingPointError:
-            history = None
-        numbers = [] if history is None else [history.train_loss, history.val_loss]
-        numbers += [p.data for p in model.parameters()]
-        if history is None or not all(np.isfinite(n).all() for n in numbers):
+            finite = False
+        if not finite:
             raise _Refused(
                 f"training the {name} diverged with --lr {args.lr:g} (its gradients, weights or loss "
                 "stopped being finite numbers); try a smaller learning rate (the default is 0.01)"
             )
         histories[name] = history
-
     splits = ((X_train, y_train), (X_test, y_test))
     scores = {
         name: [training.accuracy(model, X, y) for X, y in splits]
@@ -111,39 +109,34 @@ def _demo_breast_cancer(args: argparse.Namespace, out: Path, say) -> list[Path]:
     }
     _table(say, "model", scores)
 
-    out.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     logistic = models["logistic regression"]
     rows = Tensor(X_test[:3], label="X (3 test rows)")
     loss = nn.functional.binary_cross_entropy_with_logits(logistic.logits(rows), y_test[:3])
     loss.label = "loss"
     loss.backward(retain_grads=True)
     return [
-        plots.loss_curves(histories, out / "loss_curves.png"),
-        _render(viz.draw(loss), out / "logistic_regression_graph.png"),
-        serialize.save(logistic, out / "logistic_regression.npz"),
-        serialize.save(models[network], out / "mlp.npz"),
+        plots.loss_curves(histories, args.out / "loss_curves.png"),
+        _render(viz.draw(loss), args.out / "logistic_regression_graph.png"),
+        serialize.save(logistic, args.out / "logistic_regression.npz"),
+        serialize.save(models[network], args.out / "mlp.npz"),
     ]
 
 
-_MANY_CLASSES = {  # data set: (how it is described, full-batch gradient steps)
-    "iris": ("Iris: 150 flowers, 4 measurements, 3 species", 500),
-    "digits": ("Digits: 1797 images of 8x8 pixels, 10 digits", 300),
+_MANY_CLASSES = {  # data set: (its loader, how it is described, full-batch gradient steps)
+    "iris": (data.load_iris, "Iris: 150 flowers, 4 measurements, 3 species", 500),
+    "digits": (data.load_digits, "Digits: 1797 images of 8x8 pixels, 10 digits", 300),
 }
 
 
-def _demo_many_classes(args: argparse.Namespace, names: list[str], out: Path, say) -> list[Path]:
+def _demo_many_classes(args: argparse.Namespace, names: list[str], say: Callable) -> list[Path]:
     """Softmax regression on iris and/or digits (their bundled split, standardized), trained by
     full-batch gradient descent; for digits the picture of the ten weight images. The files written."""
-    from . import data, nn, optim, plots, serialize
-    from .core.engine import no_grad
-    from .core.tensor import Tensor
-
-    loaders = {"iris": data.load_iris, "digits": data.load_digits}
-    results, models = {}, {}
+    scores, models = {}, {}
     for name in names:
-        X_train, X_test, y_train, y_test = loaders[name](split=True)
+        load, described, steps = _MANY_CLASSES[name]
+        X_train, X_test, y_train, y_test = load(split=True)
         X_train, X_test = data.standardize(X_train, X_test)
-        described, steps = _MANY_CLASSES[name]
         say(
             f"{described}; {len(y_train)} to train on, {len(y_test)} to test "
             "(standardized, the bundled split)"
@@ -157,26 +150,31 @@ def _demo_many_classes(args: argparse.Namespace, names: list[str], out: Path, sa
             optimizer.step()
         splits = ((X_train, y_train), (X_test, y_test))
         with no_grad():
-            results[name] = [float(np.mean(model.predict(Tensor(X)) == y)) for X, y in splits] + [
+            scores[name] = [float(np.mean(model.predict(Tensor(X)) == y)) for X, y in splits] + [
                 nn.functional.cross_entropy(model.logits(Tensor(X)), y).item() for X, y in splits
             ]
         models[name] = model
-    _table(say, "softmax regression", results)
-    out.mkdir(parents=True, exist_ok=True)
+    _table(say, "softmax regression", scores)
+    args.out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, model in models.items():
         if name == "digits":
-            written.append(plots.digit_weights(model.linear.weight.data, out / "digits_weights.png"))
-        written.append(serialize.save(model, out / f"softmax_regression_{name}.npz"))
+            written.append(plots.digit_weights(model.linear.weight.data, args.out / "digits_weights.png"))
+        written.append(serialize.save(model, args.out / f"softmax_regression_{name}.npz"))
     return written
 
 
-def _table(say, title: str, rows: dict[str, list[float]]) -> None:
+def _table(say: Callable, title: str, rows: dict[str, list[float]]) -> None:
     """The demo's table: per model, accuracy and log-loss on the training and the test rows."""
     say()
     say(f"{title:<22}{'train acc':>10}{'test acc':>10}{'train loss':>12}{'test loss':>11}")
     for name, (acc_train, acc_test, loss_train, loss_test) in rows.items():
         say(f"{name:<22}{acc_train:>10.3f}{acc_test:>10.3f}{_loss(loss_train, 12)}{_loss(loss_test, 11)}")
+
+
+def _loss(value: float, width: int) -> str:
+    """A loss for the demo's table: fixed point, or in e-notation when that would not fit."""
+    return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
 
 
 def neuron(args: argparse.Namespace) -> int:
@@ -193,24 +191,24 @@ def neuron(args: argparse.Namespace) -> int:
         node.label = label
     loss.backward()
 
+    nodes = walk(loss)
     print("One sigmoid neuron: p = σ(w·x + b), loss L = −log p for the label y = 1\n")
     print("forward")
-    for node in walk(loss):
+    for node in nodes:
         how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
         print(f"  {node.label:>5} = {show.number(node.data):>9}   {how}")
     print("\nbackward: dL/d(node), and the local derivative of each op")
-    labels = {n: n.label for n in walk(loss)}
-    for node in reversed(walk(loss)):
+    labels = {n: n.label for n in nodes}
+    for node in reversed(nodes):
         if not node.requires_grad:
             continue
         line = f"  dL/d({node.label}) = {show.number(node.grad)}"
-        ctx = node._ctx
-        if ctx is not None:
-            rules = [
-                f"d({node.label})/d({p.label}) = {derivative(node, i, labels)}"
-                for i, p in enumerate(ctx)
-                if p is not None and p.requires_grad
-            ]
+        rules = [
+            f"d({node.label})/d({p.label}) = {derivative(node, i, labels)}"
+            for i, p in enumerate(node._ctx or ())
+            if p is not None and p.requires_grad
+        ]
+        if rules:
             line = f"{line:<28}" + ", ".join(rules)
         print(line)
     print(
@@ -222,18 +220,13 @@ def neuron(args: argparse.Namespace) -> int:
 
 def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's 2x2 network, after backward."""
-    from .teach import viz
-
-    # without -o the picture lands in the current folder: say which one
-    target = args.output or str(Path(DEFAULT_GRAPH).resolve())
-    target = _output_file(target, "-o", GRAPH_FILES, f"the file must end in {GRAPH_ENDINGS}")
     _, out = _formula(args, "out")
     if out is None:
         out = lesson.network()
     out.backward(retain_grads=True)
     drawing = viz.draw(out, rankdir=args.rankdir, show_data=not args.no_data, show_grad=not args.no_grad)
-    before = target.read_bytes() if target.is_file() else None
-    path = _render(drawing, target)
+    before = args.output.read_bytes() if args.output.is_file() else None
+    path = _render(drawing, args.output)
     replaced = before is not None and before != path.read_bytes()
     print(f"wrote {path} ({drawing.n_nodes} nodes)" + (", replacing a different file" if replaced else ""))
     return 0
@@ -241,15 +234,6 @@ def graph(args: argparse.Namespace) -> int:
 
 def step(args: argparse.Namespace) -> int:
     """Walk through backprop one node at a time: Enter for the next step, q or Ctrl-D to stop."""
-    from .teach.step import KEY, gif_from_frames
-    from .teach.viz import draw
-
-    frames = Path(args.frames) if args.frames else None
-    if frames is not None:
-        _check_writable(frames, "--frames", folder=True)
-    page = None
-    if args.html is not None:
-        page = _output_file(args.html, "--html", (".html", ".htm"), "give a file name ending in .html")
     expression, loss = _formula(args, "L")
     if loss is not None:
         print(f"L = {expression}\n")
@@ -268,9 +252,9 @@ def step(args: argparse.Namespace) -> int:
             "for the label y = 1.\n"
         )
     steps = Backprop(loss)
-    if page is not None:
-        steps.html(page, rankdir=args.rankdir)
-        print(f"wrote {page}: the {steps.total} steps of this backward pass, to open in a browser")
+    if args.html is not None:
+        steps.html(args.html, rankdir=args.rankdir)
+        print(f"wrote {args.html}: the {steps.total} steps of this backward pass, to open in a browser")
         if not args.all:
             return 0
         print()
@@ -295,7 +279,7 @@ def step(args: argparse.Namespace) -> int:
             if answer.strip().lower() in ("q", "quit"):
                 break
         print(steps.step())
-        if frames is not None:
+        if args.frames is not None:
             states.append((steps.colors(), steps.gradients()))
     if steps.remaining:
         print(f"stopped after {len(steps.done)} of {steps.total} steps")
@@ -311,14 +295,23 @@ def step(args: argparse.Namespace) -> int:
         every = [grads for _, grads in states]
         pictures = [
             _render(
-                draw(loss, highlight=colors, grads=grads, key=KEY, fit=every, rankdir=args.rankdir),
-                frames / f"step_{k + 1:03d}.png",
+                viz.draw(loss, highlight=colors, grads=grads, key=KEY, fit=every, rankdir=args.rankdir),
+                args.frames / f"step_{k + 1:03d}.png",
             )
             for k, (colors, grads) in enumerate(states)
         ]
-        gif = gif_from_frames(pictures, frames / "backprop.gif")
+        gif = gif_from_frames(pictures, args.frames / "backprop.gif")
         print(f"wrote {len(pictures)} frames and {gif}")
     return 0
+
+
+def _print_array(name: str, value: Any, width: int = 0) -> None:
+    """``name = value`` with an array's further lines under its first, ``name`` right-aligned
+    in ``width`` characters."""
+    lines = show.array(value)
+    print(f"  {name:>{width}} = {lines[0]}")
+    for line in lines[1:]:
+        print(f"  {'':>{max(width, len(name))}}   {line}")
 
 
 class _Refused(Exception):
@@ -329,12 +322,10 @@ class _Refused(Exception):
         self.status = status
 
 
-def _formula(args: argparse.Namespace, label: str):
+def _formula(args: argparse.Namespace, label: str) -> tuple[str | None, Value | None]:
     """The formula of ``graph`` and ``step`` and the Value it computes (None without one). A
     formula written after --set lands among the values (argparse gives it to --set), so it is
     taken back from there."""
-    from .teach.expr import ExpressionError, expr
-
     expression, values = args.expression, {}
     for item in args.set:
         name, equals, value = item.partition("=")
@@ -383,121 +374,78 @@ def _number(item: str, text: str) -> float:
     return value
 
 
-def _render(drawing, path: Path) -> Path:
+def _render(drawing: viz.Drawing, path: Path) -> Path:
     """``drawing.render(path)``, with a missing graphviz as one line (status 1)."""
-    from .teach.viz import GraphvizMissing
-
     try:
         return drawing.render(path)
-    except GraphvizMissing as error:
+    except viz.GraphvizMissing as error:
         raise _Refused(str(error), status=1) from None
 
 
-def _output_file(text: str, option: str, suffixes: tuple[str, ...], wanted: str) -> Path:
-    """The file ``text`` given to ``option``, refused unless its name ends in one of ``suffixes``
-    (a trailing ``/`` names a folder) and it can be written."""
-    path = Path(text)
-    if text.endswith(("/", os.sep)) or path.suffix.lower() not in suffixes:
-        raise _Refused(f"{option} {text}: {wanted}")
-    _check_writable(path, option, folder=False)
-    return path
+# --- the types of the options: argparse refuses what they refuse, before any work -------------
 
 
-def _check_writable(path: Path, option: str, *, folder: bool) -> None:
-    """Refuse, before any work, an output ``path`` (a folder, or a file) that cannot be written:
-    a file where a folder is wanted or the other way round, or a place where no file can be
-    created. Nothing is left behind: the test file is anonymous and the folder is not created."""
+def _writable(text: str, *, suffixes: tuple[str, ...] = (), wanted: str = "") -> Path:
+    """An output path: a folder, or (with ``suffixes``) a file whose name ends in one of them
+    (``wanted`` says what to give otherwise). Refused if empty, a file where a folder is wanted
+    or the other way round, or a place where no file can be created. Nothing is left behind:
+    the test file is anonymous and the folder is not created."""
+    path, folder = Path(text), not suffixes
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"give a file or folder name, got {text!r}")
+    if not folder and (text.endswith(("/", os.sep)) or path.suffix.lower() not in suffixes):
+        raise argparse.ArgumentTypeError(f"{text}: {wanted}")
     if folder and path.exists() and not path.is_dir():
-        raise _Refused(f"{option} {path} is a file; give a folder")
+        raise argparse.ArgumentTypeError(f"{path} is a file; give a folder")
     if not folder and path.is_dir():
-        raise _Refused(f"{option} {path} is a folder; give a file name")
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
     if not folder and path.exists() and not os.access(path, os.W_OK):
-        raise _Refused(f"{option} {path}: the file is read-only; choose another name")
+        raise argparse.ArgumentTypeError(f"{path}: the file is read-only; choose another name")
     existing = path if folder else path.parent
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise _Refused(f"{option} {path}: {existing} is a file, so no folder can be made there")
+        raise argparse.ArgumentTypeError(f"{path}: {existing} is a file, so no folder can be made there")
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        raise _Refused(
-            f"{option} {path}: cannot create files in {existing} ({error.strerror}); choose another place"
+        raise argparse.ArgumentTypeError(
+            f"{path}: cannot create files in {existing} ({error.strerror}); choose another place"
         ) from None
+    return path
 
 
-def _print_array(name: str, value, width: int = 0) -> None:
-    """``name = value`` with an array's further lines under its first, ``name`` right-aligned
-    in ``width`` characters."""
-    lines = show.array(value)
-    print(f"  {name:>{width}} = {lines[0]}")
-    for line in lines[1:]:
-        print(f"  {'':>{max(width, len(name))}}   {line}")
+def _checked(convert: type, *rules: tuple[Callable[[Any], bool], str]) -> Callable[[str], Any]:
+    """A type of numbers: ``convert(text)``, refused as "must be WANTED, got TEXT" by the first
+    rule ``(holds, WANTED)`` the value breaks (a text that does not convert breaks the first)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        for holds, wanted in rules:
+            if value is None or not holds(value):
+                raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
 
 
-def _loss(value: float, width: int) -> str:
-    """A loss for the demo's table: fixed point, or in e-notation when that would not fit."""
-    return f"{value:>{width}.4f}" if abs(value) < 1e6 else f"{value:>{width}.4g}"
+_graph_file = functools.partial(
+    _writable, suffixes=GRAPH_FILES, wanted=f"the file must end in {GRAPH_ENDINGS}"
+)
+_page_file = functools.partial(
+    _writable, suffixes=(".html", ".htm"), wanted="give a file name ending in .html"
+)
 
 
-def _formula_parser() -> argparse.ArgumentParser:
-    """The arguments ``graph`` and ``step`` share: a formula, its variables, the pictures' direction."""
-    shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument(
-        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
-    )
-    shared.add_argument(
-        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
-    )
-    shared.add_argument(
-        "--rankdir",
-        choices=("auto", "LR", "TB"),
-        default="auto",
-        help="the pictures' direction: left to right, top down, or (default) whichever fits a slide",
-    )
-    return shared
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _whole(text: str, least: int, wanted: str) -> int:
-    """``text`` as a whole number of at least ``least``; argparse reports ``must be {wanted}``."""
-    if not text.strip().lstrip("+").isdigit() or int(text) < least:
-        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
-    return int(text)
-
-
-def _positive(text: str) -> int:
-    return _whole(text, 1, "a positive whole number")
-
-
-MAX_HIDDEN = 10_000  # a layer of 455 rows x 10,000 float64 units is 36 MB: any machine trains it
-
-
-def _hidden(text: str) -> int:
-    value = _positive(text)
-    if value > MAX_HIDDEN:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_HIDDEN:,} units, got {text}")
-    return value
-
-
-def _path(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"give a file or folder name, got {text!r}")
-    return text
-
-
-def _seed(text: str) -> int:
-    return _whole(text, 0, "a whole number, 0 or more")
+_POSITIVE = (lambda n: n >= 1, "a positive whole number")
+_positive = _checked(int, _POSITIVE)
+_rate = _checked(float, (lambda x: 0 < x < math.inf, "a positive number"))
+_seed = _checked(int, (lambda n: n >= 0, "a whole number, 0 or more"))
+_hidden = _checked(int, _POSITIVE, (lambda n: n <= MAX_HIDDEN, f"at most {MAX_HIDDEN:,} units"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -522,26 +470,19 @@ def build_parser() -> argparse.ArgumentParser:
         "log-loss, and write the loss curves (PNG) and both models (.npz); then softmax regression on "
         "the bundled iris and digits data (their fixed split), with the digits' weight images (PNG).",
     )
-    run.add_argument(
-        "--out", type=_path, default="tinygrad_lr_out", help="output folder (default: ./tinygrad_lr_out)"
+    numbers = (  # option, type, default, help
+        ("--out", _writable, "tinygrad_lr_out", "output folder (default: ./%(default)s)"),
+        ("--seed", _seed, 0, "seed of the split, the initial weights and the batches"),
+        ("--epochs", _positive, 60, "passes over the training data (default %(default)s)"),
+        ("--lr", _rate, 0.01, "Adam's learning rate (default %(default)s)"),
+        ("--batch-size", _positive, 32, "rows per gradient step (default %(default)s)"),
+        ("--hidden", _hidden, 16, f"units in the hidden layer (default %(default)s, at most {MAX_HIDDEN:,})"),
     )
-    run.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the split, the initial weights and the batches"
-    )
-    run.add_argument(
-        "--epochs", type=_positive, default=60, help="passes over the training data (default 60)"
-    )
-    run.add_argument("--lr", type=_rate, default=0.01, help="Adam's learning rate (default 0.01)")
-    run.add_argument("--batch-size", type=_positive, default=32, help="rows per gradient step (default 32)")
-    run.add_argument(
-        "--hidden",
-        type=_hidden,
-        default=16,
-        help=f"units in the network's hidden layer (default 16, at most {MAX_HIDDEN:,})",
-    )
+    for option, kind, default, text in numbers:
+        run.add_argument(option, type=kind, default=default, help=text)
     run.add_argument(
         "--data",
-        choices=("all", "breast_cancer", "iris", "digits"),
+        choices=("all", "breast_cancer", *_MANY_CLASSES),
         default="all",
         help="which bundled data: breast_cancer (two classes), iris or digits (softmax regression, "
         "many classes), or all (the default)",
@@ -553,7 +494,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=demo)
 
-    formula = _formula_parser()
+    formula = argparse.ArgumentParser(add_help=False)  # what graph and step share
+    formula.add_argument(
+        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+    )
+    formula.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
+    )
+    formula.add_argument(
+        "--rankdir",
+        choices=("auto", "LR", "TB"),
+        default="auto",
+        help="the pictures' direction: left to right, top down, or (default) whichever fits a slide",
+    )
     draw = commands.add_parser(
         "graph",
         parents=[formula],
@@ -565,7 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument(
         "-o",
         "--output",
-        type=_path,
+        type=_graph_file,
+        default=str(Path(DEFAULT_GRAPH).resolve()),  # in the current folder: the command says which
         metavar="FILE",
         help=f"the file to write: {GRAPH_ENDINGS} (default: {DEFAULT_GRAPH} in the current folder; "
         "an existing file is replaced, and the command says so)",
@@ -589,11 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="step through the lesson's 2x2 network (Tensors), not its neuron",
     )
     walkthrough.add_argument(
-        "--frames", type=_path, metavar="DIR", help="write a picture per step shown and backprop.gif to DIR"
+        "--frames",
+        type=_writable,
+        metavar="DIR",
+        help="write a picture per step shown and backprop.gif to DIR",
     )
     walkthrough.add_argument(
         "--html",
-        type=_path,
+        type=_page_file,
         metavar="FILE",
         help="write the whole backward pass as a web page to FILE, to step through in a browser "
         "(offline; → and ← step), instead of stepping here (with --all: as well)",
@@ -601,9 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     walkthrough.set_defaults(handler=step)
 
     one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
-    one.add_argument("--x", type=float, default=2.0, help="the input feature (default 2.0)")
-    one.add_argument("--w", type=float, default=-0.5, help="the weight (default -0.5)")
-    one.add_argument("--b", type=float, default=0.1, help="the bias (default 0.1)")
+    one.add_argument("--x", type=float, default=2.0, help="the input feature (default %(default)s)")
+    one.add_argument("--w", type=float, default=-0.5, help="the weight (default %(default)s)")
+    one.add_argument("--b", type=float, default=0.1, help="the bias (default %(default)s)")
     one.set_defaults(handler=neuron)
     return parser
 
@@ -617,16 +574,8 @@ def _usable_streams() -> None:
         stream = getattr(sys, name)
         if stream is None:
             setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the process)
-        elif hasattr(stream, "reconfigure") and not _can_encode(stream.encoding):
+        elif hasattr(stream, "reconfigure"):  # only what the encoding cannot write is escaped
             stream.reconfigure(errors="backslashreplace")
-
-
-def _can_encode(encoding: str | None) -> bool:
-    try:
-        "σ×⊙−ᵀ·".encode(encoding or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
