@@ -159,8 +159,12 @@ class Node:
         """Wrap the raw result of an op: a recorded node when ``ctx`` is given, else a leaf."""
         if type(data) is not cls._data_type:
             data = cls._to_data(data)
-        node = object.__new__(cls)
-        Node.__init__(node, data, "", ctx is not None, ctx)
+        node = object.__new__(cls)  # NOTE: Node.__init__, inlined: this runs for every op
+        node.data = data
+        node.grad = cls._empty_grad
+        node.label = ""
+        node.requires_grad = ctx is not None
+        node._ctx = ctx
         return node
 
     def _accumulate(self, grad: Any) -> None:

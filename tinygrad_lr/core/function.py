@@ -299,7 +299,8 @@ class Function(metaclass=_OpClass):
                 parents = [arg if isinstance(arg, Node) else None for arg in args]
             if datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas):
                 _distinct(parents, datas, kind)
-        ctx = Context.of(cls, parents if recording else ())
+        ctx = Context(parents if recording else ())  # NOTE: Context.of, inlined: this runs for every op
+        ctx.fn, ctx.saved, ctx.versions = cls, (), ()
         if recording and constants:
             ctx.arguments = args
         if kind._scalar:
