@@ -1,6 +1,8 @@
 """Creation, conversion and dtypes as PyTorch users type them (issue 15, point 1). Expected
 values come from numpy or by hand."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -130,9 +132,9 @@ def test_tensor_takes_dtype_as_pytorch():
     assert Tensor([1, 2], dtype=tg.float32, requires_grad=True).requires_grad
     array = np.zeros(3)
     assert Tensor(array, dtype=np.float64).data is array  # no copy when nothing changes
-    with pytest.raises(ValueError, match="cannot convert nan or inf"):
+    with pytest.raises(ValueError, match="cannot convert nan to int64"):
         Tensor([float("nan")], dtype=tg.int64)
-    with pytest.raises(ValueError, match="do not fit in uint8"):
+    with pytest.raises(ValueError, match="300 does not fit in uint8"):
         Tensor([300], dtype=tg.uint8)
     with pytest.raises(TypeError, match="not supported"):
         Tensor([1], dtype=np.complex128)
@@ -154,7 +156,7 @@ def test_integer_arithmetic_stays_integer():
     t = tg.arange(3)
     assert (t + 1).dtype == np.int64 and (t + 1).tolist() == [1, 2, 3]
     assert (t * 0.5).tolist() == [0.0, 0.5, 1.0]
-    with pytest.raises(ValueError, match="do not fit in uint8"):
+    with pytest.raises(ValueError, match="1000 does not fit in uint8"):
         Tensor([1], dtype=tg.uint8) + 1000
 
 
@@ -198,3 +200,36 @@ def test_a_star_import_keeps_the_builtin_bool():
     namespace: dict = {}
     exec("from tinygrad_lr import *\nresult = bool(0)", namespace)
     assert namespace["result"] is False and "bool" not in namespace and namespace["float32"] == np.float32
+
+
+@pytest.mark.parametrize(
+    "make, value",
+    [
+        (lambda: Tensor([2.0**63], dtype=tg.int64), "9.223372036854776e+18"),  # int64 ends at 2**63 - 1
+        (lambda: Tensor([-(2.0**63) - 2048], dtype=tg.int64), "-9.223372036854778e+18"),
+        (lambda: Tensor([2.0**64], dtype=np.uint64), "1.8446744073709552e+19"),
+        (lambda: Tensor([1.0, 128.0], dtype=tg.int8), "128.0"),
+        (lambda: Tensor([-1.0], dtype=tg.uint8), "-1.0"),
+        (lambda: Tensor(np.array([2**63], dtype=np.uint64), dtype=tg.int64), "9223372036854775808"),
+        (lambda: tg.full((2,), 2.0**63, dtype=tg.int64), "9.223372036854776e+18"),
+        (lambda: tg.full((2,), 256, dtype=tg.uint8), "256"),
+    ],
+)
+def test_an_integer_dtype_refuses_a_value_out_of_its_range(make, value):
+    with pytest.raises(ValueError, match=rf"{re.escape(value)} .*(int|uint)\d+.* from -?\d+ to \d+"):
+        make()
+
+
+@pytest.mark.parametrize("fill", [float("nan"), float("inf"), -float("inf")])
+def test_an_integer_dtype_refuses_nan_and_inf(fill):
+    for make in (lambda: Tensor([1.0, fill], dtype=tg.int64), lambda: tg.full((2,), fill, dtype=tg.int64)):
+        with pytest.raises(ValueError, match=rf"{fill} .*int64"):
+            make()
+
+
+def test_an_integer_dtype_takes_the_ends_of_its_range():
+    # the largest float64 below 2**63 and -2**63 itself fit int64; 255.9 truncates to 255
+    below = np.nextafter(2.0**63, 0)
+    assert Tensor([below, -(2.0**63)], dtype=tg.int64).tolist() == [int(below), -(2**63)]
+    assert Tensor([255.9, -0.9], dtype=tg.uint8).tolist() == [255, 0]
+    assert tg.full((1,), -128, dtype=tg.int8).tolist() == [-128]

@@ -1,5 +1,7 @@
 """The bundled data set, synthetic sets, splitting, scaling, batching."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -23,12 +25,33 @@ def test_breast_cancer_is_bundled_and_intact():
         ("a,label\n1,0\n2\n", "line 3: 1 values for 2 columns"),
         ("a,label\n1,0\nx,1\n", "line 3: 'x' is not a number"),
         ("a,label\n1,0\n2,2\n", "must hold 0 and 1 only"),
+        ("a,label\n1,0\n" + "7" * 1000 + ",1\n", r"line 3: '7{40}'\.\.\. \(1000 characters\) is a missing"),
     ],
 )
 def test_bad_csv_files_get_clear_errors(tmp_path, text, message):
     path = tmp_path / "d.csv"
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
+        data.load_csv(path, target="label")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,label,label\n1,0,1\n", r"line 1: column 'label' is named twice \(columns 2 and 3\)"),
+        (b"a,b,a,label\n1,2,3,0\n", r"line 1: column 'a' is named twice \(columns 1 and 3\)"),
+        (
+            b"a,label\n1,0\n" + b"7" * 200_000 + b",1\n",
+            r"line 3: not readable as CSV: field larger than field limit",
+        ),
+        ("a,label\n1,0\n2,1\n# café\n".encode("latin-1"), r"line 4: .*not UTF-8.*save it as UTF-8"),
+        (b"\xef\xbb\xbfa,label\n1,0\n\xe9,1\n", r"line 3: byte 0xe9 is not UTF-8"),  # after a BOM
+    ],
+)
+def test_unreadable_csv_files_name_the_file_and_the_line(tmp_path, content, message):
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}, {message}"):
         data.load_csv(path, target="label")
 
 

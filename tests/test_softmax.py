@@ -140,6 +140,77 @@ def test_cross_entropy_ignore_index_leaves_rows_out():
         F.cross_entropy(Tensor(z), np.full(5, -100))
 
 
+INF = float("inf")
+MASKED = np.array([[0.0, 1.0, -INF], [2.0, -INF, 0.5]])  # a class masked out of each row by -inf
+V = np.array([[0.3, -0.7, 1.1], [0.3, -0.7, 1.1]])  # the direction of a Hessian-vector product
+
+# PyTorch 2's F.cross_entropy on MASKED (float64): the loss, its gradient, and the Hessian-vector
+# product with V (the gradient of Σ grad·V, from create_graph=True)
+MASKED_CASES = {
+    "labels": (
+        {"target": [1, 0], "reduction": "none"},
+        [0.3132616875, 0.2014132780],
+        [[0.2689414214, -0.2689414214, 0.0], [-0.1824255238, 0.0, 0.1824255238]],
+        [[0.1966119332, -0.1966119332, 0.0], [-0.1193171617, 0.0, 0.1193171617]],
+    ),
+    "weighted mean": (
+        {"target": [1, 0], "weight": [1.0, 2.0, 3.0]},
+        0.2759788843,
+        [[0.1792942809, -0.1792942809, 0.0], [-0.0608085079, 0.0, 0.0608085079]],
+        [[0.1310746222, -0.1310746222, 0.0], [-0.0397723872, 0.0, 0.0397723872]],
+    ),
+    "weighted sum": (
+        {"target": [1, 0], "weight": [1.0, 2.0, 3.0], "reduction": "sum"},
+        0.8279366530,
+        [[0.5378828427, -0.5378828427, 0.0], [-0.1824255238, 0.0, 0.1824255238]],
+        [[0.3932238665, -0.3932238665, 0.0], [-0.1193171617, 0.0, 0.1193171617]],
+    ),
+    "ignored row": (
+        {"target": [1, -100]},
+        0.3132616875,
+        [[0.2689414214, -0.2689414214, 0.0], [0.0, 0.0, 0.0]],
+        [[0.1966119332, -0.1966119332, 0.0], [0.0, 0.0, 0.0]],
+    ),
+    "the target masked": (  # −log 0 = inf, and the gradient stays softmax − onehot
+        {"target": [2, 0], "reduction": "none"},
+        [INF, 0.2014132780],
+        [[0.2689414214, 0.7310585786, -1.0], [-0.1824255238, 0.0, 0.1824255238]],
+        [[0.1966119332, -0.1966119332, 0.0], [-0.1193171617, 0.0, 0.1193171617]],
+    ),
+    "the target masked, mean": (
+        {"target": [2, 0]},
+        INF,
+        [[0.1344707107, 0.3655292893, -0.5], [-0.0912127619, 0.0, 0.0912127619]],
+        [[0.0983059666, -0.0983059666, 0.0], [-0.0596585808, 0.0, 0.0596585808]],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MASKED_CASES)
+def test_cross_entropy_with_a_class_masked_by_minus_inf_is_pytorchs(case):
+    arguments, loss, grad, hvp = MASKED_CASES[case]
+    z = Tensor(MASKED, requires_grad=True)
+    target = np.array(arguments.pop("target"))
+    out = F.cross_entropy(z, target, **arguments)
+    np.testing.assert_allclose(out.data, loss, rtol=1e-9)
+    (g,) = tg.grad(out.sum(), [z], create_graph=True)
+    np.testing.assert_allclose(g.data, grad, rtol=1e-9, atol=1e-12)
+    (h,) = tg.grad((g * Tensor(V)).sum(), [z])
+    np.testing.assert_allclose(h.data, hvp, rtol=1e-8, atol=1e-12)
+    out.sum().backward()
+    np.testing.assert_allclose(z.grad, grad, rtol=1e-9, atol=1e-12)
+
+
+def test_cross_entropy_with_one_hot_probabilities_and_a_masked_class_is_finite():
+    # 0·log 0 counts as 0, as for labels: PyTorch gives nan here (0·(−inf) in its product)
+    z = Tensor(MASKED, requires_grad=True)
+    one_hot = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    out = F.cross_entropy(z, one_hot, reduction="none")
+    np.testing.assert_allclose(out.data, MASKED_CASES["labels"][1], rtol=1e-9)
+    out.sum().backward()
+    np.testing.assert_allclose(z.grad, MASKED_CASES["labels"][2], rtol=1e-9, atol=1e-12)
+
+
 def test_cross_entropy_with_class_probabilities():
     rng = np.random.default_rng(5)
     z = rng.standard_normal((4, 3))

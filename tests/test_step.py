@@ -262,3 +262,53 @@ def test_a_contribution_chosen_by_where_is_not_written_as_a_product():
     assert "  dy/dx += where([r > 0], dy/dr, 0) = 0.0   [done: dy/dx = 0.0]" in lines
     y.backward()
     assert x.grad == 0.0
+
+
+REDUCTIONS = {  # a reduction of a 2x3 (or 2x1) tensor x, and the axes it reduces
+    "amax(1)": (lambda x: x.amax(1), (2, 3), (1,)),
+    "max(1).values": (lambda x: x.max(1).values, (2, 3), (1,)),
+    "amax(-1)": (lambda x: x.amax(-1), (2, 3), (1,)),
+    "amax(1) of one column": (lambda x: x.amax(1), (2, 1), (1,)),
+    "amin(0, keepdims)": (lambda x: x.amin(0, keepdims=True), (2, 3), (0,)),
+    "amax()": (lambda x: x.amax(), (2, 3), (0, 1)),
+    "mean(1)": (lambda x: x.mean(1), (2, 3), (1,)),
+    "cross_entropy none": (
+        lambda x: tg.nn.functional.cross_entropy(x, np.array([2, 0]), reduction="none"),
+        (2, 3),
+        (1,),
+    ),
+    "cross_entropy mean": (lambda x: tg.nn.functional.cross_entropy(x, np.array([2, 0])), (2, 3), (0, 1)),
+}
+
+
+@pytest.mark.parametrize("case", REDUCTIONS)
+def test_a_reduction_step_shows_the_numbers_backward_computes(case):
+    reduce, shape, axes = REDUCTIONS[case]
+    data = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])[:, : shape[1]]
+
+    def graph():
+        x = Tensor(data, requires_grad=True, label="x")
+        out = reduce(x)
+        return x, (out * Tensor(np.arange(1.0, out.size + 1).reshape(out.shape))).sum()
+
+    x, loss = graph()
+    loss.backward()
+    stepped, root = graph()
+    steps = tg.Backprop(root).run()
+    assert all(step.lines() for step in steps.steps)  # every step prints
+    (step,) = [s for s in steps.steps if any(sent.parent is stepped for sent in s.sent)]
+    sent = next(s for s in step.sent if s.parent is stepped)
+    line = "\n".join(step.lines()[next(i for i, t in enumerate(step.lines()) if t.startswith("  dL/dx")) :])
+    # what the line claims, derived from the graph: the output's gradient spread back along the
+    # reduced axes (never broadcast against the local derivative), times the local derivative
+    ctx = step.node._ctx
+    values = {name: p.data if p is not None else v for name, p, v in tg.naming.arguments(ctx)}
+    local = tg.formula.evaluate(ctx.fn.formula[0], {**values, **vars(ctx), "out": step.node.data})
+    kept = [1 if k in axes else n for k, n in enumerate(shape)]
+    spread = np.broadcast_to(np.reshape(step.grad, kept), shape)
+    np.testing.assert_allclose(spread * local, x.grad, rtol=1e-12)
+    assert f"spread back to a {shape[0]}x{shape[1]} array" in line and "summed over" not in line
+    np.testing.assert_array_equal(sent.contribution, x.grad)  # what it printed is backward's gradient
+    printed = [t.strip() for t in line.splitlines()]
+    assert "\n".join(t.strip() for t in tg.show.array(x.grad)) in "\n".join(printed)
+    assert "spread back" in tg.Backprop(graph()[1])._repr_html_()  # the page shows the same lines

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core.tensor import Tensor, as_dtype
+from .core.tensor import Tensor, as_dtype, converted
 
 
 class Generator:
@@ -160,7 +160,7 @@ def _dtype(dtype: Any, where: str) -> np.dtype:
 
 
 def _filled(where: str, size: tuple, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
-    return _made(np.full(_size(size, where), fill, _dtype(dtype, where)), requires_grad)
+    return _made(np.full(_size(size, where), converted(fill, _dtype(dtype, where), where)), requires_grad)
 
 
 def _filled_like(where: str, t: Any, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:

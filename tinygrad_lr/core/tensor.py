@@ -73,7 +73,7 @@ class Tensor(Operators, Node):
     __slots__ = ("_version",)
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = "", *, dtype: Any = None):
-        array = _to_array(data, "Tensor") if dtype is None else _converted(data, as_dtype(dtype, "Tensor"))
+        array = _to_array(data, "Tensor") if dtype is None else converted(data, as_dtype(dtype, "Tensor"))
         if requires_grad and array.dtype.kind != "f":
             raise ValueError(
                 f"Tensor: only floating-point data can require grad, and this is {array.dtype}; "
@@ -447,16 +447,25 @@ def as_dtype(dtype: Any, where: str) -> np.dtype:
     return result
 
 
-def _converted(data: Any, dtype: np.dtype) -> np.ndarray:
-    """``data`` as an array of ``dtype``, without a copy where it already is one."""
-    array = _as_numpy(data.data if isinstance(data, Tensor) else data, "Tensor")
+def converted(data: Any, dtype: np.dtype, where: str = "Tensor") -> np.ndarray:
+    """``data`` as an array of ``dtype``, without a copy where it already is one. Floats to
+    integers truncate toward zero; a value an integer dtype cannot hold (nan, inf, outside its
+    range) is a ValueError naming it, where numpy would wrap it round."""
+    array = _as_numpy(data.data if isinstance(data, Tensor) else data, where)
     if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError(f"Tensor: cannot convert nan or inf to {dtype}")
+        bad = array[~np.isfinite(array)].flat[0]
+        raise ValueError(f"{where}: cannot convert {bad} to {dtype}: an integer holds no nan or inf")
     if dtype.kind in "iu" and array.dtype.kind in "fiu" and array.size:
         info = np.iinfo(dtype)
-        low, high = array.min(), array.max()
-        if low < info.min or high > info.max:
-            raise ValueError(f"Tensor: values from {low} to {high} do not fit in {dtype}")
+        low, high = array.min().item(), array.max().item()
+        # NOTE: compared as Python numbers, which is exact: 2**63 − 1 as a float64 is 2**63, so
+        # numpy's comparison with int64's largest value lets 2**63 through (truncated: < max + 1)
+        bad = low if low <= info.min - 1 else high if high >= info.max + 1 else None
+        if bad is not None:
+            raise ValueError(
+                f"{where}: {bad} does not fit in {dtype}, which holds whole numbers from {info.min} "
+                f"to {info.max}; clip the data or use a wider dtype"
+            )
     return array.astype(dtype, copy=False)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import math
 from importlib import resources
 from pathlib import Path
@@ -75,19 +76,37 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
 
     Returns ``X``, ``y`` and the feature names. The file is read as UTF-8 (a byte-order mark
     is skipped) and blank lines are ignored. Raises ValueError naming the file, the line (as
-    an editor counts it) and the problem for anything else: a missing target column, ragged
+    an editor counts it) and the problem for anything else: another encoding, text the csv
+    module cannot read, a column name given twice, a missing target column, ragged
     rows, non-numbers, missing or infinite values (``NA``, ``nan``, ``inf``, ``-Infinity``:
     fill them in or drop their rows first), labels other than 0 and 1.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_csv: no file at {path}")
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
+    content = path.read_bytes()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:  # its positions count from after a byte-order mark
+        line = error.object.count(b"\n", 0, error.start) + 1
+        raise ValueError(
+            f"{path}, line {line}: byte {error.object[error.start]:#04x} is not UTF-8, so the file is in "
+            "another encoding (Latin-1 or Windows-1252?); save it as UTF-8 and load it again"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         rows = [(reader.line_num, row) for row in reader if row]  # line_num: where the row ends
+    except csv.Error as error:
+        raise ValueError(f"{path}, line {reader.line_num}: not readable as CSV: {error}") from None
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row and data rows")
     (_, header), body = rows[0], rows[1:]
+    for j, name in enumerate(header):
+        if name in header[:j]:
+            raise ValueError(
+                f"{path}, line {rows[0][0]}: column {name!r} is named twice (columns "
+                f"{header.index(name) + 1} and {j + 1}); give each column its own name"
+            )
     if target not in header:
         raise ValueError(
             f"{path}: no column {target!r} in the header (columns: {', '.join(header[:6])}, ...)"
@@ -101,10 +120,10 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
         for j, (name, cell) in enumerate(zip(header, row)):
             number = _number(cell)
             if number is None:
-                raise ValueError(f"{path}, line {line}: {cell!r} is not a number (column {name!r})")
+                raise ValueError(f"{path}, line {line}: {_shown(cell)} is not a number (column {name!r})")
             if not math.isfinite(number):
                 raise ValueError(
-                    f"{path}, line {line}: {cell!r} is a missing or infinite value (column {name!r}); "
+                    f"{path}, line {line}: {_shown(cell)} is a missing or infinite value (column {name!r}); "
                     "fill it in or drop the row before loading"
                 )
             values[i, j] = number
@@ -114,6 +133,11 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
         raise ValueError(f"{path}: the target column {target!r} must hold 0 and 1 only")
     names = [name for i, name in enumerate(header) if i != column]
     return np.delete(values, column, axis=1), y, names
+
+
+def _shown(cell: str) -> str:
+    """A cell as an error shows it: quoted, and cut short if it is long."""
+    return repr(cell) if len(cell) <= 40 else f"{cell[:40]!r}... ({len(cell)} characters)"
 
 
 def _number(text: str) -> float | None:

@@ -242,19 +242,23 @@ def _tensor_chain(step: Step, sent: Sent) -> list[str]:
     node, d, parent = step.node, step.backprop.names.d, sent.parent
     target, grad = f"  {d(parent)}{_sized(parent)} +=", f"{d(node)}{_sized(node)}"
     parent_shape = show.shape(parent.data)
-    if "/d" in sent.formula:  # a matrix product's formula holds the gradient itself
+    sent_shape = _op_gradient_shape(node, sent)
+    whole = "/d" in sent.formula  # a matrix product's formula holds the gradient itself
+    reduced = sent_shape is not None and not whole and _reduced(node, parent, sent_shape)
+    if sent_shape is not None and not whole:  # the local derivative times the output's gradient
+        sent_shape = np.broadcast_shapes(sent_shape, np.shape((parent if reduced else node).data))
+    if whole:
         chain = sent.formula
-    elif np.size(node.data) < np.size(parent.data) and not _is_number(sent.formula):
-        # a reduction's local derivative has the input's shape: the gradient is spread back
-        # to that shape first (along the reduced axes), never broadcast against it as it is
-        chain = f"{grad} spread back to {_array(parent_shape)} ⊙ {sent.formula}"
+    elif reduced:  # a sum, a max, a loss: the gradient goes back along the axes reduced first
+        chain = f"{grad} spread back to {_array(parent_shape)}"
+        chain += "" if sent.formula == "1" else f" ⊙ {sent.formula}"
     else:
         times = " ⊙ " if np.ndim(node.data) else " · "
         chain = f"{grad}{times}{sent.formula}" if sent.formula != "1" else grad
-    summed = _summed_axes(parent, node, sent)
+    summed = _summed_axes(np.shape(parent.data), sent_shape)
     if summed:
         chain += f", summed over axis {', '.join(map(str, summed))}"
-    elif parent_shape != show.shape(node.data) and _is_number(sent.formula):  # reshaped, or spread out again
+    elif parent_shape != show.shape(node.data) and not reduced and _is_number(sent.formula):  # reshaped
         chain += f", as {_array(parent_shape)}" if parent_shape else ", as a number"
     if sent.contribution is None:
         return [f"{target} {chain} (no gradient flows here)"]
@@ -266,6 +270,15 @@ def _tensor_chain(step: Step, sent: Sent) -> list[str]:
     else:
         out[-1] += "   [done]"
     return out
+
+
+def _reduced(node: Node, parent: Node, local: tuple) -> bool:
+    """Whether the op reduced ``parent`` (a sum, a max, a loss): its gradient, of the output's
+    shape, is then spread back along the axes reduced to the parent's shape before the local
+    derivative (of ``local`` shape) multiplies it; an elementwise op's gradient meets its local
+    derivative by broadcasting instead, which for a reduction would pair the wrong axes."""
+    out = np.shape(node.data)
+    return np.size(node.data) < np.size(parent.data) or not numeric.broadcasts_to(local, out)
 
 
 def _sized(node: Node) -> str:
@@ -297,24 +310,25 @@ def _numbers(head: str, value: Any) -> list[str]:
     return [head, *(f"      {line}" for line in lines)]
 
 
-def _summed_axes(parent: Node, node: Node, sent: Sent) -> tuple[int, ...]:
-    """The axes along which the engine summed what the op sent this parent (the axes the parent
-    was broadcast along): the op's own gradient has the shape of its formula's value, times the
-    output's gradient where the formula is a local derivative."""
+def _op_gradient_shape(node: Node, sent: Sent) -> tuple | None:
+    """The shape of the formula's value for this parent: the local derivative, or where the
+    formula names the output's gradient ``g``, what the op sends (None: no formula)."""
     ctx = node._ctx
     text = ctx.fn.formula[sent.index] if ctx.fn.formula else ""
-    parent_shape = np.shape(parent.data)
     if not text:
-        return ()
+        return None
     given = {name: value if parent is None else parent.data for name, parent, value in arguments(ctx)}
     values = {**given, **vars(ctx), "out": node.data, "g": np.zeros(np.shape(node.data))}
     try:
-        sent_shape = np.shape(formula.evaluate(text, values))
+        return np.shape(formula.evaluate(text, values))
     except ValueError:  # a formula written for matrices, met by a vector
-        return ()
-    if "g" not in formula.names(text):
-        sent_shape = np.broadcast_shapes(sent_shape, np.shape(node.data))
-    if len(sent_shape) < len(parent_shape):  # the op spread the gradient out itself (a sum)
+        return None
+
+
+def _summed_axes(parent_shape: tuple, sent_shape: tuple | None) -> tuple[int, ...]:
+    """The axes along which the engine summed what the op sent a parent of ``parent_shape``
+    (the axes the parent was broadcast along), from the shape of what the op sent."""
+    if sent_shape is None or len(sent_shape) < len(parent_shape):  # the op spread it out (a sum)
         return ()
     lead = len(sent_shape) - len(parent_shape)
     return (

@@ -58,6 +58,17 @@ def _log_total(shifted, e, total, axis: int):
     return np.log1p(below + np.rint(total - 1 - below))
 
 
+def _target_sum(y, shifted, rows: bool):
+    """Σ y·(z − max) per row (``rows``) or over all: the targets' log-probabilities, up to the
+    normalizer. A class with y = 0 adds nothing, even one masked out by z = −inf, where the
+    product would be 0·(−inf) = nan: a class label picks its own log-probability alone."""
+    total = _sum(y * shifted, -1)[..., 0] if rows else np.vdot(y, shifted)
+    if not np.isfinite(total).all():  # NOTE: a second pass only where something is not finite
+        shifted = np.where(y != 0, shifted, 0)
+        total = _sum(y * shifted, -1)[..., 0] if rows else np.vdot(y, shifted)
+    return total
+
+
 class Softmax(Function):
     """f(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along an axis;  the gradient is out ⊙ (g − Σ g ⊙ out) along it.
 
@@ -121,7 +132,8 @@ class CrossEntropy(Loss):
     ∂f/∂z = softmax(z)·Σy − y,  ∂f/∂y = −log softmax(z)   (divided by the rows for "mean").
 
     For one-hot y (Σy = 1) the gradient is softmax(z) − y: softmax regression's formula, as
-    BCE with logits gives σ(z) − y. The loss is finite for every finite z (see forward).
+    BCE with logits gives σ(z) − y. The loss is finite for every finite z (see forward), and
+    for z = −inf in a class whose y is 0 (a class masked out: 0·log 0 counts as 0).
     """
 
     name = "cross_entropy"
@@ -147,8 +159,8 @@ class CrossEntropy(Loss):
         # NOTE: each row's loss is Σy·log Σe^(z − max) + Σy·(max − z): two parts that are never
         # negative for y ≥ 0, so nothing cancels however large |z| is
         if reduction == "none":
-            return log_total * rows - _sum(y * shifted, -1)[..., 0]
-        loss = np.vdot(rows, log_total) - np.vdot(y, shifted)
+            return log_total * rows - _target_sum(y, shifted, rows=True)
+        loss = np.vdot(rows, log_total) - _target_sum(y, shifted, rows=False)
         if reduction == "mean":
             ctx.n = max(log_total.size, 1)
         return loss / ctx.n
