@@ -421,3 +421,38 @@ def test_integer_and_empty_tensors_through_the_new_ops():
     empty = Tensor(np.zeros((0, 2)), requires_grad=True)
     tg.cat([empty, Tensor([[1.0, 2.0]])]).sum().backward()
     assert empty.grad.shape == (0, 2)
+
+
+# --- powers at zero and below --------------------------------------------------------------------
+
+# (x, y, ∂/∂x, ∂/∂y) of x**y with both requiring grad, as PyTorch 2.13 gives them in float64
+POWERS_AS_PYTORCH = [
+    (0.0, -1.0, -INF, -INF),
+    (0.0, -0.5, -INF, -INF),
+    (0.0, 0.0, 0.0, 0.0),
+    (0.0, 0.5, INF, 0.0),
+    (0.0, 2.0, 0.0, 0.0),
+    (-0.0, -1.0, -INF, INF),
+    (-0.0, -2.0, INF, -INF),
+    (-2.0, -1.0, -0.25, NAN),
+    (-2.0, -0.5, NAN, NAN),
+    (-2.0, 0.0, 0.0, NAN),
+    (-2.0, 0.5, NAN, NAN),
+    (-2.0, 2.0, -4.0, NAN),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "dx", "dy"), POWERS_AS_PYTORCH)
+def test_power_gradients_at_zero_and_below_as_pytorch(x, y, dx, dy):
+    def same(a, b):
+        return np.array_equal(a, b, equal_nan=True)
+
+    base, exponent = Tensor([x], requires_grad=True), Tensor([y], requires_grad=True)
+    (base**exponent).backward(np.ones(1))
+    assert same(base.grad, [dx]) and same(exponent.grad, [dy])
+    base, exponent = Value(x), Value(y)
+    (base**exponent).backward()
+    assert same(base.grad, dx) and same(exponent.grad, dy)
+    base, exponent = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    grads = tg.grad(base**exponent, (base, exponent), create_graph=True)
+    assert same(grads[0].data, dx) and same(grads[1].data, dy)
