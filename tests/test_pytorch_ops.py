@@ -456,3 +456,37 @@ def test_power_gradients_at_zero_and_below_as_pytorch(x, y, dx, dy):
     base, exponent = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
     grads = tg.grad(base**exponent, (base, exponent), create_graph=True)
     assert same(grads[0].data, dx) and same(grads[1].data, dy)
+
+
+# (x, y, upstream, ∂/∂x, ∂/∂y) of maximum(x, y), as PyTorch 2.13 gives them: the gradient goes
+# to each input not below the other (so to both where one is nan), halved at a tie, and chosen,
+# not multiplied, so an inf or nan upstream stays out of the input not taken
+MAXIMUM_AS_PYTORCH = [
+    (NAN, 1.0, 1.0, 1.0, 1.0),
+    (1.0, NAN, 1.0, 1.0, 1.0),
+    (NAN, NAN, 1.0, 1.0, 1.0),
+    (NAN, 1.0, -INF, -INF, -INF),
+    (1.0, 1.0, 1.0, 0.5, 0.5),
+    (1.0, 1.0, INF, INF, INF),
+    (INF, INF, 1.0, 0.5, 0.5),
+    (2.0, 1.0, 1.0, 1.0, 0.0),
+    (2.0, 1.0, INF, INF, 0.0),
+    (1.0, 2.0, NAN, 0.0, NAN),
+    (INF, 1.0, -INF, -INF, 0.0),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "upstream", "dx", "dy"), MAXIMUM_AS_PYTORCH)
+def test_maximum_splits_the_gradient_as_pytorch(x, y, upstream, dx, dy):
+    def same(a, b):
+        return np.array_equal(a, b, equal_nan=True)
+
+    a, b = Tensor([x], requires_grad=True), Tensor([y], requires_grad=True)
+    tg.maximum(a, b).backward(np.array([upstream]))
+    assert same(a.grad, [dx]) and same(b.grad, [dy])
+    a, b = Value(x), Value(y)
+    (tg.maximum(a, b) * upstream).backward()
+    assert same(a.grad, dx) and same(b.grad, dy)
+    a, b = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    grads = tg.grad(tg.maximum(a, b), (a, b), Tensor(upstream), create_graph=True)
+    assert same(grads[0].data, dx) and same(grads[1].data, dy)

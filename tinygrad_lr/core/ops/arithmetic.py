@@ -130,11 +130,13 @@ class PowNumber(Function):
 
 class Maximum(Function):
     """f(x, y) = max(x, y);  ∂f/∂x = 1 where x > y, ∂f/∂y = 1 where y > x, and ½ each at a tie
-    (the central difference there, and PyTorch's choice)."""
+    (the central difference there). As PyTorch's: an input below the other gets none of the
+    gradient (chosen, not multiplied by 0, so an inf or nan arriving stays out of it), and where
+    one is nan neither is below, so both get all of it."""
 
     commutative = True
     symbol = "max"
-    formula = ("(x > y) + 0.5*(x == y)", "(y > x) + 0.5*(x == y)")
+    formula = ("where(x < y, 0, where(x == y, 0.5*g, g))", "where(y < x, 0, where(x == y, 0.5*g, g))")
     domain = (Domain(), Domain(avoid=("x",)))
     reference = np.maximum
 
