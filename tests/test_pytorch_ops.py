@@ -322,6 +322,30 @@ def test_every_reduction_over_several_axes_refuses_one_named_twice(name):
         reduce(dim=(0, -2))
 
 
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
+def test_a_reduction_over_no_axes_is_refused_where_numpy_and_pytorch_disagree(name):
+    # numpy's np.sum(a, axis=()) reduces nothing, PyTorch 2.13's t.sum(dim=()) reduces every axis
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    reduce = getattr(t, name)
+    disagree = rf"^{name}: no axes \((\(\)|\[\])\) means no axis to numpy and every axis to PyTorch"
+    for call in (
+        lambda: reduce(()),
+        lambda: reduce(axis=()),
+        lambda: reduce(dim=[]),
+        lambda: reduce(dim=(), keepdim=True),
+    ):
+        with pytest.raises(ValueError, match=disagree):
+            call()
+    with pytest.raises(ValueError, match=disagree):
+        getattr(tg, name)(t, dim=())
+
+
+def test_any_and_all_over_no_axes_reduce_nothing_as_numpy_and_pytorch():
+    data = np.array([[0.0, 1.0], [2.0, 0.0]])
+    assert np.array_equal(Tensor(data).any(()).data, data != 0)
+    assert np.array_equal(Tensor(data).all(dim=()).data, data != 0)
+
+
 @pytest.mark.parametrize("name", list(ALONG_ONE_AXIS))
 def test_every_op_along_an_axis_reads_numpys_and_pytorchs_names_alike(name):
     along, t = ALONG_ONE_AXIS[name], Tensor(np.arange(6.0).reshape(2, 1, 3))
