@@ -322,6 +322,30 @@ def test_every_reduction_over_several_axes_refuses_one_named_twice(name):
         reduce(dim=(0, -2))
 
 
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
+def test_a_reduction_over_no_axes_is_refused_where_numpy_and_pytorch_disagree(name):
+    # numpy's np.sum(a, axis=()) reduces nothing, PyTorch 2.13's t.sum(dim=()) reduces every axis
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    reduce = getattr(t, name)
+    disagree = rf"^{name}: no axes \((\(\)|\[\])\) means no axis to numpy and every axis to PyTorch"
+    for call in (
+        lambda: reduce(()),
+        lambda: reduce(axis=()),
+        lambda: reduce(dim=[]),
+        lambda: reduce(dim=(), keepdim=True),
+    ):
+        with pytest.raises(ValueError, match=disagree):
+            call()
+    with pytest.raises(ValueError, match=disagree):
+        getattr(tg, name)(t, dim=())
+
+
+def test_any_and_all_over_no_axes_reduce_nothing_as_numpy_and_pytorch():
+    data = np.array([[0.0, 1.0], [2.0, 0.0]])
+    assert np.array_equal(Tensor(data).any(()).data, data != 0)
+    assert np.array_equal(Tensor(data).all(dim=()).data, data != 0)
+
+
 @pytest.mark.parametrize("name", list(ALONG_ONE_AXIS))
 def test_every_op_along_an_axis_reads_numpys_and_pytorchs_names_alike(name):
     along, t = ALONG_ONE_AXIS[name], Tensor(np.arange(6.0).reshape(2, 1, 3))
@@ -421,3 +445,72 @@ def test_integer_and_empty_tensors_through_the_new_ops():
     empty = Tensor(np.zeros((0, 2)), requires_grad=True)
     tg.cat([empty, Tensor([[1.0, 2.0]])]).sum().backward()
     assert empty.grad.shape == (0, 2)
+
+
+# --- powers at zero and below --------------------------------------------------------------------
+
+# (x, y, ∂/∂x, ∂/∂y) of x**y with both requiring grad, as PyTorch 2.13 gives them in float64
+POWERS_AS_PYTORCH = [
+    (0.0, -1.0, -INF, -INF),
+    (0.0, -0.5, -INF, -INF),
+    (0.0, 0.0, 0.0, 0.0),
+    (0.0, 0.5, INF, 0.0),
+    (0.0, 2.0, 0.0, 0.0),
+    (-0.0, -1.0, -INF, INF),
+    (-0.0, -2.0, INF, -INF),
+    (-2.0, -1.0, -0.25, NAN),
+    (-2.0, -0.5, NAN, NAN),
+    (-2.0, 0.0, 0.0, NAN),
+    (-2.0, 0.5, NAN, NAN),
+    (-2.0, 2.0, -4.0, NAN),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "dx", "dy"), POWERS_AS_PYTORCH)
+def test_power_gradients_at_zero_and_below_as_pytorch(x, y, dx, dy):
+    def same(a, b):
+        return np.array_equal(a, b, equal_nan=True)
+
+    base, exponent = Tensor([x], requires_grad=True), Tensor([y], requires_grad=True)
+    (base**exponent).backward(np.ones(1))
+    assert same(base.grad, [dx]) and same(exponent.grad, [dy])
+    base, exponent = Value(x), Value(y)
+    (base**exponent).backward()
+    assert same(base.grad, dx) and same(exponent.grad, dy)
+    base, exponent = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    grads = tg.grad(base**exponent, (base, exponent), create_graph=True)
+    assert same(grads[0].data, dx) and same(grads[1].data, dy)
+
+
+# (x, y, upstream, ∂/∂x, ∂/∂y) of maximum(x, y), as PyTorch 2.13 gives them: the gradient goes
+# to each input not below the other (so to both where one is nan), halved at a tie, and chosen,
+# not multiplied, so an inf or nan upstream stays out of the input not taken
+MAXIMUM_AS_PYTORCH = [
+    (NAN, 1.0, 1.0, 1.0, 1.0),
+    (1.0, NAN, 1.0, 1.0, 1.0),
+    (NAN, NAN, 1.0, 1.0, 1.0),
+    (NAN, 1.0, -INF, -INF, -INF),
+    (1.0, 1.0, 1.0, 0.5, 0.5),
+    (1.0, 1.0, INF, INF, INF),
+    (INF, INF, 1.0, 0.5, 0.5),
+    (2.0, 1.0, 1.0, 1.0, 0.0),
+    (2.0, 1.0, INF, INF, 0.0),
+    (1.0, 2.0, NAN, 0.0, NAN),
+    (INF, 1.0, -INF, -INF, 0.0),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "upstream", "dx", "dy"), MAXIMUM_AS_PYTORCH)
+def test_maximum_splits_the_gradient_as_pytorch(x, y, upstream, dx, dy):
+    def same(a, b):
+        return np.array_equal(a, b, equal_nan=True)
+
+    a, b = Tensor([x], requires_grad=True), Tensor([y], requires_grad=True)
+    tg.maximum(a, b).backward(np.array([upstream]))
+    assert same(a.grad, [dx]) and same(b.grad, [dy])
+    a, b = Value(x), Value(y)
+    (tg.maximum(a, b) * upstream).backward()
+    assert same(a.grad, dx) and same(b.grad, dy)
+    a, b = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    grads = tg.grad(tg.maximum(a, b), (a, b), Tensor(upstream), create_graph=True)
+    assert same(grads[0].data, dx) and same(grads[1].data, dy)

@@ -3,6 +3,7 @@
 Expected values come from numpy written out here, or from decimal arithmetic at 50 digits."""
 
 import decimal
+import re
 
 import numpy as np
 import pytest
@@ -253,6 +254,21 @@ def test_two_class_cross_entropy_is_bce_with_logits_on_the_difference():
 def test_cross_entropy_bad_targets_are_named(target, message):
     with pytest.raises(ValueError, match=message):
         F.cross_entropy(Tensor(np.zeros((3, 3))), target)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("shape", [(1, 3), (3,), (4, 1), (2, 4, 3)])
+def test_cross_entropy_refuses_probabilities_that_only_broadcast_to_the_logits(shape, reduction):
+    # PyTorch's F.cross_entropy raises for each of these shapes against (4, 3) logits
+    z = Tensor(np.zeros((4, 3)), requires_grad=True)
+    message = (
+        rf"^cross_entropy: target probabilities of shape {re.escape(str(shape))} for logits of shape \(4, 3\)"
+    )
+    for target in (np.full(shape, 0.25), Tensor(np.full(shape, 0.25), requires_grad=True)):
+        with pytest.raises(ValueError, match=message):
+            tg.ops.cross_entropy(z, target, reduction)
+        with pytest.raises(ValueError, match=r"shape \(4, 3\)"):
+            F.cross_entropy(z, target, reduction=reduction)
 
 
 def test_cross_entropy_bad_arguments():

@@ -101,8 +101,8 @@ def test_the_step_shows_what_the_numbers_are_at_a_tie_and_for_a_power():
     m.label = "m"
     first = tg.Backprop(m).step().lines()
     # ½ each at a tie: the text says so, and evaluates to the number shown
-    assert first[1].startswith("  dm/da += dm/dm · ([a > b] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
-    assert first[2].startswith("  dm/db += dm/dm · ([b > a] + 0.5·[a = b]) = 1.0 · 0.5 = 0.5")
+    assert first[1].startswith("  dm/da += where([a < b], 0, where([a = b], 0.5·dm/dm, dm/dm)) = 0.5")
+    assert first[2].startswith("  dm/db += where([b < a], 0, where([a = b], 0.5·dm/dm, dm/dm)) = 0.5")
     x = Value(1.5, label="x")
     for power, text, local in ((2, "2·x", 3.0), (3, "3·x²", 6.75), (0.5, "0.5·x^(−0.5)", 0.5 * 1.5**-0.5)):
         y = x**power

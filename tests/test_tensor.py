@@ -279,3 +279,32 @@ def test_operator_methods_carry_their_names():
         for name in ("__add__", "__rsub__", "__iadd__", "__neg__", "exp", "sigmoid"):
             assert getattr(cls, name).__name__ == name, (cls, name)
     assert tg.Tensor.__lt__.__name__ == "__lt__" and tg.Tensor.any.__name__ == "any"
+
+
+def test_numpy_converts_a_tensor_to_its_data_as_pytorch():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    shared = np.asarray(t)
+    assert type(shared) is np.ndarray and shared.dtype == np.float64 and np.shares_memory(shared, t.data)
+    assert np.shares_memory(np.asarray(t, copy=False), t.data)
+    copied = np.array(t)  # numpy's copy=True
+    assert not np.shares_memory(copied, t.data) and copied.tolist() == t.tolist()
+    narrow = np.asarray(t, dtype=np.float32)
+    assert narrow.dtype == np.float32 and narrow.tolist() == t.tolist()
+    with pytest.raises(ValueError, match="copy"):
+        np.asarray(t, dtype=np.float32, copy=False)  # numpy's refusal: the dtype needs a copy
+    assert np.stack([t, t]).shape == (2, 2, 2) and np.stack([t, t]).dtype == np.float64
+    X, y = Tensor(np.arange(20.0).reshape(10, 2)), np.arange(10) % 2
+    X_train, X_test, _, _ = tg.data.train_test_split(X, y)
+    assert X_train.dtype == X_test.dtype == np.float64 and X_train.shape == (8, 2)
+
+
+def test_numpy_refuses_a_tensor_that_requires_grad_as_pytorch():
+    # PyTorch 2.13: np.asarray(torch.ones(2, requires_grad=True)) raises "Can't call numpy() on
+    # Tensor that requires grad. Use tensor.detach().numpy() instead."
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    for convert in (np.asarray, np.array, lambda t: np.stack([t, t]), lambda t: np.asarray(t * 2)):
+        with pytest.raises(RuntimeError, match=r"requires grad.*t\.detach\(\)"):
+            convert(w)
+    assert np.asarray(w.detach()).tolist() == [1.0, 2.0]
+    with tg.no_grad():
+        assert np.asarray(w * 2).tolist() == [2.0, 4.0]

@@ -308,3 +308,33 @@ def test_edges_meet_their_boxes_and_the_default_picture_fits_a_slide(graph, rend
     for target, tip in edges:
         assert distance_to_boundary(nodes[target], tip) <= 2.0, (target, tip, nodes[target])
     assert 1 / 3.5 <= aspect <= 3.5, aspect
+
+
+# every character XML 1.0 refuses (graphviz's labels are XML), and the other controls
+UNREADABLE = "".join(map(chr, range(32))) + "\x7f\x85\ud800\ufffe\uffff"
+
+
+def test_control_characters_in_names_are_drawn_as_python_escapes(renderer):
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            setattr(self, "layer\x01", nn.Linear(2, 1, seed=0))
+
+        def forward(self, x):
+            return getattr(self, "layer\x01")(x)
+
+    Odd.__name__ = "Odd\x02"
+    a, b = Value(1.0, label="a\x01"), Value(2.0, label="\x00b")
+    everything = Value(3.0, label="c" + UNREADABLE)
+    value_graph = (a - b) * everything
+    tensor_graph = Odd()(Tensor(np.ones((1, 2)))).sum()
+    escaped = "c" + UNREADABLE.encode("unicode_escape").decode()
+    for drawing, shown in (
+        (tg.draw(value_graph), [r"a\x01", r"\x00b", escaped, r"a\x01 − \x00b"]),
+        (tg.draw(tensor_graph), [r"Odd\x02", r"layer\x01: Linear", r"layer\x01.weight"]),
+        (tg.draw(tensor_graph, collapse=True), [r"Odd\x02"]),
+    ):
+        svg = ET.fromstring(drawing.pipe("svg"))
+        texts = [t.text.replace("\xa0", " ") for t in svg.iter() if t.tag.endswith("text") and t.text]
+        for text in shown:
+            assert text in texts, (text, texts)

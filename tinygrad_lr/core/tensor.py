@@ -145,6 +145,16 @@ class Tensor(Operators, Node):
         """The data as an ndarray (the array itself, not a copy)."""
         return self.data
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The data for numpy (``np.asarray(t)`` shares it, ``np.array(t)`` copies it), as
+        PyTorch's: refused for a tensor that requires grad, whose gradient numpy would drop."""
+        if self.requires_grad:
+            raise RuntimeError(
+                f"numpy cannot convert a tensor that requires grad (shape {self.shape}): the result "
+                "would have no gradient, as in PyTorch; convert t.detach() for its data"
+            )
+        return np.array(self.data, dtype=dtype, copy=copy)
+
     def detach(self) -> Tensor:
         """The same data as a new leaf that does not require grad (it shares the data, and so
         its count of in-place changes, as in PyTorch)."""

@@ -14,6 +14,7 @@ import graphlib
 import html
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -249,7 +250,7 @@ def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[st
         made = [n for n in members if n._ctx is not None]
         out = made[-1]
         rows = [
-            f"<b>{html.escape(scope)}</b>",
+            f"<b>{_html(scope)}</b>",
             f"{len(made)} ops, {len(parameters)} parameters ({size} numbers)",
             f"out: ({show.shape(out.data)})" if np.ndim(out.data) else "out: a number",
         ]
@@ -290,8 +291,7 @@ def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, st
 
 def _key(key: Sequence[tuple[str, str]]) -> str:
     cells = "".join(
-        f'<td bgcolor="{color}" width="14" height="10" border="1"> </td>'
-        f'<td align="left">{html.escape(text)}</td>'
+        f'<td bgcolor="{color}" width="14" height="10" border="1"> </td><td align="left">{_html(text)}</td>'
         for color, text in key
     )
     return f'<table border="0" cellspacing="4" cellpadding="1"><tr>{cells}</tr></table>'
@@ -305,7 +305,7 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
     def emit(prefix: tuple, depth: int) -> None:
         for scope in (s for s in scopes if len(s) == len(prefix) + 1 and s[:-1] == prefix):
             pad = "  " * depth
-            out.append(f'{pad}subgraph "cluster_{"/".join(scope)}" {{')
+            out.append(f'{pad}subgraph "cluster_{_escape_dot("/".join(scope))}" {{')
             out.append(f'{pad}  label="{_escape_dot(scope[-1])}"; style="rounded,dashed"; color="#90a4ae";')
             out.append(f'{pad}  fontname="Helvetica"; fontsize=10; fontcolor="#546e7a";')
             out.extend(pad + line for line in body.get(scope, []))
@@ -329,7 +329,7 @@ def _box(
     in characters. The gradient's cell has room for the longest of ``others`` too."""
     fill = box_fill(node, color)
     cells = []
-    title = f"<b>{html.escape(name)}</b>"
+    title = f"<b>{_html(name)}</b>"
     if isinstance(node.data, np.ndarray) and node.data.ndim:
         title += f" ({show.shape(node.data)})" + (
             "" if node.data.dtype == np.float64 else f" {node.data.dtype}"
@@ -358,7 +358,7 @@ def _cell(what: str, value: Any, others: Sequence[Any]) -> tuple[list[str], int]
     """A cell's lines (``grad`` and the numbers, in a monospace font), padded to the widest and
     tallest of ``others``, and its width in characters."""
     lines = cell_lines(value, others)
-    padded = [html.escape(line).replace(" ", "&#160;") for line in lines]
+    padded = [_html(line).replace(" ", "&#160;") for line in lines]
     first = f'{what} <font face="monospace">{padded[0]}</font>'
     rest = [f'<font face="monospace">{"&#160;" * (len(what) + 1)}{line}</font>' for line in padded[1:]]
     return [first, *rest], len(lines[0]) + len(what) + 1
@@ -401,7 +401,23 @@ def _values(data: Any) -> list[str]:
 
 
 def _escape_dot(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """``text`` in a quoted DOT string."""
+    return _readable(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _html(text: str) -> str:
+    """``text`` in an HTML-like DOT label."""
+    return html.escape(_readable(text))
+
+
+# NOTE: graphviz reads labels as XML, which refuses these (controls, lone surrogates, U+FFFE/F)
+_UNREADABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _readable(text: str) -> str:
+    """``text`` with control characters and the rest XML refuses written as Python escapes
+    (``\\x01``): a name shows what it holds, and graphviz can read it."""
+    return _UNREADABLE.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 def render_bytes(source: str, fmt: str) -> tuple[bytes, list[str]]:

@@ -95,13 +95,14 @@ class Pow(Function):
     def forward(ctx, x, y):
         out = numeric.power(x, y)
         # NOTE: at x = 0 the textbook formulas y·x^(y−1) and x^y·ln x meet 0·∞ where the
-        # derivatives are 0: ln 0 = −∞ against 0^y = 0, and x^(y−1) = ∞ against y = 0. Adding 1
-        # to x in the log, and to the exponent where y = 0 too, keeps the factors finite and
-        # changes nothing else (constants, so higher derivatives are unaffected).
+        # derivatives are 0: ln 0 = −∞ against 0^y = 0 for y ≥ 0, and x^(y−1) = ∞ against y = 0.
+        # Adding 1 to x in the log there, and to the exponent where y = 0, keeps the factors
+        # finite and changes nothing else (constants, so higher derivatives are unaffected).
+        # For y < 0 the log stays: ∞·(−∞) = −∞, PyTorch's ∂/∂y there.
         zero = np.equal(x, 0)
         ctx.for_log, ctx.for_pow = (
             mask.astype(np.result_type(out)) if isinstance(mask, np.ndarray) else float(mask)
-            for mask in (zero, zero & np.equal(y, 0))
+            for mask in (zero & np.greater_equal(y, 0), zero & np.equal(y, 0))
         )
         return out
 
@@ -129,11 +130,13 @@ class PowNumber(Function):
 
 class Maximum(Function):
     """f(x, y) = max(x, y);  ∂f/∂x = 1 where x > y, ∂f/∂y = 1 where y > x, and ½ each at a tie
-    (the central difference there, and PyTorch's choice)."""
+    (the central difference there). As PyTorch's: an input below the other gets none of the
+    gradient (chosen, not multiplied by 0, so an inf or nan arriving stays out of it), and where
+    one is nan neither is below, so both get all of it."""
 
     commutative = True
     symbol = "max"
-    formula = ("(x > y) + 0.5*(x == y)", "(y > x) + 0.5*(x == y)")
+    formula = ("where(x < y, 0, where(x == y, 0.5*g, g))", "where(y < x, 0, where(x == y, 0.5*g, g))")
     domain = (Domain(), Domain(avoid=("x",)))
     reference = np.maximum
 

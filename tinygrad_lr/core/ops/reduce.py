@@ -257,5 +257,12 @@ def _like(x, data: np.ndarray):
 
 
 def _axes(x, axis, op: str) -> tuple[int, ...]:
-    """``axis`` (None: all) as a sorted tuple of axes; a Value has no ndim, and sum() then refuses it."""
-    return tuple(sorted(normal_axes(axis, getattr(x, "ndim", 0), op)))
+    """``axis`` (None: all) as a sorted tuple of axes; a Value has no ndim, and sum() then refuses it.
+    An empty tuple is refused: numpy reduces no axis over it, PyTorch every axis."""
+    axes = tuple(sorted(normal_axes(axis, getattr(x, "ndim", 0), op)))
+    if axis is not None and not axes:
+        raise ValueError(
+            f"{op}: no axes ({axis!r}) means no axis to numpy and every axis to PyTorch; for every "
+            f"axis give none (axis=None), and for no axis leave the {op} out"
+        )
+    return axes

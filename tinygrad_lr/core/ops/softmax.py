@@ -149,6 +149,11 @@ class CrossEntropy(Loss):
 
     @staticmethod
     def forward(ctx, z, y, reduction):
+        if np.shape(y) != z.shape:  # NOTE: as PyTorch: a target that broadcasts is still a mistake
+            raise ValueError(
+                f"cross_entropy: target probabilities of shape {np.shape(y)} for logits of shape "
+                f"{z.shape}; give the target the logits' shape, one row of probabilities per row"
+            )
         shifted, e, total = _shifted(z, -1)
         ctx.probabilities = e / total  # softmax(z), for backward without a graph
         log_total = _log_total(shifted, e, total, -1)[..., 0]
