@@ -1,7 +1,9 @@
 """The graph core: order, accumulation, repeated passes, grad(), no_grad, deep graphs."""
 
+import asyncio
 import gc
 import math
+import threading
 
 import pytest
 
@@ -123,6 +125,15 @@ def test_grad_output_scales_the_result():
     assert g.data == 40.0
 
 
+def test_grad_takes_inputs_from_any_iterable_once():
+    # PyTorch: torch.autograd.grad(x * x, (p for p in [x])) is (tensor(4.),)
+    x, y = Value(2.0), Value(3.0)
+    gx, gy = tg.grad(x * y, (p for p in [x, y]))
+    assert (gx.data, gy.data) == (3.0, 2.0)
+    (g,) = tg.grad(x * x, iter([x]))
+    assert g.data == 4.0
+
+
 def test_grad_rejects_things_that_are_not_nodes():
     x = Value(1.0)
     with pytest.raises(TypeError, match=r"inputs\[1\] is a float"):
@@ -181,6 +192,82 @@ def test_no_grad_as_a_decorator_and_nested():
             pass
         assert not tg.engine.grad_enabled()
     assert tg.engine.grad_enabled()
+
+
+def test_one_no_grad_object_shared_by_threads():
+    # PyTorch's grad mode belongs to the thread: one no_grad object entered by two threads
+    # turns recording off in each until that thread leaves it
+    shared = tg.no_grad()
+    entered, first_left = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    seen, errors = {}, []
+
+    def worker(name):
+        try:
+            with shared:
+                entered.wait()  # both threads are inside
+                seen[name, "inside"] = tg.engine.grad_enabled()
+                if name == "second":
+                    first_left.wait()  # leaves after the first, which left before it
+            seen[name, "after"] = tg.engine.grad_enabled()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            if name == "first":
+                first_left.wait()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert seen == {
+        ("first", "inside"): False,
+        ("second", "inside"): False,
+        ("first", "after"): True,
+        ("second", "after"): True,
+    }
+    assert tg.engine.grad_enabled()
+
+
+def test_no_grad_left_in_another_thread_than_it_was_entered_in_is_refused():
+    def body():
+        with tg.no_grad():
+            yield
+
+    steps = body()
+    errors = []
+
+    def finish():
+        try:
+            next(steps, None)
+        except RuntimeError as error:
+            errors.append(error)
+
+    for target in (lambda: next(steps), finish):  # entered in one thread, left in another
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    assert "no_grad: left in another thread or asyncio task than the one that entered it" in str(errors[0])
+
+
+def test_one_no_grad_object_shared_by_asyncio_tasks():
+    shared = tg.no_grad()
+    x = Value(1.0)
+
+    async def task(first_delay, second_delay):
+        await asyncio.sleep(first_delay)
+        with shared:
+            await asyncio.sleep(second_delay)
+            inside = (x * 2).requires_grad
+        return inside, (x * 2).requires_grad
+
+    async def main():
+        # entered a then b, left a then b: the exits do not nest across the tasks
+        return await asyncio.gather(task(0, 0.02), task(0.01, 0.02))
+
+    assert asyncio.run(main()) == [(False, True), (False, True)]
+    assert tg.engine.grad_enabled() and (x * 2).requires_grad
 
 
 def test_a_million_node_chain_backprops_without_recursion():

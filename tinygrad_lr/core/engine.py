@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import numeric
 
 _recording = contextvars.ContextVar("tinygrad_lr.recording", default=True)
+_outer = contextvars.ContextVar("tinygrad_lr.outer", default=())  # (mode before no_grad, outer ones)
 _scope = contextvars.ContextVar("tinygrad_lr.scope", default=())  # the nn.Module calls under way
 
 
@@ -37,17 +38,24 @@ class no_grad:
 
     def __new__(cls, func: Callable | None = None):
         self = super().__new__(cls)
-        self._tokens = []  # one per active `with`, so the same object can be entered again
         return self(func) if callable(func) else self
 
     def __init__(self, func: Callable | None = None) -> None:
         pass
 
+    # The mode to restore is kept in the context, not in the object: one object may be entered
+    # by several threads or tasks at once, and again inside itself.
     def __enter__(self) -> None:
-        self._tokens.append(_recording.set(False))
+        _outer.set((_recording.get(), _outer.get()))
+        _recording.set(False)
 
     def __exit__(self, *exc: object) -> None:
-        _recording.reset(self._tokens.pop())
+        outer = _outer.get()
+        if not outer:
+            raise RuntimeError("no_grad: left in another thread or asyncio task than the one that entered it")
+        mode, rest = outer
+        _outer.set(rest)
+        _recording.set(mode)
 
     def __call__(self, func: Callable) -> Callable:
         if inspect.isgeneratorfunction(func):
@@ -338,7 +346,7 @@ def zero_grad(nodes: Iterable[Node]) -> None:
 
 def grad(
     output: Node,
-    inputs: Node | Sequence[Node],
+    inputs: Node | Iterable[Node],
     grad_output: Any = None,
     create_graph: bool = False,
 ) -> tuple[Node, ...]:
@@ -350,8 +358,7 @@ def grad(
     An input that ``output`` does not depend on gets a zero gradient (also when ``output`` is a
     constant, as the derivative of a linear function is).
     """
-    if isinstance(inputs, Node):
-        inputs = (inputs,)
+    inputs = (inputs,) if isinstance(inputs, Node) else tuple(inputs)  # read a generator once
     for i, node in enumerate(inputs):
         if not isinstance(node, Node):
             raise TypeError(f"grad: inputs[{i}] is a {type(node).__name__}, not a Value or Tensor")

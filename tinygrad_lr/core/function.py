@@ -186,6 +186,10 @@ class Function(metaclass=_OpClass):
         by the call, as ``sum`` does).
     commutative : the inputs can be swapped (pictures then do not label the edges).
     tensor_only : the op needs arrays (matmul, reductions, reshaping): not for Values.
+    broadcasts : forward broadcasts its inputs against each other as numpy does (from the right),
+        so backward may return an input's gradient in the broadcast shape, which the engine sums
+        back. So for an op whose backward is its formula; an op with a hand-written backward that
+        does not say so has such a gradient summed back only where the shapes leave one way to.
 
     Pass ``register=False`` in the class statement to keep an op out of the registry. An op
     whose name is taken is registered under ``module.ClassName``.
@@ -199,6 +203,7 @@ class Function(metaclass=_OpClass):
     domain: ClassVar[tuple[Domain | Choice, ...] | str | None] = None
     commutative: ClassVar[bool] = False
     tensor_only: ClassVar[bool] = False
+    broadcasts: ClassVar[bool] = False
     inputs: ClassVar[tuple[str, ...]] = ()
     _formula_is_code: ClassVar[bool] = True  # no backward written by hand: the formula is compiled
     _saves: ClassVar[tuple | None] = None  # what the compiled backward reads (see saved_from)

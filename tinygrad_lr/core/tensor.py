@@ -328,13 +328,19 @@ class Tensor(Operators, Node):
     def _fit_grad(self, grad: Any, out: Node) -> Any:
         """Check a gradient sent by the op that made ``out`` and sum it over the axes along which
         this tensor was broadcast: its shape must be this tensor's own, or one that broadcasting
-        this tensor against the op's other inputs or to its output explains."""
+        this tensor (from the right, as numpy does) against the op's other inputs or to its output
+        explains. Unless the op broadcasts as numpy does (``Function.broadcasts``), that must also
+        be the only place this tensor's axes fit in the gradient's: forward may have added axes
+        anywhere (``x[:, None]``), and a gradient of shape (3, 3) for a (3,) input does not say
+        whether to sum over its rows or its columns."""
         shape = self.data.shape
         if type(grad) is np.ndarray and grad.dtype.kind == "f":  # the common cases, first
             if grad.shape == shape:
                 return grad
             if grad.shape == out.data.shape and numeric.broadcasts_to(shape, grad.shape):
-                return self._reduce_grad(grad)  # the input was broadcast to the output
+                fn = out._ctx.fn
+                if fn.broadcasts or fn._formula_is_code:
+                    return self._reduce_grad(grad)  # the input was broadcast to the output
         elif isinstance(grad, Node) and not isinstance(grad, Tensor):
             raise InvalidGradient(f"got a {type(grad).__name__}; a Tensor's gradient is an array")
         data = grad.data if isinstance(grad, Tensor) else grad
@@ -354,7 +360,15 @@ class Tensor(Operators, Node):
         if not _broadcast_explains(shape, grad_shape, known):
             raise InvalidGradient(
                 f"got shape {grad_shape} but expected a shape compatible with {shape} (the input's own, "
-                "or one it was broadcast to in forward)"
+                f"or one it was broadcast to in forward); return its gradient in shape {shape}"
+            )
+        fn = out._ctx.fn
+        if not (fn.broadcasts or fn._formula_is_code or _fits_once(shape, grad_shape)):
+            raise InvalidGradient(
+                f"got shape {grad_shape} for an input of shape {shape}, whose axes fit that shape in more "
+                "than one place, so it does not say which axes forward broadcast the input along; return "
+                f"its gradient in shape {shape}, or set broadcasts = True on the op if its forward "
+                "broadcasts its inputs as numpy does (from the right)"
             )
         return self._reduce_grad(grad)
 
@@ -441,6 +455,22 @@ def _broadcast_explains(shape: tuple, grad_shape: tuple, known: list[tuple]) -> 
         own[k] == size or any(len(other) >= -k and other[k] == size for other in known)
         for k, size in zip(range(-len(grad_shape), 0), grad_shape)
     )
+
+
+def _fits_once(shape: tuple, grad_shape: tuple) -> bool:
+    """Whether the axes of ``shape`` fit those of ``grad_shape`` (which it broadcasts to from the
+    right) in that place only: each axis in order at an axis of the same size, or anywhere if it
+    is 1. The leftmost fit found axis by axis is the right-aligned one exactly when no other is."""
+    lead = len(grad_shape) - len(shape)
+    at = 0
+    for i, n in enumerate(shape):
+        if n != 1:
+            while grad_shape[at] != n:
+                at += 1
+            if at != lead + i:
+                return False
+        at += 1
+    return True
 
 
 def as_dtype(dtype: Any, where: str) -> np.dtype:

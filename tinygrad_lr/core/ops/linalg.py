@@ -21,6 +21,7 @@ class MatMul(Function):
     written = "x@y"
     formula = ("g @ y.T", "x.T @ g")
     tensor_only = True
+    broadcasts = True
     domain = "matmul"
     reference = np.matmul
 
@@ -43,6 +44,7 @@ class Linear(Function):
     written = "x@w + b"
     formula = ("g @ w.T", "x.T @ g", "g")
     tensor_only = True
+    broadcasts = True
     domain = "linear"
 
     @staticmethod

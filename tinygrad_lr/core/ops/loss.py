@@ -17,6 +17,8 @@ class Loss(Function, register=False):
     """What the losses share: a ``reduction`` as the last argument ("mean", "sum" or "none"),
     written in a call when it is not the default "mean"."""
 
+    broadcasts = True  # z against y
+
     @classmethod
     def write(cls, ctx) -> str:
         return f"{cls.name}(z, y)" if ctx.arguments[2] == "mean" else f"{cls.name}(z, y, reduction)"

@@ -74,6 +74,7 @@ class BroadcastTo(Function):
     symbol = "broadcast"
     formula = ("1", "")
     tensor_only = True
+    broadcasts = True
     domain = "broadcast"
     reference = staticmethod(np.broadcast_to)
 
@@ -178,6 +179,7 @@ class Where(Function):
     in PyTorch: an inf or nan arriving for an element that was not chosen stays out."""
 
     formula = ("", "where(cond, g, 0)", "where(cond, 0, g)")
+    broadcasts = True
     domain = "where"
     reference = staticmethod(np.where)
 
