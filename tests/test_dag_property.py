@@ -16,7 +16,7 @@ UNARY = {
     "log(1+a²)": lambda a: tg.log(1 + a * a),
     "neg": lambda a: -a,
     "tanh²": lambda a: tg.tanh(a) ** 2,
-    "relu(a)+a": lambda a: tg.relu(a + 10) + a,
+    "relu(1+a²)+a": lambda a: tg.relu(1 + a * a) + a,  # never at the kink, however a is made
 }
 BINARY = {
     "+": lambda a, b: a + b,
