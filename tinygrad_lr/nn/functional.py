@@ -59,7 +59,7 @@ def _check_reduction(reduction: str, where: str) -> None:
 def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[Any, Any]:
     _check_reduction(reduction, where)
     if isinstance(prediction, Tensor) and not isinstance(target, Node):
-        target = Tensor(target)
+        target = prediction._operand(target, where)  # a plain array is copied where it must be
     shapes = [getattr(v, "shape", ()) for v in (prediction, target)]
     if isinstance(prediction, Tensor) and shapes[0] != shapes[1]:
         raise ValueError(
