@@ -62,6 +62,11 @@ def test_a_plain_target_changed_after_forward_does_not_move_the_gradient():
     target[:] = [1.0, 0.0, 0.0]
     L.backward()
     assert np.allclose(logits.grad, softmax(logits0) - target0)
+    logits, target = logits0.copy(), T(target0, requires_grad=True)  # plain logits this time
+    L = F.cross_entropy(logits, target)
+    logits[:] = 0.0
+    L.backward()
+    assert np.allclose(target.grad, -np.log(softmax(logits0)))  # ∂/∂y of −Σ y·log softmax(z)
 
 
 def test_a_tensor_made_from_an_array_shares_it_as_torch_from_numpy():

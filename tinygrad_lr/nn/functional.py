@@ -157,7 +157,7 @@ def cross_entropy(
 def _as_tensor(x: Any, where: str) -> Tensor:
     if isinstance(x, Value):
         raise TypeError(f"{where}: works on Tensors of logits, not on a Value; use tg.Tensor([...])")
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor(np.array(x))  # a copy, as the operators make
 
 
 def _is_float(target: Any) -> bool:
