@@ -143,47 +143,70 @@ def test_writing_data_directly_is_the_escape_hatch():
     assert np.array_equal(w.grad, [20.0, 4.0])  # the saved array was changed: the user's risk
 
 
-PROGRAMS = {
-    "x*x": lambda w: (w * w).sum(),
-    "exp": lambda w: w.exp().sum(),
-    "sigmoid": lambda w: w.sigmoid().sum(),
-    "x+1": lambda w: (w + 1.0).sum(),  # saves nothing: an in-place change cannot hurt it
-    "matmul": lambda w: w @ T([1.0, -2.0]),
-    "index": lambda w: (w[[1, 1, 0]] ** 2).sum(),
+PROGRAMS = {  # of w (2, 2) that requires grad and c (2, 2), a plain array
+    "x*x": lambda w, c: (w * w).sum(),
+    "exp": lambda w, c: w.exp().sum(),
+    "sigmoid": lambda w, c: w.sigmoid().sum(),
+    "x+1": lambda w, c: (w + 1.0).sum(),  # saves nothing: an in-place change cannot hurt it
+    "matmul": lambda w, c: (w @ T([1.0, -2.0])).sum(),
+    "index": lambda w, c: (w[[1, 1, 0]] ** 2).sum(),
+    "x*c": lambda w, c: (w * c).sum(),
+    "c@x": lambda w, c: (c @ w).sum(),
+    "bce(x, c)": lambda w, c: tg.bce_with_logits(w, c),
+    "transpose(-1, 0)**2": lambda w, c: (w.transpose(-1, 0) ** 2 * T([[1.0, 2.0], [3.0, 4.0]])).sum(),
+    "sum(-1)**2": lambda w, c: (w.sum(-1) ** 2).sum(),
+    "softmax(-2)": lambda w, c: (tg.softmax(w, -2) * c).sum(),
+    "xᵀ[::-1]**3": lambda w, c: (w.T[::-1] ** 3).sum(),  # a view of a non-contiguous view
+    "xᵀ.view(2, 2)*xᵀ": lambda w, c: (w.T.view(2, 2) * w.T).sum(),
 }
+
+
+def refused_view(w):
+    """w.T.view(4) would have to copy: refused, and nothing changes."""
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        w.T.view(4)
+
+
 UPDATES = {
-    "sgd": lambda w: tg.optim.SGD([w], lr=0.1).step(),
-    "adam": lambda w: tg.optim.Adam([w], lr=0.1).step(),
-    "+=": lambda w: w.__iadd__(0.5),
-    "*=": lambda w: w.__imul__(1.5),
-    "[]=": lambda w: w.__setitem__(1, 0.25),
-    "view": lambda w: w[:1].__isub__(1.0),
-    "nothing": lambda w: None,
+    "sgd": lambda w, c: tg.optim.SGD([w], lr=0.1).step(),
+    "adam": lambda w, c: tg.optim.Adam([w], lr=0.1).step(),
+    "+=": lambda w, c: w.__iadd__(0.5),
+    "*=": lambda w, c: w.__imul__(1.5),
+    "[]=": lambda w, c: w.__setitem__((1, -1), 0.25),
+    "view": lambda w, c: w[:1].__isub__(1.0),
+    "xᵀ[-1] +=": lambda w, c: w.T[-1].__iadd__(1.0),  # through views of a non-contiguous view
+    "xᵀ.view(2, 2)[0] *=": lambda w, c: w.T.view(2, 2)[0].__imul__(-1.0),
+    "xᵀ.view(4)": lambda w, c: refused_view(w),
+    "c +=": lambda w, c: c.__iadd__(1.0),  # the plain array: forward kept a copy
+    "c[0] = nan": lambda w, c: c.__setitem__(0, np.nan),
+    "nothing": lambda w, c: None,
 }
+CHANGE_NOTHING_SAVED = {"xᵀ.view(4)", "c +=", "c[0] = nan", "nothing"}
 
 
 @given(
-    st.lists(st.floats(-2, 2), min_size=2, max_size=2),
+    st.lists(st.floats(-2, 2), min_size=4, max_size=4),
     st.lists(st.sampled_from(sorted(UPDATES)), min_size=1, max_size=3),
     st.sampled_from(sorted(PROGRAMS)),
 )
 def test_updates_between_forward_and_backward_raise_or_change_nothing(start, updates, program):
-    w = T(start, requires_grad=True)
-    loss = PROGRAMS[program](w)
-    at_forward = w.data.copy()
-    w.grad = np.ones(2)
+    w = T(np.reshape(start, (2, 2)), requires_grad=True)
+    c = np.array([[0.25, 0.5], [0.75, 1.0]])
+    loss = PROGRAMS[program](w, c)
+    at_forward, c_at_forward = w.data.copy(), c.copy()
+    w.grad = np.ones((2, 2))
     with tg.no_grad():
         for update in updates:
-            UPDATES[update](w)
+            UPDATES[update](w, c)
     w.grad = None
     try:
         loss.backward()
     except RuntimeError as error:
         assert "modified by an in-place operation" in str(error)
-        assert set(updates) != {"nothing"}
+        assert not set(updates) <= CHANGE_NOTHING_SAVED
         return
     fresh = T(at_forward, requires_grad=True)  # forward again, at the values the loss saw
-    PROGRAMS[program](fresh).backward()
+    PROGRAMS[program](fresh, c_at_forward).backward()
     assert np.array_equal(w.grad, fresh.grad)
 
 

@@ -112,7 +112,10 @@ class Node:
     - ``_zero_grad_data()``: a zero gradient for this node.
     - ``_copy_data(data)``: new data equal to ``data`` (a view of an array), for two nodes that
       must not share one data object.
-    - ``_saved_versions(ctx)``: the version of each tensor ``ctx`` saved, to check in backward.
+    - ``_keep_saved(ctx)``: record the version of each tensor ``ctx`` saved, to check in
+      backward, and copy what no version counts (a plain array).
+    - ``_counting_changes(inputs)``: a context in which a user's forward runs; it counts the
+      in-place changes that forward makes to the inputs' data.
     - ``_holds(data)``: whether this node's data is still what an op saved as ``data`` in forward.
     """
 

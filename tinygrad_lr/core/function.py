@@ -132,9 +132,14 @@ class Context(list):
         for k, (counter, seen) in enumerate(self.versions):
             if counter is not None and counter.count != seen:
                 source = self.saved_from[k]
+                view = source is None  # of an input or of the output: the one that shares its count
+                if view:
+                    inputs = [i for i, node in enumerate(self) if getattr(node, "_version", None) is counter]
+                    source = inputs[0] if inputs else OUTPUT
+                what = ("a view of " if view else "") + self._describe(source)
                 raise RuntimeError(
                     "one of the tensors needed for gradient computation has been modified by an in-place "
-                    f"operation: {self._describe(source)} of {self.fn.name} is at version {counter.count}; "
+                    f"operation: {what} of {self.fn.name} is at version {counter.count}; "
                     f"forward saw version {seen}. Run forward again after changing it (an optimiser step "
                     "changes the parameters in place), or change a copy (x = x + 1 instead of x += 1)."
                 )
@@ -150,6 +155,7 @@ class Context(list):
 
 
 OUTPUT = -1  # in Context.saved_from: the item is the op's output
+_OPS = f"{__package__}.ops."  # the modules of the op table
 
 
 class _OpClass(type):
@@ -207,6 +213,7 @@ class Function(metaclass=_OpClass):
     inputs: ClassVar[tuple[str, ...]] = ()
     _formula_is_code: ClassVar[bool] = True  # no backward written by hand: the formula is compiled
     _saves: ClassVar[tuple | None] = None  # what the compiled backward reads (see saved_from)
+    _forward_is_ours: ClassVar[bool] = False  # forward is one of the op table's (never changes its inputs)
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -215,6 +222,7 @@ class Function(metaclass=_OpClass):
         cls.inputs = tuple(inspect.signature(cls.forward).parameters)[1:]
         if "backward" in cls.__dict__:
             cls._formula_is_code = False
+        cls._forward_is_ours = (getattr(cls.forward, "__module__", None) or "").startswith(_OPS)
         cls._use_formula()
         if register:
             _register(cls)
@@ -311,7 +319,11 @@ class Function(metaclass=_OpClass):
         if kind._scalar:
             out = cls.forward(ctx, *datas)
         else:  # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
-            out = numeric.quietly(cls.forward, ctx, *datas)
+            if cls._forward_is_ours:
+                out = numeric.quietly(cls.forward, ctx, *datas)
+            else:  # a user's forward may change an input in place: counted, as in PyTorch
+                with kind._counting_changes(args):
+                    out = numeric.quietly(cls.forward, ctx, *datas)
             for data in datas:  # an input returned as given becomes a view of it (as in PyTorch), so
                 if out is data:  # that the two share one version counter
                     out = kind._copy_data(out)
@@ -332,7 +344,7 @@ class Function(metaclass=_OpClass):
             if node.data is not out:  # the node type converted the result: save what it holds
                 ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(saved, sources)])
         if ctx.saved and not kind._scalar:
-            ctx.versions = node._saved_versions(ctx)
+            node._keep_saved(ctx)
         scope = _scope.get()
         if scope:
             ctx.scope = scope

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import numeric, ops
 from .axes import normal_axes, spelled
-from .engine import InvalidGradient, Node
+from .engine import InvalidGradient, Node, grad_enabled
 from .function import OUTPUT
 from .operators import Operators, _binary, _comparison, _in_place_op, _reflected, _unary
 
@@ -234,13 +235,22 @@ class Tensor(Operators, Node):
     unsqueeze = ops.unsqueeze
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
-        """The same elements in a new shape: ``reshape`` (PyTorch's name). It shares the data and
-        the count of in-place changes, as every reshape here does."""
+        """The same elements in a new shape, sharing the data and the count of in-place changes
+        (PyTorch's ``view``). Where the strides allow no such view (``t.T.view(-1)``), it raises,
+        as PyTorch does; ``reshape`` copies there instead."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, Sequence)):
             raise TypeError(
                 f"view: takes a shape, not {shape[0]!r}; to convert the dtype use tg.Tensor(t, dtype=...)"
             )
-        return self.reshape(*shape)
+        out = self.reshape(*shape)
+        if out.data.size and not np.may_share_memory(out.data, self.data):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                f"spans across two contiguous subspaces): a tensor of shape {self.shape} and strides "
+                f"{self.data.strides} (a transpose or a strided slice) cannot be viewed as {out.shape}. "
+                "Use .reshape(...) instead, which copies where it must"
+            )
+        return out
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Axes ``start_dim`` to ``end_dim`` merged into one (all: a 1-d tensor)."""
@@ -304,7 +314,12 @@ class Tensor(Operators, Node):
                 return Tensor(np.asarray(other, dtype=self.data.dtype))
             if kind in "iu" and isinstance(other, (int, np.integer)):  # integers stay integers
                 return Tensor(other, dtype=self.data.dtype)
-        return Tensor(_to_array(other, op))
+        array = _to_array(other, op)
+        if array is other and self.requires_grad and grad_enabled():
+            # a plain array is copied as it enters a recorded op (as torch.tensor(array) copies),
+            # so that changing it before backward cannot change what backward reads
+            array = array.copy()
+        return Tensor(array)
 
     @staticmethod
     def _copy_data(data: Any) -> Any:
@@ -372,13 +387,45 @@ class Tensor(Operators, Node):
             )
         return self._reduce_grad(grad)
 
-    def _saved_versions(self, ctx: Any) -> tuple:
-        owners = [
-            self if source is OUTPUT else None if source is None else ctx[source] for source in ctx.saved_from
-        ]
-        return tuple(
-            [(None, 0) if owner is None else (owner._version, owner._version.count) for owner in owners]
-        )
+    def _keep_saved(self, ctx: Any) -> None:
+        """Record the version of each tensor that ``ctx`` saved (this output, an input, or the
+        tensor a saved view looks into), for backward to check; what no version counts (a plain
+        array or list, or a view of one) is replaced by a copy, so that it stays what forward saw."""
+        versions = []
+        for k, source in enumerate(ctx.saved_from):
+            owner = self if source is OUTPUT else None if source is None else ctx[source]
+            if owner is None:
+                owner = self._owner_of_saved(ctx, k)
+            versions.append((None, 0) if owner is None else (owner._version, owner._version.count))
+        ctx.versions = tuple(versions)
+
+    def _owner_of_saved(self, ctx: Any, k: int) -> Tensor | None:
+        """The input or output whose data saved item ``k`` shares (a view of it); None for an
+        item that is not (a number, or an array now replaced by a copy of it)."""
+        item = ctx.saved[k]
+        if isinstance(item, np.ndarray):
+            for node in (self, *ctx):
+                if node is not None and np.may_share_memory(item, node.data):
+                    return node
+        elif not isinstance(item, list):
+            return None
+        ctx.saved = (*ctx.saved[:k], np.array(item), *ctx.saved[k + 1 :])
+        return None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _counting_changes(inputs: tuple) -> Iterator[None]:
+        """Count the in-place changes that a user's forward makes to its inputs' data, as
+        PyTorch's in-place ops count theirs (compared bit for bit: a zero's sign, a nan's payload)."""
+        before = [(node, node.data.copy()) for node in inputs if isinstance(node, Tensor)]
+        try:
+            yield
+        finally:
+            changed = {
+                id(node._version): node._version for node, old in before if not _same_bits(node.data, old)
+            }
+            for version in changed.values():  # tensors that share data share one count: once each
+                version.count += 1
 
     def _holds(self, data: np.ndarray) -> bool:
         # in-place changes are counted by the version; this catches .data replaced by another array
@@ -426,6 +473,14 @@ class Tensor(Operators, Node):
         if isinstance(grad, Node):
             return ops.Sum.apply(grad, axes, False).reshape(shape)
         return np.add.reduce(grad, axis=axes).reshape(shape)  # NOTE: raw numpy: runs for every broadcast
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays hold the same bits (where == says 0.0 is -0.0 and nan is not nan)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    bits = np.dtype(f"u{a.dtype.itemsize}")
+    return np.array_equal(a.view(bits), b.view(bits))
 
 
 class Version:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import struct
 from typing import Any
 
 from . import show
@@ -83,8 +84,9 @@ class Value(Operators, Node):
         raise InvalidGradient(f"got {type(grad).__name__} {grad!r:.40}; a Value's gradient is a real number")
 
     def _holds(self, data: float) -> bool:
-        # a float never changes in place (no version counter): a changed Value holds another float
-        return self.data == data or (self.data != self.data and data != data)  # nan is nan
+        # a float never changes in place (no version counter): a changed Value holds another float.
+        # Compared bit for bit: 0.0 == -0.0, yet log and 1/x tell them apart (so do nan payloads)
+        return self.data is data or _BITS.pack(self.data) == _BITS.pack(data)
 
     def _assign(self, result: Any, op: str) -> None:
         self.data = _to_float(result, op)
@@ -98,6 +100,9 @@ class Value(Operators, Node):
     @staticmethod
     def _as_grad(grad: Any) -> float:
         return grad if type(grad) is float else float(grad)
+
+
+_BITS = struct.Struct("<d")  # a float's 64 bits
 
 
 def _to_float(x: Any, where: str) -> float:

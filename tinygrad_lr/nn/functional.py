@@ -59,7 +59,7 @@ def _check_reduction(reduction: str, where: str) -> None:
 def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[Any, Any]:
     _check_reduction(reduction, where)
     if isinstance(prediction, Tensor) and not isinstance(target, Node):
-        target = Tensor(target)
+        target = prediction._operand(target, where)  # a plain array is copied where it must be
     shapes = [getattr(v, "shape", ()) for v in (prediction, target)]
     if isinstance(prediction, Tensor) and shapes[0] != shapes[1]:
         raise ValueError(
@@ -157,7 +157,7 @@ def cross_entropy(
 def _as_tensor(x: Any, where: str) -> Tensor:
     if isinstance(x, Value):
         raise TypeError(f"{where}: works on Tensors of logits, not on a Value; use tg.Tensor([...])")
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor(np.array(x))  # a copy, as the operators make
 
 
 def _is_float(target: Any) -> bool:
