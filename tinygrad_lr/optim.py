@@ -1,12 +1,15 @@
-"""Optimisers: SGD and Adam update parameters from their gradients; Newton takes the Hessian
-from the engine's second derivatives (for small, smooth problems such as logistic regression).
+"""Optimisers: SGD, Adam and AdamW update parameters from their gradients, with PyTorch's
+formulas, parameter groups and state; Newton takes the Hessian from the engine's second
+derivatives (for small, smooth problems such as logistic regression).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -14,37 +17,164 @@ from .core.engine import Node, grad, no_grad, zero_grad
 
 
 class Optimizer:
-    """Holds the parameters; ``step()`` updates them from ``.grad``, ``zero_grad()`` clears it.
+    """Holds the parameters in ``param_groups``; ``step()`` updates them from ``.grad``,
+    ``zero_grad()`` clears it.
+
+    As ``torch.optim``: ``params`` is an iterable of parameters, or of dicts each with
+    ``'params'`` and any settings of its own (the others are the constructor's). Each group is a
+    dict of the settings a step reads, so changing ``group['lr']`` changes the next step (a
+    learning-rate schedule). ``opt.lr`` (any setting) reads or writes it in every group.
+    ``state`` holds each parameter's running statistics; ``state_dict()`` and
+    ``load_state_dict()`` save and restore groups and state, so training resumes exactly.
 
     Updates are in place, as in PyTorch: each parameter stays the same object, and its version
     counts the change, so a graph recorded before the step refuses to backpropagate through the
     old values (run forward again after each step). ``weight_decay`` λ adds λ·p to the gradient.
     """
 
-    def __init__(self, params: Iterable[Node], lr: float, weight_decay: float = 0.0):
-        self.params = list(params)
+    def __init__(
+        self, params: Iterable[Node] | Iterable[dict], lr: float, weight_decay: float = 0.0, **defaults: Any
+    ):
+        self.defaults = {"lr": lr, "weight_decay": weight_decay, **defaults}
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Node, dict[str, Any]] = {}
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
+        for group in params if isinstance(params[0], Mapping) else [{"params": params}]:
+            self.add_param_group(group)
+
+    @property
+    def params(self) -> list[Node]:
+        """Every parameter, group after group (the numbering of errors and of ``state_dict``)."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Optimise more parameters, with settings of their own (the rest the constructor's)."""
         name = type(self).__name__
-        if not self.params:
+        if not isinstance(param_group, Mapping) or "params" not in param_group:
+            raise TypeError(f"{name}: a parameter group is a dict with 'params', got {param_group!r}")
+        group = self._settings({**self.defaults, **param_group})
+        given = param_group["params"]
+        group["params"] = [given] if isinstance(given, Node) else list(given)
+        if not group["params"]:
             raise ValueError(f"{name}: got no parameters to optimise")
-        for i, p in enumerate(self.params):
+        known = self.params
+        for i, p in enumerate(group["params"], start=len(known)):
             if not isinstance(p, Node) or not p.requires_grad:
                 raise TypeError(
                     f"{name}: parameter {i} is {type(p).__name__}"
                     + (" that does not require grad" if isinstance(p, Node) else "")
                     + "; give Values or Tensors with requires_grad=True (module.parameters())"
                 )
-            first = next(j for j, q in enumerate(self.params) if q is p)
+            known.append(p)
+            first = next(j for j, q in enumerate(known) if q is p)
             if first != i:
                 raise ValueError(
                     f"{name}: parameter {i} is parameter {first} again; each would be stepped twice. "
                     "Give every parameter once (module.parameters() lists shared ones once)"
                 )
-        self.lr = self._number(lr, "the learning rate lr", low=0.0, low_open=True)
-        self.weight_decay = self._number(weight_decay, "weight_decay", 0.0)
+        self.param_groups.append(group)
+
+    def _settings(self, group: dict[str, Any]) -> dict[str, Any]:
+        """``group`` with its settings checked (a subclass checks its own, then calls this)."""
+        if unknown := sorted(set(group) - set(self.defaults) - {"params"}):
+            raise ValueError(
+                f"{type(self).__name__}: unknown setting {unknown[0]!r}; "
+                f"the settings are {', '.join(self.defaults)}"
+            )
+        group["lr"] = self._number(group["lr"], "the learning rate lr", low=0.0, low_open=True)
+        group["weight_decay"] = self._number(group["weight_decay"], "weight_decay", 0.0)
+        return group
+
+    def __getattr__(self, name: str) -> Any:
+        groups = self.__dict__.get("param_groups", [])
+        if name == "params" or not groups or name not in groups[0]:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        if any(group[name] != groups[0][name] for group in groups):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} differs between the parameter groups; "
+                f"read param_groups[i][{name!r}]"
+            )
+        return groups[0][name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__.get("defaults", ()):  # a setting: every group's, checked
+            for group in self.param_groups:
+                group.update(self._settings({**group, name: value}))
+        else:
+            object.__setattr__(self, name, value)
 
     def zero_grad(self) -> None:
         """Forget the parameters' gradients (before the next backward pass)."""
         zero_grad(self.params)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if given (it runs first).
+
+        A parameter that the loss did not use (its ``.grad`` None) is skipped, as in PyTorch;
+        if no parameter has a gradient, or one is not finite, nothing changes and an error says so.
+        """
+        loss = closure() if closure is not None else None
+        grads = self._grads()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if (g := grads.get(p)) is not None:
+                    self._step(p, g, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _step(self, p: Node, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update ``p`` from its gradient ``g``, its ``state`` and its group's settings."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step")
+
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of the state and the groups, PyTorch's layout: ``{'state': {i: {...}},
+        'param_groups': [{settings..., 'params': [i, ...]}]}``, parameters by their number."""
+        params = self.params
+        number = {id(p): i for i, p in enumerate(params)}
+        return {
+            "state": {i: copy.deepcopy(self.state[p]) for i, p in enumerate(params) if self.state.get(p)},
+            "param_groups": [
+                {**_settings_of(group), "params": [number[id(p)] for p in group["params"]]}
+                for group in self.param_groups
+            ],
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Take the state and the groups' settings from ``state_dict`` (as made by ``state_dict``).
+
+        The groups must hold as many parameters as this optimiser's, and each saved statistic
+        must have its parameter's shape; otherwise a ValueError says what differs, and nothing changes.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        saved = state_dict["param_groups"]
+        sizes = [len(group["params"]) for group in self.param_groups]
+        if [len(group["params"]) for group in saved] != sizes:
+            raise ValueError(
+                f"{name}: the saved groups hold {[len(group['params']) for group in saved]} parameters, "
+                f"this optimiser's {sizes}; load into an optimiser made with the same parameters"
+            )
+        by_number = {
+            i: p
+            for group, mine in zip(saved, self.param_groups)
+            for i, p in zip(group["params"], mine["params"])
+        }
+        state = {}
+        for i, entries in state_dict["state"].items():
+            if (p := by_number.get(int(i))) is None:
+                raise ValueError(f"{name}: there is state for parameter {i}, which no saved group lists")
+            for key, value in entries.items():
+                if not isinstance(value, numbers.Real) and np.shape(value) != np.shape(p.data):
+                    raise ValueError(
+                        f"{name}: state {key!r} of parameter {i} has shape {np.shape(value)}, "
+                        f"the parameter {np.shape(p.data)}; the state is of another model"
+                    )
+            state[p] = copy.deepcopy(dict(entries))
+        groups = [
+            self._settings({**mine, **_settings_of(group), "params": mine["params"]})
+            for group, mine in zip(saved, self.param_groups)
+        ]
+        self.state, self.param_groups = state, groups
 
     def _number(self, value: float, what: str, low: float, high: float = math.inf, low_open: bool = False,
                 high_open: bool = False) -> float:  # fmt: skip
@@ -63,22 +193,29 @@ class Optimizer:
             raise ValueError(f"{owner}: {what} must be a finite number {where}, got {value!r}")
         return number
 
-    def _grads(self) -> list[np.ndarray]:
-        """Each parameter's gradient plus its weight decay, once checked to exist and be finite."""
-        grads = []
+    def _flag(self, value: bool, what: str) -> bool:
+        """``value`` if it is True or False; else a TypeError that says so."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: {what} must be True or False, got {value!r}")
+        return bool(value)
+
+    def _grads(self) -> dict[Node, np.ndarray]:
+        """Each parameter's gradient that exists, once all are checked to be finite."""
+        grads = {}
         for i, p in enumerate(self.params):
             if p.grad is None:
-                raise RuntimeError(
-                    f"{self._where(i)} has no gradient; "
-                    "call loss.backward() first (and check that the loss depends on it)"
-                )
+                continue
             if not np.all(np.isfinite(np.asarray(p.grad, dtype=np.float64))):
                 raise FloatingPointError(
                     f"{self._where(i, 'the gradient of ')} is not finite; "
                     "lower the learning rate, or check the loss for log(0) or overflow"
                 )
-            g = np.asarray(p.grad)
-            grads.append(g + self.weight_decay * p.data if self.weight_decay else g)
+            grads[p] = np.asarray(p.grad)
+        if not grads:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: no parameter has a gradient; "
+                "call loss.backward() first (and check that the loss depends on the parameters)"
+            )
         return grads
 
     def _where(self, i: int, what: str = "") -> str:
@@ -86,63 +223,132 @@ class Optimizer:
         p = self.params[i]
         return f"{type(self).__name__}.step: {what}parameter {i} ({p.label or np.shape(p.data)})"
 
-    def _zeros(self) -> list[np.ndarray]:
-        """A running statistic per parameter, starting at 0."""
-        return [np.zeros(np.shape(p.data)) for p in self.params]
-
     @staticmethod
-    def _update(p: Node, delta: np.ndarray) -> None:
+    def _update(p: Node, delta: np.ndarray, scale: float = 1.0) -> None:
+        """p ← scale·p − delta, in place (the version counts it)."""
         with no_grad():
-            p -= delta if np.ndim(delta) else float(delta)  # in place: the version counts it
+            if scale != 1.0:
+                p *= scale
+            p -= delta if np.ndim(delta) else float(delta)
+
+
+def _settings_of(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a parameter group's settings, without its parameters."""
+    return copy.deepcopy({key: value for key, value in group.items() if key != "params"})
 
 
 class SGD(Optimizer):
-    """Gradient descent: v ← μ·v + (g + λ·p);  p ← p − lr·v  (PyTorch's momentum form)."""
-
-    def __init__(self, params: Iterable[Node], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self.momentum = self._number(momentum, "momentum", 0.0, 1.0, high_open=True)
-        self.velocity = self._zeros()
-
-    def step(self) -> None:
-        for p, g, v in zip(self.params, self._grads(), self.velocity):
-            if self.momentum:
-                v *= self.momentum
-                v += g
-                g = v
-            self._update(p, self.lr * g)
-
-
-class Adam(Optimizer):
-    """Adam: running means of g and g², bias-corrected;  p ← p − lr·m̂ / (√v̂ + ε)."""
+    """Gradient descent, PyTorch's formula: d = g + λ·p;  with momentum μ, v ← μ·v + (1 − τ)·d
+    (v = d at the first step) and d = v, or d + μ·v with ``nesterov``;  p ← p − lr·d.
+    τ is ``dampening``; Nesterov needs μ > 0 and τ = 0.
+    """
 
     def __init__(
         self,
-        params: Iterable[Node],
+        params: Iterable[Node] | Iterable[dict],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
+        super().__init__(params, lr, weight_decay, momentum=momentum, dampening=dampening, nesterov=nesterov)
+
+    def _settings(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["momentum"] = self._number(group["momentum"], "momentum", 0.0, 1.0, high_open=True)
+        group["dampening"] = self._number(group["dampening"], "dampening", 0.0, 1.0)
+        group["nesterov"] = self._flag(group["nesterov"], "nesterov")
+        if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"SGD: nesterov needs a momentum above 0 and dampening 0, got momentum "
+                f"{group['momentum']:g} and dampening {group['dampening']:g}"
+            )
+        return super()._settings(group)
+
+    def _step(self, p: Node, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        if momentum := group["momentum"]:
+            v = state.get("momentum_buffer")
+            v = state["momentum_buffer"] = (
+                np.array(g, dtype=np.float64) if v is None else momentum * v + (1 - group["dampening"]) * g
+            )
+            g = g + momentum * v if group["nesterov"] else v
+        self._update(p, group["lr"] * g)
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's formula: g ← g + λ·p (or, ``decoupled_weight_decay``, p ← p·(1 − lr·λ));
+    m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  with ``amsgrad`` v̂ is the largest v so far;
+    p ← p − lr / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε), t counting this parameter's steps.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Node] | Iterable[dict],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        decoupled_weight_decay: bool = False,
     ):
-        super().__init__(params, lr, weight_decay)
+        super().__init__(
+            params,
+            lr,
+            weight_decay,
+            betas=betas,
+            eps=eps,
+            amsgrad=amsgrad,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+
+    def _settings(self, group: dict[str, Any]) -> dict[str, Any]:
+        name, betas = type(self).__name__, group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = tuple(
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = tuple(
             self._number(b, f"betas[{i}]", 0.0, 1.0, high_open=True) for i, b in enumerate(betas)
         )
-        self.eps = self._number(eps, "eps", 0.0, low_open=True)
-        self.m, self.v, self.t = self._zeros(), self._zeros(), 0
+        group["eps"] = self._number(group["eps"], "eps", 0.0, low_open=True)
+        group["amsgrad"] = self._flag(group["amsgrad"], "amsgrad")
+        group["decoupled_weight_decay"] = self._flag(
+            group["decoupled_weight_decay"], "decoupled_weight_decay"
+        )
+        return super()._settings(group)
 
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        for p, g, m, v in zip(self.params, self._grads(), self.m, self.v):
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            m_hat, v_hat = m / (1 - b1**self.t), v / (1 - b2**self.t)
-            self._update(p, self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+    def _step(self, p: Node, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        (b1, b2), lr, decay = group["betas"], group["lr"], group["weight_decay"]
+        if not state:
+            state.update(step=0, exp_avg=np.zeros(np.shape(p.data)), exp_avg_sq=np.zeros(np.shape(p.data)))
+        state["step"] += 1
+        if decay and not group["decoupled_weight_decay"]:
+            g = g + decay * p.data
+        m = state["exp_avg"] = state["exp_avg"] + (1 - b1) * (g - state["exp_avg"])  # PyTorch's lerp
+        v = state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * (g * g)
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", v), v)
+        t = state["step"]
+        denominator = np.sqrt(v) / (1 - b2**t) ** 0.5 + group["eps"]
+        scale = 1 - lr * decay if group["decoupled_weight_decay"] else 1.0
+        self._update(p, lr / (1 - b1**t) * (m / denominator), scale)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): p ← p·(1 − lr·λ) before the
+    Adam step, instead of λ·p in the gradient; PyTorch's defaults (λ = 0.01)."""
+
+    def __init__(
+        self,
+        params: Iterable[Node] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
 
 
 class Newton(Optimizer):
