@@ -3,6 +3,7 @@ the site builds, the reference is complete."""
 
 import doctest
 import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_lr
@@ -131,3 +133,27 @@ def test_code_listings_in_the_docs_are_the_source():
     for source in sources:
         code = inspect.getsource(source)
         assert any(listing.strip() == code.strip() for listing in listings), f"{source.__qualname__} differs"
+
+
+def test_the_readmes_comparison_over_seeds_is_what_the_script_measures():
+    """The README's line-against-network figures are benchmarks/demo_seeds.py's, recomputed."""
+    spec = importlib.util.spec_from_file_location("demo_seeds", ROOT / "benchmarks" / "demo_seeds.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = " ".join((ROOT / "README.md").read_text().split())
+    claim = re.search(
+        r"over the seeds 0 to (\d+) .*? the straight line has the lower test loss on (\d+) of (\d+) "
+        r"\(median ([\d.]+) against the network's ([\d.]+)\), the network on the other (\d+) "
+        r"\(seed (\d+): ([\d.]+) against the line's ([\d.]+)\)",
+        text,
+    )
+    assert claim, "README.md no longer states the comparison over seeds"
+    last, line_wins, seeds, line_median, net_median, net_wins, seed, net_loss, line_loss = claim.groups()
+    assert int(last) + 1 == int(seeds) and int(line_wins) + int(net_wins) == int(seeds)
+    scores = [script.run(s) for s in range(int(seeds))]
+    line = np.array([s["line"][1] for s in scores])
+    net = np.array([s["network"][1] for s in scores])
+    assert (line < net).sum() == int(line_wins)
+    assert f"{np.median(line):.3f}" == line_median and f"{np.median(net):.3f}" == net_median
+    assert f"{net[int(seed)]:.3f}" == net_loss and f"{line[int(seed)]:.3f}" == line_loss
+    assert "python benchmarks/demo_seeds.py --seeds 20" in text

@@ -380,7 +380,9 @@ def test_transpose_with_negative_axes_has_the_right_gradient(shape, axes):
 def test_transpose_refuses_axes_that_are_not_a_permutation():
     x = tg.zeros(2, 3, 4)
     with pytest.raises(ValueError, match=r"^transpose: axes \(0, 1\) name 2 of the array's 3 axes; give all"):
-        x.transpose(0, 1)
+        x.transpose((0, 1))  # as a tuple: the new order of all axes (two separate ones are swapped)
+    with pytest.raises(ValueError, match=r"^transpose: axes \(1,\) name 1 of the array's 3 axes; give all"):
+        x.transpose(1)
     with pytest.raises(ValueError, match=r"^transpose: repeated axis in \(0, -3, 1\): it names axis 0 twice"):
         x.transpose(0, -3, 1)
     with pytest.raises(IndexError, match=r"^transpose: axis 3 is out of range for an array of 3 dimensions"):

@@ -16,7 +16,22 @@ from . import data, nn, optim, plots, training
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .core import engine, formula, numeric, ops, show
 from .core.dtypes import bool as bool
-from .core.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
+from .core.dtypes import (
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from .core.dtypes import float as float
+from .core.dtypes import int as int
 from .core.engine import grad, no_grad
 from .core.formula import ExpressionError
 from .core.function import REGISTRY, Choice, Context, Domain, Function
@@ -68,9 +83,12 @@ from .creation import (
     ones_like,
     rand,
     randn,
+    randperm,
+    tensor,
     zeros,
     zeros_like,
 )
+from .nn.functional import cross_entropy
 from .serialize import load, save
 from .teach import lesson, naming, page, viz
 from .teach.expr import expr
@@ -79,10 +97,11 @@ from .teach.viz import Drawing, draw
 
 clip, concatenate = clamp, cat  # numpy's names
 
-# The public names are the ones imported above, less the subpackages they come from and tg.bool
-# (NOTE: `from tinygrad_lr import *` must not replace the builtin bool).
+# The public names are the ones imported above, less the subpackages they come from and the
+# dtypes named as builtins (NOTE: `from tinygrad_lr import *` must not replace bool, float, int).
 __all__ = sorted(
     name
     for name in globals()
-    if not name.startswith("_") and name not in {"bool", "check", "core", "creation", "serialize", "teach"}
+    if not name.startswith("_")
+    and name not in {"bool", "float", "int", "check", "core", "creation", "serialize", "teach"}
 )

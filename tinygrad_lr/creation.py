@@ -1,6 +1,6 @@
-"""Making tensors as PyTorch users do: ``zeros ones full arange eye zeros_like ones_like rand
-randn``, each with ``dtype=`` and ``requires_grad=``, and a seedable random generator
-(``manual_seed``, ``Generator``, ``generator=``).
+"""Making tensors as PyTorch users do: ``tensor zeros ones full arange eye zeros_like ones_like
+rand randn randperm``, each with ``dtype=`` and ``requires_grad=``, and a seedable random
+generator (``manual_seed``, ``Generator``, ``generator=``).
 
 The default dtype is float64, as for ``Tensor(...)`` (PyTorch's is float32). Where PyTorch
 infers an integer or boolean dtype from the arguments (``arange(5)``, ``full(shape, 7)``), so
@@ -22,7 +22,7 @@ class Generator:
     """A seedable source of random numbers (PyTorch's ``torch.Generator``), on numpy's PCG64.
 
     ``Generator().manual_seed(0)`` and ``tg.manual_seed(0)`` start a reproducible stream: the
-    same seed gives the same numbers from ``rand`` and ``randn``.
+    same seed gives the same numbers from ``rand``, ``randn`` and ``randperm``.
     """
 
     def __init__(self, seed: int | None = None):
@@ -45,12 +45,23 @@ class Generator:
 
 
 default_generator = Generator()
-"""The generator ``rand`` and ``randn`` use when given none (``tg.manual_seed`` reseeds it)."""
+"""The generator ``rand``, ``randn`` and ``randperm`` use when given none (``tg.manual_seed``
+reseeds it)."""
 
 
 def manual_seed(seed: int) -> Generator:
-    """Reseed the default generator, so that what ``rand``/``randn`` draw next is reproducible."""
+    """Reseed the default generator, so that what ``rand``/``randn``/``randperm`` draw next is
+    reproducible."""
     return default_generator.manual_seed(seed)
+
+
+def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (PyTorch's ``torch.tensor``). Without ``dtype`` the
+    data's own, as PyTorch infers it: Python integers give int64, booleans bool, floats float64
+    (PyTorch's default float is float32); an ndarray or a Tensor keeps its dtype (a Tensor is
+    copied without its graph)."""
+    array = converted(data, None if dtype is None else as_dtype(dtype, "tensor"), "tensor")
+    return _made(array.copy(), requires_grad)
 
 
 def zeros(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -148,6 +159,23 @@ def randn(
     return _made(drawn, requires_grad)
 
 
+def randperm(
+    n: int,
+    *,
+    generator: Generator | np.random.Generator | None = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The whole numbers 0 to ``n`` − 1 in random order, int64 unless ``dtype`` says otherwise
+    (``X[tg.randperm(len(X))]`` shuffles rows), from ``generator`` (default: the one
+    ``manual_seed`` seeds)."""
+    (n,) = _size((n,), "randperm")
+    drawn = _numpy_generator(generator, "randperm").permutation(n)
+    return _made(
+        converted(drawn, np.dtype(np.int64) if dtype is None else as_dtype(dtype, "randperm")), requires_grad
+    )
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -193,6 +221,14 @@ def _drawn(where: str, draw: Any, size: tuple, generator: Any, dtype: Any) -> np
         raise TypeError(
             f"{where}: draws floating-point numbers; dtype {dtype} is not one (use float32 or float64)"
         )
+    generator = _numpy_generator(generator, where)
+    if dtype == np.float16:  # numpy draws float32 and float64 only
+        return draw(generator, shape, dtype=np.float32).astype(dtype)
+    return draw(generator, shape, dtype=dtype)
+
+
+def _numpy_generator(generator: Any, where: str) -> np.random.Generator:
+    """The numpy generator behind ``generator`` (None: the default generator)."""
     if generator is None:
         generator = default_generator
     if isinstance(generator, Generator):
@@ -201,6 +237,4 @@ def _drawn(where: str, draw: Any, size: tuple, generator: Any, dtype: Any) -> np
         raise TypeError(
             f"{where}: generator must be a tg.Generator or a numpy Generator, not {type(generator).__name__}"
         )
-    if dtype == np.float16:  # numpy draws float32 and float64 only
-        return draw(generator, shape, dtype=np.float32).astype(dtype)
-    return draw(generator, shape, dtype=dtype)
+    return generator

@@ -90,6 +90,12 @@ class Operators:
         fn, other = self._power(other, "**")
         return fn.apply(self, other)
 
+    def pow(self, exponent):
+        """``self ** exponent`` (PyTorch's ``pow``): a number is a constant exponent, a node is
+        differentiated too."""
+        fn, exponent = self._power(exponent, "pow")
+        return fn.apply(self, exponent)
+
     # In place, as in PyTorch: the node keeps its identity and its data changes. Allowed where no
     # recorded gradient depends on it: under no_grad (``w -= lr * w.grad``), or on a node that
     # requires no grad. Anything saved for backward notices the change (see Tensor.version).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric, ops
-from .axes import normal_axes, spelled
+from .axes import normal_axes, normal_axis, spelled
 from .engine import InvalidGradient, Node, grad_enabled
 from .function import OUTPUT
 from .operators import Operators, _binary, _comparison, _in_place_op, _reflected, _unary
@@ -34,6 +35,26 @@ def _truth(reduce: Any, doc: str) -> Any:
 
     method.__doc__ = doc
     return method
+
+
+class Size(int):
+    """``t.size``: the number of elements, an int (numpy's and the array API's ``size``); called,
+    the shape (PyTorch's ``t.size()``), or one axis's length (``t.size(0)``, ``t.size(dim=-1)``).
+
+    Both habits give the right number: ``t.size == 6`` and ``np.zeros(t.size)`` as in numpy,
+    ``n, d = t.size()`` as in PyTorch. (A ``size`` that were only PyTorch's method would make
+    numpy's ``t.size == 6`` silently False, comparing a method with a number.)"""
+
+    def __new__(cls, shape: tuple[int, ...]) -> Size:
+        size = super().__new__(cls, math.prod(shape))
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[normal_axis(dim, len(self.shape), "size")]
+
+    def __reduce__(self) -> tuple:  # a copy or a pickle is the plain number
+        return int, (int(self),)
 
 
 _ONE_ELEMENT = (
@@ -90,7 +111,16 @@ class Tensor(Operators, Node):
     shape = property(operator.attrgetter("data.shape"))
     ndim = property(operator.attrgetter("data.ndim"))
     dtype = property(operator.attrgetter("data.dtype"))
-    size = property(operator.attrgetter("data.size"))
+
+    @property
+    def size(self) -> Size:
+        """The number of elements, an int; ``t.size()`` is the shape, ``t.size(dim)`` one axis's
+        length, as PyTorch's (see ``Size``)."""
+        return Size(self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's ``numel``; numpy's ``size``)."""
+        return self.data.size
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -197,9 +227,32 @@ class Tensor(Operators, Node):
         return ops.reshape(self, _one_or_many(shape))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the axes (reverse them when none are given): ``t.transpose(1, 0)`` or
-        ``t.transpose((1, 0))``, as ndarray.transpose."""
+        """Two axes swapped, as PyTorch's ``t.transpose(dim0, dim1)``; or all the axes in their new
+        order, as ndarray.transpose: ``t.transpose(2, 0, 1)``, ``t.transpose((2, 0, 1))``, and
+        none to reverse them."""
+        if len(axes) == 2:
+            # NOTE: numpy reads a matrix's transpose(0, 1) as "no change", PyTorch as the transpose;
+            # a swap agrees with numpy's reading wherever that changes anything, so no user of
+            # either gets a silently different matrix
+            order = list(range(self.ndim))
+            i, j = (normal_axis(a, self.ndim, "transpose") for a in axes)
+            order[i], order[j] = j, i
+            axes = (order,)
         return ops.transpose(self, tuple(_one_or_many(axes)) or None)
+
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        """All the axes in their new order: ``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``
+        (PyTorch's; numpy's ``transpose(axes)``)."""
+        return ops.transpose(self, tuple(_one_or_many(dims)))
+
+    def t(self) -> Tensor:
+        """A matrix transposed; a tensor of 0 or 1 dimensions as it is (PyTorch's ``t``)."""
+        if self.ndim > 2:
+            raise ValueError(
+                f"t(): expects a tensor with at most 2 dimensions, this one has shape {self.shape}; "
+                "use t.mT to transpose each matrix of a batch, or t.transpose(dim0, dim1)"
+            )
+        return self.transpose()
 
     @property
     def T(self) -> Tensor:
@@ -255,6 +308,47 @@ class Tensor(Operators, Node):
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Axes ``start_dim`` to ``end_dim`` merged into one (all: a 1-d tensor)."""
         return ops.flatten(self, start_dim, end_dim)
+
+    def clone(self) -> Tensor:
+        """A copy of the data, with its own count of in-place changes, that gradients flow
+        through (PyTorch's ``clone``): changing one in place leaves the other alone."""
+        if self.requires_grad and grad_enabled():
+            return self * 1  # an op's result is a new array; x·1 is x bit for bit, and so is its gradient
+        return Tensor._from_op(self.data.copy())
+
+    # --- dtype conversions, as PyTorch's --------------------------------------------------------
+
+    def to(self, dtype: Any) -> Tensor:
+        """The tensor as ``dtype``: itself if it is one already, else a converted copy (PyTorch's
+        ``t.to(dtype)``; floats to integers truncate toward zero, nan or inf is a ValueError).
+        An integer or boolean result carries no gradient, as in PyTorch; converting a tensor that
+        requires grad to another float dtype is refused outside ``tg.no_grad()``, as there is no
+        differentiable conversion here to keep its gradient."""
+        return self._converted(as_dtype(dtype, "to"), "to()")
+
+    def double(self) -> Tensor:
+        """As float64 (``t.to(tg.float64)``): the library's default float."""
+        return self._converted(np.dtype(np.float64), "double()")
+
+    def float(self) -> Tensor:
+        """As float32 (``t.to(tg.float32)``), as PyTorch's ``float()``."""
+        return self._converted(np.dtype(np.float32), "float()")
+
+    def long(self) -> Tensor:
+        """As int64 (``t.to(tg.int64)``): class labels, indices, counts."""
+        return self._converted(np.dtype(np.int64), "long()")
+
+    def _converted(self, dtype: np.dtype, what: str) -> Tensor:
+        if dtype == self.data.dtype:
+            return self
+        if dtype.kind == "f" and self.requires_grad and grad_enabled():
+            raise RuntimeError(
+                f"{what}: converting a tensor that requires grad to {dtype} would cut its gradient "
+                "(there is no differentiable dtype conversion here); convert the data before it "
+                f"requires grad, or under tg.no_grad() (or t.detach().{what}), or leave it: an op "
+                "on float32 and float64 tensors computes in float64, as numpy does"
+            )
+        return Tensor._from_op(converted(self.data, dtype, what))
 
     # --- comparisons and in-place changes ---------------------------------------------------
 
@@ -542,11 +636,12 @@ def as_dtype(dtype: Any, where: str) -> np.dtype:
     return result
 
 
-def converted(data: Any, dtype: np.dtype, where: str = "Tensor") -> np.ndarray:
-    """``data`` as an array of ``dtype``, without a copy where it already is one. Floats to
+def converted(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
+    """``data`` as an array of ``dtype`` (None: its own), without a copy where it already is one. Floats to
     integers truncate toward zero; a value an integer dtype cannot hold (nan, inf, outside its
     range) is a ValueError naming it, where numpy would wrap it round."""
     array = _as_numpy(data.data if isinstance(data, Tensor) else data, where)
+    dtype = array.dtype if dtype is None else dtype
     if dtype.kind in "iub" and array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = array[~np.isfinite(array)].flat[0]
         raise ValueError(f"{where}: cannot convert {bad} to {dtype}: an integer holds no nan or inf")
