@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -352,45 +353,69 @@ class AdamW(Adam):
 
 
 class Newton(Optimizer):
-    """Newton's method with a line search: p ← p + t·d, d = −(H + μ·I)⁻¹·g, with the gradient g
-    and the Hessian H of ``closure()`` (a function that returns the loss) computed by the engine:
-    g with ``create_graph=True``, then each row of H as the gradient of one component of g. No
-    hand-written Hessian.
+    """Newton's method, damped until the step lowers the loss (Levenberg–Marquardt):
+    p ← p + lr·d,  d = −(H + μ·I)⁻¹·g, with the gradient g and the Hessian H of ``closure()`` (a
+    function that returns the loss) computed by the engine: g with ``create_graph=True``, then
+    each row of H as the gradient of one component of g. No hand-written Hessian.
 
-    Globally convergent, as a production Newton solver is: the step length t starts at ``lr``
-    and is halved until the loss falls by at least ``ARMIJO`` of what the slope g·d promises
-    (the Armijo condition). So no step raises the loss (beyond its rounding error), and Newton
-    reaches the optimum of a convex loss from any start, on scaled or raw data. Where
-    H + ``damping``·I is not positive definite (singular, or a saddle), μ grows past ``damping``
-    (Levenberg) until it is; should that fail, d is the gradient direction −g. A singular
-    Hessian is therefore no error. A loss, gradient or Hessian that is not finite (nan in the
-    data, overflow) raises FloatingPointError.
+    Each step first tries μ = 0, the Newton step, and takes it if the loss falls by at least
+    ``ARMIJO`` of what the slope g·d promises (the Armijo condition); otherwise μ grows tenfold,
+    from a tenth of the last step's μ (or a thousandth of H's largest diagonal entry), until a
+    step does, so the damping follows the problem's scale from step to step. As μ grows, d turns from
+    the Newton step into a short gradient step −g/μ, which lowers any smooth loss: so no step
+    raises the loss (beyond its rounding), far from the optimum (raw data, where H's eigenvalues
+    may be 1e-27 and the Newton step 1e24 long) as near it, where μ = 0 and the convergence is
+    quadratic. Where H is not positive definite (a saddle, a maximum, singular), μ starts where
+    it is (Nocedal and Wright, Numerical Optimization, algorithm 3.3).
+
+    Where it cannot go on, it says so with a RuntimeWarning and leaves the parameters as they are:
+
+    - the loss has no minimum at finite parameters: scaled up (2, 4, 8, ... times), the
+      parameters lower the loss further, to a limit (checked before each step). This is logistic
+      regression on data that a hyperplane separates, without L2: the loss goes to 0 and the
+      weights to infinity;
+    - no step lowers the loss although its slope says one should (a loss that is not smooth, or
+      a closure whose loss changes from call to call).
+
+    At the optimum, where what is left to gain is below the loss's rounding, a step changes
+    nothing, silently. A loss, gradient or Hessian that is not finite raises FloatingPointError.
+
+    ``weight_decay`` λ adds λ·p to the gradient, as in SGD and Adam: it minimises the loss plus
+    λ‖p‖²/2 over all the parameters (and adds λ·I to H). scikit-learn's ``LogisticRegression(C)``
+    minimises C·Σ BCE + ‖w‖²/2, which is n·C times the mean BCE + ‖w‖²/(2nC): λ = 1/(n·C) for
+    the mean loss over n rows. scikit-learn does not penalise the intercept, which weight_decay
+    would: for its objective put the penalty ‖w‖²/(2nC) into the closure's loss instead.
+    ``damping`` adds λ·I to H for every step; unlike weight_decay it does not change the
+    optimum, only the steps.
 
     For a handful to a few hundred parameters: each step costs one backward pass per parameter
-    element (and one forward pass per halving of t). ``damping`` adds λ·I to H for every step.
+    element, and a forward pass per trial step and per scaling checked.
     """
 
     ARMIJO = 1e-4
-    """The fraction of the predicted decrease t·g·d that a step must achieve (the usual c₁)."""
-    MAX_HALVINGS = 60
-    """Halvings of t before giving up on the step (t = lr·2⁻⁶⁰): the loss cannot then be
-    lowered along d to within rounding, so the parameters stay as they were."""
+    """The fraction of the predicted decrease −g·d that a step must achieve (the usual c₁)."""
     MAX_DAMPINGS = 100
-    """Levenberg dampings tried before taking the gradient direction (the last is 2⁹⁹ times a
-    thousandth of the Hessian's largest diagonal entry)."""
+    """Values of μ tried in one step (the last is 10⁹⁸ times the first) before giving up."""
+    MAX_SCALINGS = 30
+    """Doublings of the parameters (up to 2³⁰ times) in the check for a minimum at infinity."""
+    ROUNDING = 16 * np.finfo(np.float64).eps
+    """The relative rounding error of a loss (a mean over n rows carries a few ulps of it)."""
 
-    def __init__(self, params: Iterable[Node], lr: float = 1.0, damping: float = 0.0):
-        super().__init__(params, lr)
+    def __init__(
+        self, params: Iterable[Node], lr: float = 1.0, damping: float = 0.0, weight_decay: float = 0.0
+    ):
+        super().__init__(params, lr, weight_decay)
         self.damping = self._number(damping, "damping", 0.0)
+        self._mu = 0.0  # the damping of the last step
         self.step_size = 0.0
-        """The step length t that the last ``step`` took (0.0: no step lowered the loss)."""
+        """The length ‖Δp‖ of the last step (0.0: the parameters stayed as they were)."""
 
     def step(self, closure: Callable[[], Node] | None = None) -> float:
         """One damped Newton step on the loss ``closure()`` returns; returns that loss (before the step).
 
-        ``closure`` is called once, then once per trial step length, so it must compute the
-        loss afresh from the parameters each time; it may call ``backward`` itself, as
-        PyTorch's closures do (Newton does not need it: it differentiates the loss itself).
+        ``closure`` is called once, then once per scaling checked and per trial step, so it must
+        compute the loss afresh from the parameters each time; it may call ``backward`` itself,
+        as PyTorch's closures do (Newton does not need it: it differentiates the loss itself).
         """
         if closure is None or not callable(closure):
             raise TypeError(
@@ -399,32 +424,62 @@ class Newton(Optimizer):
                 "newton.step(lambda: loss_of(model))"
             )
         loss = self._loss(closure)
-        start = float(loss.data)
+        value = float(loss.data)
         self.step_size = 0.0
         if not loss.requires_grad:  # the loss depends on no parameter: nothing to do
-            return start
-        g, H = hessian(loss, self.params)
+            return value
+        before = [np.array(p.data, dtype=np.float64, copy=True) for p in self.params]
+        flat = np.concatenate([b.ravel() for b in before])
+        start = value + self._penalty(flat)
+        g, H = hessian(loss, self.params)  # before any trial: the trials change the parameters
         for what, array in (("gradient", g), ("Hessian", H)):
             if not np.all(np.isfinite(array)):
                 raise FloatingPointError(
                     f"Newton.step: the {what} of the loss is not finite at the current parameters "
-                    f"(loss {start!r}); check the data and the loss for nan, inf or overflow"
+                    f"(loss {value!r}); check the data and the loss for nan, inf or overflow"
                 )
+        if self._minimum_at_infinity(closure, before, flat, start):
+            return value
+        g = g + self.weight_decay * flat
+        # NOTE: the engine's H is symmetric to rounding
+        H = (H + H.T) / 2 + (self.weight_decay + self.damping) * np.eye(len(g))
         if not np.any(g):
-            return start  # a stationary point: the exact optimum, or no slope to follow
-        direction = self._direction(g, H)
-        slope = float(g @ direction)
-        before = [np.array(p.data, dtype=np.float64, copy=True) for p in self.params]
-        t = self.lr
-        for _ in range(self.MAX_HALVINGS + 1):
-            self._set(before, t * direction)
-            trial = self._trial_loss(closure)
-            if trial <= start + self.ARMIJO * t * slope or self._within_rounding(trial, start, g, closure):
-                self.step_size = t
-                return start
-            t /= 2
-        self._set(before, 0.0 * direction)  # no step lowers the loss: keep the parameters as they were
-        return start
+            return value  # a stationary point: the exact optimum, or no slope to follow
+        diagonal = np.diag(H)
+        floor = 1e-3 * (float(np.max(np.abs(diagonal))) or 1.0)  # the least μ added
+        mu = 0.0 if np.min(diagonal) > 0 else floor - float(np.min(diagonal))
+        fallback = self._mu / 10 or floor  # where μ starts growing if the Newton step fails
+        stuck = False  # whether a step that promised a decrease above rounding failed to give it
+        for _ in range(self.MAX_DAMPINGS):
+            with np.errstate(over="ignore", invalid="ignore"):  # too long a step: inf, then rejected
+                delta = self.lr * self._direction(g, H, mu)
+                gain = -float(g @ delta)  # the decrease the slope promises
+            if gain > 0:  # a descent direction: H + μ·I is positive definite
+                if np.max(np.abs(delta)) <= self.ROUNDING * np.max(np.abs(flat)):
+                    break  # too short to change the parameters
+                self._set(before, delta)
+                trial = self._objective(closure, flat + delta)
+                if trial <= start - self.ARMIJO * gain or self._within_rounding(
+                    trial, start, g, closure, flat + delta
+                ):
+                    self.step_size, self._mu = float(np.hypot.reduce(delta)), mu
+                    return value
+                if gain <= self.ROUNDING * abs(start):
+                    break  # shorter steps promise even less: the optimum, to within rounding
+                stuck = True
+            mu = max(10 * mu, fallback)
+        else:
+            stuck = True
+        self._set(before, np.zeros_like(flat))
+        if stuck:
+            warnings.warn(
+                f"Newton.step: no step lowers the loss {value!r}, although its slope (gradient norm "
+                f"{np.linalg.norm(g):.3g}) says one should: is the loss smooth here, and does the closure "
+                "compute the same loss from the same parameters each time? The parameters stay as they were",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return value
 
     def _loss(self, closure: Callable[[], Node]) -> Node:
         loss = closure()
@@ -441,44 +496,71 @@ class Newton(Optimizer):
             )
         return loss
 
-    def _trial_loss(self, closure: Callable[[], Node]) -> float:
+    def _objective(self, closure: Callable[[], Node], flat: np.ndarray) -> float:
+        """The loss plus the weight decay's penalty at the parameters ``flat`` (already set)."""
         # NOTE: with gradients recorded, so that a PyTorch-style closure (zero_grad, loss,
         # loss.backward(), return loss) works here too; Newton's own derivatives do not need it
-        value = float(closure().data)
+        value = float(closure().data) + self._penalty(flat)
         return value if math.isfinite(value) else math.inf  # overflow on the way: too long a step
 
+    def _penalty(self, flat: np.ndarray) -> float:
+        """The weight decay's λ‖p‖²/2 at the parameters ``flat`` (inf where ‖p‖² overflows)."""
+        if not self.weight_decay:
+            return 0.0
+        with np.errstate(over="ignore"):
+            return self.weight_decay / 2 * float(flat @ flat)
+
     def _within_rounding(
-        self, trial: float, start: float, g: np.ndarray, closure: Callable[[], Node]
+        self, trial: float, start: float, g: np.ndarray, closure: Callable[[], Node], flat: np.ndarray
     ) -> bool:
         """Near the optimum the decrease is below the loss's rounding error and Armijo cannot
         see it: accept a step that leaves the loss equal to within rounding if it lowers the
         gradient's norm (as scikit-learn's Newton solvers do)."""
-        # NOTE: 16 ulps: a mean over n rows carries a rounding error of a few ulps of the loss.
-        if abs(trial - start) > 16 * np.finfo(np.float64).eps * abs(start):
+        if abs(trial - start) > self.ROUNDING * abs(start):
             return False
         new = np.concatenate([np.ravel(h.data) for h in grad(closure(), self.params)])
-        return bool(np.linalg.norm(new) < np.linalg.norm(g))
+        return bool(np.linalg.norm(new + self.weight_decay * flat) < np.linalg.norm(g))
 
-    def _direction(self, g: np.ndarray, H: np.ndarray) -> np.ndarray:
-        """−(H + damping·I + μ·I)⁻¹·g for a μ ≥ 0 that makes the matrix positive definite and d
-        a descent direction (g·d < 0): μ = 0 if every diagonal entry is positive, else just
-        enough to make them so, then doubled until Cholesky succeeds (Nocedal and Wright,
-        Numerical Optimization, algorithm 3.3); the gradient direction −g if none does."""
-        H = (H + H.T) / 2 + self.damping * np.eye(len(g))  # NOTE: the engine's H is symmetric to rounding
-        smallest = float(np.min(np.diag(H)))
-        floor = 1e-3 * (float(np.max(np.abs(np.diag(H)))) or 1.0)  # the least added damping
-        mu = 0.0 if smallest > 0 else floor - smallest
-        for _ in range(self.MAX_DAMPINGS):
-            damped = H + mu * np.eye(len(g))
-            try:
-                np.linalg.cholesky(damped)  # succeeds exactly when the matrix is positive definite
-                direction = -np.linalg.solve(damped, g)
-            except np.linalg.LinAlgError:
-                direction = None
-            if direction is not None and np.all(np.isfinite(direction)) and g @ direction < 0:
-                return direction
-            mu = max(2 * mu, floor)
-        return -g
+    def _minimum_at_infinity(
+        self, closure: Callable[[], Node], before: list[np.ndarray], flat: np.ndarray, start: float
+    ) -> bool:
+        """Whether the loss falls further as the parameters are scaled up, 2, 4, 8, ... times,
+        to a limit (to within rounding); if so, warn: it has no minimum at finite parameters,
+        and Newton's steps would creep towards infinity. A loss with a finite minimum (a convex
+        one, or one with L2) rises again along every such ray, most often at the first doubling."""
+        previous, found = start, False
+        for doubling in range(1, self.MAX_SCALINGS + 1):
+            self._set(before, (2**doubling - 1) * flat)
+            scaled = self._objective(closure, 2**doubling * flat)
+            if not scaled < previous:
+                break
+            found = previous - scaled <= self.ROUNDING * abs(start)
+            if found:
+                break
+            previous = scaled
+        self._set(before, np.zeros_like(flat))
+        if found:
+            warnings.warn(
+                f"Newton.step: the loss has no minimum at finite parameters: it keeps falling as the "
+                f"parameters are scaled up, from {start!r} to {scaled!r} at {2**doubling} times them. "
+                "For logistic regression this means the data are separable (a hyperplane parts the "
+                "classes): the loss goes to 0 and the weights to infinity. Newton stops here, where the "
+                "model separates the data; for a finite optimum add L2 (weight_decay, or a penalty in "
+                "the loss)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return found
+
+    @staticmethod
+    def _direction(g: np.ndarray, H: np.ndarray, mu: float) -> np.ndarray:
+        """−(H + μ·I)⁻¹·g, or nan where H + μ·I is not positive definite."""
+        damped = H + mu * np.eye(len(g))
+        try:
+            np.linalg.cholesky(damped)  # succeeds exactly when the matrix is positive definite
+            return -np.linalg.solve(damped, g)
+        except np.linalg.LinAlgError:  # NOTE: solve may still find it singular to rounding
+            return np.full(len(g), np.nan)
 
     def _set(self, before: list[np.ndarray], delta: np.ndarray) -> None:
         """Set the parameters to ``before + delta`` (delta flat, in the order of ``params``)."""
