@@ -5,6 +5,7 @@ import gc
 import math
 import threading
 
+import numpy as np
 import pytest
 
 import tinygrad_lr as tg
@@ -303,3 +304,22 @@ def test_walk_lists_inputs_before_results_and_includes_constants():
     position = {id(n): i for i, n in enumerate(order)}
     for node in order:
         assert all(position[id(p)] < position[id(node)] for p in node.parents)
+
+
+def test_grad_of_several_outputs_is_the_sum_of_their_gradients():
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    L1 = (x * x).sum()
+    L2 = L1 * x.sum()  # one output feeds the other
+    # PyTorch's torch.autograd.grad([L1, L2], [x]): 2x + (2x·Σx + Σx²) = [28, 42, 56]
+    (g,) = tg.grad([L1, L2], [x])
+    assert np.array_equal(g.data, [28.0, 42.0, 56.0])
+    (g,) = tg.grad((out for out in (L1, L2)), x, grad_output=[2.0, -1.0])
+    assert np.array_equal(g.data, [-22.0, -30.0, -38.0])
+    y1, y2 = x * x, x.exp()
+    (g,) = tg.grad((y1, y2), [x], grad_output=[np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])])
+    # PyTorch's numbers
+    assert np.allclose(g.data, [3.3591409142295225, 0.6109439010693504, 58.171073846375336], rtol=1e-12)
+    (g,) = tg.grad([L1, L2], [x], create_graph=True)
+    assert isinstance(g, tg.Tensor) and np.array_equal(g.data, [28.0, 42.0, 56.0])
+    with pytest.raises(ValueError, match="grad_output"):
+        tg.grad([L1, L2], [x], grad_output=[1.0])

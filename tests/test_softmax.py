@@ -366,3 +366,28 @@ def test_the_fixed_split_is_stratified_and_stable(load, rows, test):
     assert all(np.array_equal(a, b) for a, b in zip((X_train, X_test, y_train, y_test), again))
     rows_of = {(*tuple(r), c) for r, c in zip(X, y)}
     assert {(*tuple(r), c) for r, c in zip(X_test, y_test)} <= rows_of
+
+
+@pytest.mark.parametrize("bad", [[np.nan, 0, 0], [-np.inf] * 3, [np.inf, 0, 0]])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignored_row_counts_nothing_whatever_its_logits(bad, weighted, reduction):
+    z = Tensor([[0.0, 1.0, 2.0], bad], requires_grad=True)
+    weight = np.array([1.0, 2.0, 3.0]) if weighted else None
+    loss = F.cross_entropy(z, [1, -100], weight=weight, reduction=reduction)
+    # PyTorch's loss: 1.4076059644443804 ('mean', weighted or not; 'sum' unweighted); 0 when ignored
+    first = 1.4076059644443804 * (2.0 if weighted and reduction != "mean" else 1.0)
+    expected = [first, 0.0] if reduction == "none" else first
+    assert np.allclose(loss.data, expected, rtol=1e-12)
+    loss.sum().backward()
+    # PyTorch's gradient of the first row; the ignored row gets 0 (PyTorch: 0 for finite logits)
+    row = np.array([0.09003057317038043, -0.7552715289452023, 0.6652409557748218])
+    assert np.allclose(z.grad[0], row * (2.0 if weighted and reduction != "mean" else 1.0), rtol=1e-12)
+    assert np.array_equal(z.grad[1], [0.0, 0.0, 0.0])
+
+
+def test_cross_entropy_refuses_a_weight_that_requires_grad():
+    # PyTorch: "not differentiable with respect to argument 'weight'"
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"weight.*requires grad.*detach"):
+        F.cross_entropy(Tensor([[0.0, 1.0, 2.0]], requires_grad=True), [1], weight=w)

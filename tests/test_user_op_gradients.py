@@ -174,3 +174,33 @@ def test_a_user_ops_gradient_is_right_or_refused(case):
     for node, expected in zip(nodes, finite_differences(forward_of, inputs, upstream)):
         assert node.grad.shape == node.shape
         np.testing.assert_allclose(node.grad, expected, rtol=1e-5, atol=1e-6)
+
+
+class FormulaOuter(tg.Function, register=False):
+    """An outer product given by an elementwise formula only: forward does not broadcast as numpy
+    does, so the compiled backward (which assumes it does) cannot be its gradient."""
+
+    formula = ("y", "x")
+    forward = staticmethod(lambda ctx, x, y: x[:, None] * y[None, :])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_formula_op_whose_forward_does_not_broadcast_as_numpy_is_refused(create_graph):
+    # Left unchecked, x.grad came out [9, 24, 45]; the outer product's is [8, 26, 44].
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"FormulaOuter.*\(3, 3\).*\(3,\).*backward"):
+        out = FormulaOuter.apply(x, y)
+        tg.grad((out * tg.Tensor(np.arange(9.0).reshape(3, 3))).sum(), [x, y], create_graph=create_graph)
+
+
+def test_a_formula_op_that_broadcasts_as_numpy_still_works():
+    x = tg.Tensor([[1.0], [2.0]], requires_grad=True)
+    y = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    class Times(tg.Function, register=False):
+        formula = ("y", "x")
+        forward = staticmethod(lambda ctx, x, y: x * y)
+
+    Times.apply(x, y).sum().backward()
+    assert np.array_equal(x.grad, [[6.0], [6.0]]) and np.array_equal(y.grad, [3.0, 3.0, 3.0])

@@ -348,19 +348,33 @@ def zero_grad(nodes: Iterable[Node]) -> None:
 
 
 def grad(
-    output: Node,
+    output: Node | Iterable[Node],
     inputs: Node | Iterable[Node],
     grad_output: Any = None,
     create_graph: bool = False,
 ) -> tuple[Node, ...]:
     """Gradients of ``output`` with respect to ``inputs``, without touching any ``.grad``.
 
-    Like ``torch.autograd.grad``: returns a tuple with one node per input. With
-    ``create_graph=True`` those nodes are part of a graph themselves, so they can be
-    differentiated again (second derivatives, Hessian-vector products, Newton's method).
-    An input that ``output`` does not depend on gets a zero gradient (also when ``output`` is a
-    constant, as the derivative of a linear function is).
+    Like ``torch.autograd.grad``: returns a tuple with one node per input. ``output`` may be a
+    sequence of outputs, with ``grad_output`` a matching sequence (None entries for scalar
+    outputs): the result is then the sum of their gradients. With ``create_graph=True`` the
+    gradients are part of a graph themselves, so they can be differentiated again (second
+    derivatives, Hessian-vector products, Newton's method). An input that no output depends on
+    gets a zero gradient (also when the outputs are constants, as a linear function's is).
     """
+    if isinstance(output, Node):
+        outputs, seeds = (output,), (grad_output,)
+    else:
+        outputs = tuple(output)  # read a generator once
+        seeds = (None,) * len(outputs) if grad_output is None else tuple(grad_output)
+        if len(seeds) != len(outputs):
+            raise ValueError(
+                f"grad: {len(outputs)} outputs but {len(seeds)} grad_output entries; give one per output "
+                "(None for a scalar output)"
+            )
+    for i, node in enumerate(outputs):
+        if not isinstance(node, Node):
+            raise TypeError(f"grad: outputs[{i}] is a {type(node).__name__}, not a Value or Tensor")
     inputs = (inputs,) if isinstance(inputs, Node) else tuple(inputs)  # read a generator once
     for i, node in enumerate(inputs):
         if not isinstance(node, Node):
@@ -374,11 +388,13 @@ def grad(
     wanted = set(inputs)
 
     def collect(node: Node, gradient: Any) -> None:
-        if node in wanted:
-            found[node] = gradient
+        if node in wanted and gradient is not None:
+            old = found.get(node)
+            found[node] = gradient if old is None else old + gradient
 
-    if output.requires_grad:  # else nothing depends on a variable: every gradient is zero
-        BackwardPass(output, grad_output, create_graph=create_graph, deliver=collect).run()
+    for out, seed in zip(outputs, seeds):  # the gradient of a sum of outputs: one pass each
+        if out.requires_grad:  # else nothing depends on a variable: its gradient is zero
+            BackwardPass(out, seed, create_graph=create_graph, deliver=collect).run()
     results = []
     for node in inputs:
         g = found.get(node)

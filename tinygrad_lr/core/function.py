@@ -22,6 +22,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from . import formula, numeric
 from .engine import Node, _recording, _scope
 
@@ -178,7 +180,9 @@ class Function(metaclass=_OpClass):
         one-input op) in the language of ``tinygrad_lr.formula``, written in the names of
         ``forward``'s parameters, ``out``, the context's attributes and ``g`` (the gradient
         at the output), e.g. ``"sigmoid(x)*(1 - sigmoid(x))"`` or ``"g @ y.T"``. The stepper
-        prints it; the registry-wide tests check it against ``backward``.
+        prints it; the registry-wide tests check it against ``backward``. An op without a
+        ``backward`` of its own must be elementwise, its forward broadcasting as numpy does:
+        apply refuses an output of another shape.
     reference : an independent implementation of forward on raw data (``np.exp``, or a few
         lines of numpy), which the registry-wide tests compare forward with.
     domain : where the property tests draw the arguments: one ``Domain`` (differentiable input)
@@ -324,6 +328,8 @@ class Function(metaclass=_OpClass):
             else:  # a user's forward may change an input in place: counted, as in PyTorch
                 with kind._counting_changes(args):
                     out = numeric.quietly(cls.forward, ctx, *datas)
+                if cls._saves is not None:  # the backward is the formula compiled
+                    _check_broadcasts(cls, datas, out)
             for data in datas:  # an input returned as given becomes a view of it (as in PyTorch), so
                 if out is data:  # that the two share one version counter
                     out = kind._copy_data(out)
@@ -349,6 +355,24 @@ class Function(metaclass=_OpClass):
         if scope:
             ctx.scope = scope
         return node
+
+
+def _check_broadcasts(cls: type[Function], datas: list, out: Any) -> None:
+    """Raise unless ``out`` has the shape numpy's broadcasting gives the differentiated inputs:
+    the compiled formula is an elementwise derivative, and the engine sums its gradient back over
+    the broadcast axes, which is the gradient only of a forward that broadcasts as numpy does."""
+    shapes = [np.shape(data) for data, text in zip(datas, cls.formula) if text]
+    try:
+        expected = np.broadcast_shapes(*shapes)
+    except ValueError:
+        expected = None
+    if np.shape(out) != expected:
+        raise ValueError(
+            f"{cls.__name__}: forward returned shape {np.shape(out)} for inputs of shapes "
+            f"{', '.join(map(str, shapes))}, which broadcast (as numpy does) to "
+            f"{expected if expected is not None else 'nothing'}; a formula is compiled into a backward only "
+            "for an elementwise op that broadcasts as numpy does. Write a backward(ctx, grad) for this op"
+        )
 
 
 def _sources(saved: tuple, datas: list, out: Any) -> tuple:

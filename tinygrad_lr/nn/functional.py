@@ -140,18 +140,24 @@ def cross_entropy(
     labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
     rows = np.flatnonzero(labels != ignore_index)
     per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
-    one_hot = np.zeros((labels.size, classes), dtype=logits.dtype)
-    one_hot[rows, labels[rows]] = per_row
-    one_hot = one_hot.reshape(logits.shape)
-    if reduction != "mean" or (weights is None and rows.size == labels.size):  # the op's own mean
-        return ops.cross_entropy(logits, one_hot, reduction)
+    one_hot = np.zeros((rows.size, classes), dtype=logits.dtype)
+    one_hot[np.arange(rows.size), labels[rows]] = per_row
+    if rows.size == labels.size:
+        z, one_hot = logits, one_hot.reshape(logits.shape)
+    else:  # ignored rows are left out, not weighted 0: 0 times a nan or inf logit's loss is nan
+        z = logits.reshape(labels.size, classes)[rows]
+        if reduction == "none":
+            losses = ops.scatter_add(ops.cross_entropy(z, one_hot, "none"), rows, (labels.size,))
+            return losses.reshape(logits.shape[:-1])
+    if reduction != "mean" or (weights is None and rows.size):  # the op's mean: over the rows kept
+        return ops.cross_entropy(z, one_hot, reduction)
     total = float(np.sum(per_row))
     if total == 0:
         raise ValueError(
             "cross_entropy: the mean divides by the summed weights of the targets, which are 0 here "
             "(every label ignored, or weighted 0); use reduction='sum' or change weight/ignore_index"
         )
-    return ops.cross_entropy(logits, one_hot, "sum") / total
+    return ops.cross_entropy(z, one_hot, "sum") / total
 
 
 def _as_tensor(x: Any, where: str) -> Tensor:
@@ -166,6 +172,11 @@ def _is_float(target: Any) -> bool:
 
 
 def _class_weights(weight: Any, classes: int) -> np.ndarray:
+    if getattr(weight, "requires_grad", False):  # as PyTorch: no derivative for the weights
+        raise ValueError(
+            "cross_entropy: weight requires grad, but no gradient is computed for class weights; "
+            "pass weight.detach() (or a plain array)"
+        )
     weights = np.asarray(getattr(weight, "data", weight), dtype=np.float64)
     if weights.shape != (classes,):
         raise ValueError(
