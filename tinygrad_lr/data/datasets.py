@@ -77,10 +77,10 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     Returns ``X``, ``y`` and the feature names. The file is read as UTF-8 (a byte-order mark
     is skipped) and blank lines are ignored. Raises ValueError naming the file, the line (as
     an editor counts it) and the problem for anything else: another encoding, text the csv
-    module cannot read, a column name given twice (names are compared without
-    surrounding spaces), a missing target column, ragged
-    rows, non-numbers, missing or infinite values (``NA``, ``nan``, ``inf``, ``-Infinity``:
-    fill them in or drop their rows first), labels other than 0 and 1.
+    module cannot read, a column name given twice (names are compared without surrounding
+    spaces), a missing target column, ragged rows, non-numbers, missing or infinite values
+    (``NA``, ``nan``, ``inf``, ``-Infinity``: fill them in or drop their rows first), labels
+    other than 0 and 1.
     """
     path = Path(path)
     if not path.is_file():
