@@ -303,3 +303,27 @@ def test_walk_lists_inputs_before_results_and_includes_constants():
     position = {id(n): i for i, n in enumerate(order)}
     for node in order:
         assert all(position[id(p)] < position[id(node)] for p in node.parents)
+
+
+def test_no_grad_on_an_async_generator_function_records_nothing_in_its_body():
+    # PyTorch's decorator leaves an async generator's body recording; here it runs as a
+    # generator's does: without recording, and the caller's mode between the steps
+    x = Value(1.0)
+
+    @tg.no_grad()
+    async def steps():
+        received = yield (x * 2).is_leaf, tg.engine.grad_enabled()
+        try:
+            yield received, tg.engine.grad_enabled()
+        except KeyError:
+            yield "caught", tg.engine.grad_enabled()
+
+    async def main():
+        seen = [await anext(s := steps()), tg.engine.grad_enabled()]
+        seen += [await s.asend(5), await s.athrow(KeyError), tg.engine.grad_enabled()]
+        await s.aclose()
+        return seen, [item async for item in steps()]
+
+    seen, items = asyncio.run(main())
+    assert seen == [(True, False), True, (5, False), ("caught", False), True]
+    assert items == [(True, False), (None, False)] and tg.engine.grad_enabled()
