@@ -233,3 +233,29 @@ def test_an_integer_dtype_takes_the_ends_of_its_range():
     assert Tensor([below, -(2.0**63)], dtype=tg.int64).tolist() == [int(below), -(2**63)]
     assert Tensor([255.9, -0.9], dtype=tg.uint8).tolist() == [255, 0]
     assert tg.full((1,), -128, dtype=tg.int8).tolist() == [-128]
+
+
+def test_setitem_refuses_a_value_the_integer_dtype_cannot_hold():
+    # PyTorch: "value cannot be converted to type int8_t without overflow" (and for nan)
+    t = Tensor([100], dtype=tg.int8)
+    with pytest.raises(ValueError, match=r"t\[...\] = value: 10000000000.0 does not fit in int8"):
+        t[0] = 1e10
+    with pytest.raises(ValueError, match=r"t\[...\] = value: cannot convert nan to int64"):
+        Tensor([1], dtype=tg.int64)[0] = float("nan")
+    with pytest.raises(ValueError, match=r"300\.0 does not fit in int8"):
+        t[0] = Tensor([300.0])
+    assert t.tolist() == [100] and t.version == 0
+    t[0] = -2.7  # truncates toward zero, as PyTorch
+    assert t.tolist() == [-2] and t.version == 1
+
+
+def test_arange_refuses_values_the_dtype_cannot_hold():
+    # PyTorch: "value cannot be converted to type int64_t without overflow"
+    with pytest.raises(ValueError, match=r"arange: .*9223372036854775808 does not fit in int64"):
+        tg.arange(2**63 - 3, 2**63 + 1, dtype=tg.int64)
+    with pytest.raises(ValueError, match="does not fit in uint8"):
+        tg.arange(-1.5, 2, dtype=tg.uint8)
+    with pytest.raises(ValueError, match="200 does not fit in int8"):
+        tg.arange(0, 300, 100, dtype=tg.int8)
+    assert tg.arange(2**63 - 3, 2**63 - 1, dtype=tg.int64).tolist() == [2**63 - 3, 2**63 - 2]
+    assert tg.arange(0, 128, dtype=tg.int8).tolist()[-1] == 127  # end itself need not fit

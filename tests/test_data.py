@@ -38,8 +38,16 @@ def test_bad_csv_files_get_clear_errors(tmp_path, text, message):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"a,label,label\n1,0,1\n", r"line 1: column 'label' is named twice \(columns 2 and 3\)"),
-        (b"a,b,a,label\n1,2,3,0\n", r"line 1: column 'a' is named twice \(columns 1 and 3\)"),
+        (
+            b"a,label,label\n1,0,1\n",
+            r"line 1: column 'label' is named twice \(columns 2 'label' and 3 'label'\)",
+        ),
+        (b"a,b,a,label\n1,2,3,0\n", r"line 1: column 'a' is named twice \(columns 1 'a' and 3 'a'\)"),
+        # names are compared without surrounding spaces, so ' label' cannot stay behind as a feature
+        (
+            b"label,a, label\n0,1,1\n",
+            r"line 1: column 'label' is named twice \(columns 1 'label' and 3 ' label'\)",
+        ),
         (
             b"a,label\n1,0\n" + b"7" * 200_000 + b",1\n",
             r"line 3: not readable as CSV: field larger than field limit",
@@ -60,6 +68,8 @@ def test_load_csv_reads_names_and_moves_the_target_out(tmp_path):
     path.write_text("a,label,b\n1,0,2\n3,1,4\n")
     X, y, names = data.load_csv(path, target="label")
     assert names == ["a", "b"] and np.array_equal(X, [[1, 2], [3, 4]]) and np.array_equal(y, [0, 1])
+    path.write_text(" a , label\n1,0\n")
+    assert data.load_csv(path, target="label")[2] == ["a"]  # spaces around a name are not part of it
     with pytest.raises(FileNotFoundError):
         data.load_csv(tmp_path / "missing.csv", target="label")
 

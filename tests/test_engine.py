@@ -323,3 +323,27 @@ def test_grad_of_several_outputs_is_the_sum_of_their_gradients():
     assert isinstance(g, tg.Tensor) and np.array_equal(g.data, [28.0, 42.0, 56.0])
     with pytest.raises(ValueError, match="grad_output"):
         tg.grad([L1, L2], [x], grad_output=[1.0])
+
+
+def test_no_grad_on_an_async_generator_function_records_nothing_in_its_body():
+    # PyTorch's decorator leaves an async generator's body recording; here it runs as a
+    # generator's does: without recording, and the caller's mode between the steps
+    x = Value(1.0)
+
+    @tg.no_grad()
+    async def steps():
+        received = yield (x * 2).is_leaf, tg.engine.grad_enabled()
+        try:
+            yield received, tg.engine.grad_enabled()
+        except KeyError:
+            yield "caught", tg.engine.grad_enabled()
+
+    async def main():
+        seen = [await anext(s := steps()), tg.engine.grad_enabled()]
+        seen += [await s.asend(5), await s.athrow(KeyError), tg.engine.grad_enabled()]
+        await s.aclose()
+        return seen, [item async for item in steps()]
+
+    seen, items = asyncio.run(main())
+    assert seen == [(True, False), True, (5, False), ("caught", False), True]
+    assert items == [(True, False), (None, False)] and tg.engine.grad_enabled()

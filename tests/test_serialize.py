@@ -199,7 +199,7 @@ def test_a_member_with_less_data_than_the_zip_directory_declares_is_refused(tmp_
 
 @pytest.mark.parametrize(
     "shape",
-    [(-1, -1), (-2,), (0, 2**62), (2**61, 0), (True,), (2, False), (0,) * 65],
+    [(-1, -1), (-2,), (0, 2**62), (2**61, 0), (2**70, 0), (True,), (2, False), (0,) * 65],
     ids=lambda shape: str(shape) if len(shape) < 3 else f"{len(shape)} axes",
 )
 def test_a_shape_numpy_cannot_make_is_refused_naming_the_file_and_the_array(tmp_path, shape):
@@ -208,6 +208,23 @@ def test_a_shape_numpy_cannot_make_is_refused_naming_the_file_and_the_array(tmp_
     with pytest.raises(ValueError) as refusal:
         tg.load(path)
     assert f"{path} is not a valid .npz file ('w' declares the shape {shape}" in str(refusal.value)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"{{{{{{{{{",  # numpy's tokenizer: TokenError
+        b"-" * 3000 + b"1",  # its literal_eval: RecursionError
+        b"{'descr': ',f8', 'fortran_order': False, 'shape': (3,), }",  # its dtype parser: SyntaxError
+    ],
+    ids=["unclosed", "deep", "descr"],
+)
+def test_a_header_numpy_cannot_parse_is_refused_naming_the_file_and_the_array(tmp_path, header):
+    header += b"\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    path = write_zip(tmp_path / "header.npz", [("w.npy", npy)])
+    with pytest.raises(ValueError, match=rf"^load: {re.escape(str(path))} is not a valid \.npz file \('w': "):
+        tg.load(path)
 
 
 def test_two_members_of_one_name_are_refused(tmp_path):

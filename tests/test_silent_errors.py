@@ -617,3 +617,14 @@ def test_a_power_of_minus_infinity_is_quiet_and_agrees_with_arrays():
         v = tg.numeric.power(-math.inf, 0.5)
         t = tg.numeric.power(np.array(-math.inf), 0.5)
     assert np.array_equal(v, t, equal_nan=True)
+
+
+def test_tg_pow_and_the_operator_check_the_exponent_alike():
+    w = T([2.0, 3.0], requires_grad=True)
+    for power, op in ((lambda e: w**e, r"\*\*"), (lambda e: tg.pow(w, e), "pow")):
+        with pytest.raises(
+            TypeError, match=rf"^{op}: the exponent must be a number or a Tensor, not ndarray"
+        ):
+            power(np.array([2.0, 3.0]))
+    tg.pow(w, np.float32(2.0)).sum().backward()  # a numpy number is a constant exponent
+    assert w.grad.tolist() == [4.0, 6.0]

@@ -9,13 +9,15 @@ does this module, and such tensors cannot require grad.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from .core.tensor import Tensor, as_dtype, converted
+from .core.tensor import Tensor, as_dtype, check_fits, converted
 
 
 class Generator:
@@ -114,7 +116,15 @@ def arange(
     if dtype is None:
         whole = all(isinstance(n, numbers.Integral) for n in (start, end, step))
         dtype = np.int64 if whole else np.float64
-    return _made(np.arange(start, end, step, dtype=as_dtype(dtype, "arange")), requires_grad)
+    dtype = as_dtype(dtype, "arange")
+    if dtype.kind in "iu":  # numpy would wrap a number out of range: check the first and the last
+        first, stop, by = (
+            int(n) if isinstance(n, numbers.Integral) else Fraction(float(n)) for n in (start, end, step)
+        )
+        last = first + max(math.ceil((stop - first) / by) - 1, 0) * by
+        low, high = (n if isinstance(n, int) else float(n) for n in sorted((first, last)))
+        check_fits(low, high, dtype, "arange")
+    return _made(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -14,6 +14,7 @@ import numbers
 import os
 import stat
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections import Counter
@@ -197,6 +198,10 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
                 raise ValueError(f"its .npy format version {version[0]}.{version[1]} is not 1.0 or 2.0")
         except ValueError as error:
             raise _invalid(path, f"{key!r}: {error}") from None
+        # numpy parses the header with Python's tokenizer, literal_eval and its dtype parser,
+        # which raise their own errors on forged text
+        except (SyntaxError, tokenize.TokenError, RecursionError) as error:
+            raise _invalid(path, f"{key!r}: numpy cannot parse its .npy header ({error!r})") from None
         stored = member.file_size - stream.tell()
     if dtype.hasobject:
         raise ValueError(f"load: {path} holds pickled Python objects in {key!r}; refusing to unpickle")
@@ -204,7 +209,7 @@ def _checked_key(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path, 
         raise ValueError(f"load: {path} holds {key!r} of dtype {dtype}; load reads only numeric arrays")
     try:  # a view of no data: numpy checks the shape (lengths, axes, size) and allocates nothing
         np.lib.stride_tricks.as_strided(np.empty(0, dtype), shape, strides=(0,) * len(shape))
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise _invalid(
             path, f"{key!r} declares the shape {shape}, which numpy cannot make: {error}"
         ) from None

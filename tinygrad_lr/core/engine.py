@@ -32,8 +32,9 @@ class no_grad:
 
     Results are plain leaves with ``requires_grad=False``: use it for evaluation, metrics and
     parameter updates. ``with tg.no_grad():``, ``@tg.no_grad`` and ``@tg.no_grad()`` all work,
-    on functions, generator functions (every step of the generator runs without recording) and
-    ``async`` functions. Grad mode belongs to the thread, or to the asyncio task.
+    on functions, generator functions (every step of the generator runs without recording),
+    ``async`` functions and async generator functions (where ``torch.no_grad`` leaves the body
+    recording). Grad mode belongs to the thread, or to the asyncio task.
     """
 
     def __new__(cls, func: Callable | None = None):
@@ -81,6 +82,29 @@ class no_grad:
                         resume = inner.send
 
             return generator
+        if inspect.isasyncgenfunction(func):  # as a generator, awaiting each resumption
+
+            @functools.wraps(func)
+            async def async_generator(*args, **kwargs):
+                inner = func(*args, **kwargs)
+                resume, value = inner.asend, None
+                while True:
+                    try:
+                        with no_grad():
+                            reply = await resume(value)
+                    except StopAsyncIteration:
+                        return
+                    try:
+                        value = yield reply
+                    except GeneratorExit:
+                        await inner.aclose()
+                        raise
+                    except BaseException as error:
+                        resume, value = inner.athrow, error
+                    else:
+                        resume = inner.asend
+
+            return async_generator
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)

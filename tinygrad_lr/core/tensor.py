@@ -362,10 +362,11 @@ class Tensor(Operators, Node):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``, in place (under ``no_grad`` for a tensor that requires grad)."""
-        value = self._operand(value, "[]=")
-        self._check_in_place(value, "t[...] = value")
+        # converted as Tensor(value, dtype=t.dtype) is: a number the dtype cannot hold is refused
+        array = converted(value, self.data.dtype, "t[...] = value")
+        self._check_in_place(value if isinstance(value, Tensor) else None, "t[...] = value")
         try:
-            self.data[_index(index)] = value.data
+            self.data[_index(index)] = array
         except (ValueError, TypeError) as error:
             raise type(error)(
                 f"t[...] = value: {error} (tensor of shape {self.shape}, {self.dtype})"
@@ -646,17 +647,22 @@ def converted(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
         bad = array[~np.isfinite(array)].flat[0]
         raise ValueError(f"{where}: cannot convert {bad} to {dtype}: an integer holds no nan or inf")
     if dtype.kind in "iu" and array.dtype.kind in "fiu" and array.size:
-        info = np.iinfo(dtype)
-        low, high = array.min().item(), array.max().item()
-        # NOTE: compared as Python numbers, which is exact: 2**63 − 1 as a float64 is 2**63, so
-        # numpy's comparison with int64's largest value lets 2**63 through (truncated: < max + 1)
-        bad = low if low <= info.min - 1 else high if high >= info.max + 1 else None
-        if bad is not None:
-            raise ValueError(
-                f"{where}: {bad} does not fit in {dtype}, which holds whole numbers from {info.min} "
-                f"to {info.max}; clip the data or use a wider dtype"
-            )
+        check_fits(array.min().item(), array.max().item(), dtype, where)
     return array.astype(dtype, copy=False)
+
+
+def check_fits(low: float, high: float, dtype: np.dtype, where: str) -> None:
+    """Refuse numbers from ``low`` to ``high`` that the integer ``dtype`` cannot hold once
+    truncated toward zero (a ValueError naming the first one found)."""
+    info = np.iinfo(dtype)
+    # NOTE: compared as Python numbers, which is exact: 2**63 − 1 as a float64 is 2**63, so
+    # numpy's comparison with int64's largest value lets 2**63 through (truncated: < max + 1)
+    bad = low if low <= info.min - 1 else high if high >= info.max + 1 else None
+    if bad is not None:
+        raise ValueError(
+            f"{where}: {bad} does not fit in {dtype}, which holds whole numbers from {info.min} "
+            f"to {info.max}; clip the data or use a wider dtype"
+        )
 
 
 def _as_numpy(data: Any, where: str) -> np.ndarray:

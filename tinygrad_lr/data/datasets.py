@@ -77,9 +77,10 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     Returns ``X``, ``y`` and the feature names. The file is read as UTF-8 (a byte-order mark
     is skipped) and blank lines are ignored. Raises ValueError naming the file, the line (as
     an editor counts it) and the problem for anything else: another encoding, text the csv
-    module cannot read, a column name given twice, a missing target column, ragged
-    rows, non-numbers, missing or infinite values (``NA``, ``nan``, ``inf``, ``-Infinity``:
-    fill them in or drop their rows first), labels other than 0 and 1.
+    module cannot read, a column name given twice (names are compared without surrounding
+    spaces), a missing target column, ragged rows, non-numbers, missing or infinite values
+    (``NA``, ``nan``, ``inf``, ``-Infinity``: fill them in or drop their rows first), labels
+    other than 0 and 1.
     """
     path = Path(path)
     if not path.is_file():
@@ -100,13 +101,16 @@ def load_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
         raise ValueError(f"{path}, line {reader.line_num}: not readable as CSV: {error}") from None
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row and data rows")
-    (_, header), body = rows[0], rows[1:]
+    (_, written), body = rows[0], rows[1:]
+    header = [name.strip() for name in written]  # 'y' and ' y' name one column, as a reader sees it
     for j, name in enumerate(header):
         if name in header[:j]:
+            i = header.index(name)
             raise ValueError(
-                f"{path}, line {rows[0][0]}: column {name!r} is named twice (columns "
-                f"{header.index(name) + 1} and {j + 1}); give each column its own name"
+                f"{path}, line {rows[0][0]}: column {name!r} is named twice (columns {i + 1} "
+                f"{written[i]!r} and {j + 1} {written[j]!r}); give each column its own name"
             )
+    target = target.strip()
     if target not in header:
         raise ValueError(
             f"{path}: no column {target!r} in the header (columns: {', '.join(header[:6])}, ...)"

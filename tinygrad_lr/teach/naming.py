@@ -236,10 +236,12 @@ def derivative(
         return f"∂{fn.symbol}/∂{names.get(ctx[i], fn.inputs[i])}"  # an op that gives no formula
     shown = {name: names[p] for name, p in zip(fn.inputs, ctx) if p is not None}
     arguments = getattr(ctx, "arguments", None)
-    if arguments is not None:  # a constant array argument (a target) is shown as its values
+    # a constant array argument (a target, an index) is shown as its values; an index tuple may
+    # mix slices and arrays, which numpy cannot make one array of
+    if arguments is not None:
         shown.update(
             {name: formula.write(formula.ast.Constant(a)) for name, a in zip(fn.inputs, arguments)
-             if not isinstance(a, Node) and np.ndim(a) > 0}
+             if not isinstance(a, Node) and (isinstance(a, tuple) or np.ndim(a) > 0)}
         )  # fmt: skip
     gradient = names.d(node) if isinstance(names, Names) else f"dL/d({names[node]})"
     shown.update(out=names[node], g=gradient)

@@ -155,8 +155,9 @@ def div(x, y):
 
 def pow(x, y):
     """x ** y; a plain-number exponent is a constant, a Value/Tensor exponent is differentiated."""
+    if isinstance(x, Node):  # the operator's path: it checks the exponent and picks the op
+        fn, y = x._power(y, "pow")
+        return fn.apply(x, y)
     if isinstance(y, Node):
         return Pow.apply(x, y)
-    if not isinstance(x, Node):
-        return numeric.power(x, y)  # raw data (a backward formula's): raw data back
-    return PowNumber.apply(x, y)
+    return numeric.power(x, y)  # raw data (a backward formula's): raw data back
