@@ -16,8 +16,9 @@ class Linear(Module):
     """y = x @ W + b, with W of shape (in_features, out_features) as in the lesson's
     ``np.dot(x, weights)``.
 
-    Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from
-    ``seed`` (an int, a Generator, or None for fresh entropy).
+    Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from the
+    global generator (``tg.manual_seed`` makes it repeatable, as in PyTorch), or from ``seed``:
+    an int (a stream of its own) or a generator (continued).
     """
 
     def __init__(
@@ -26,7 +27,7 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
-        seed: Seed = 0,
+        seed: Seed = None,
     ):
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
@@ -107,7 +108,7 @@ class LogisticRegression(BinaryClassifier):
     the log of a rounded probability is not).
     """
 
-    def __init__(self, n_features: int, *, seed: Seed = 0):
+    def __init__(self, n_features: int, *, seed: Seed = None):
         self.linear = Linear(n_features, 1, seed=seed)
 
     @scoped
@@ -138,7 +139,7 @@ class MLP(BinaryClassifier):
     features it learned instead of the raw inputs.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = None):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(
@@ -186,7 +187,7 @@ class SoftmaxRegression(Classifier):
     softmax(z₀, z₁)₁ = σ(z₁ − z₀).
     """
 
-    def __init__(self, n_features: int, n_classes: int, *, seed: Seed = 0):
+    def __init__(self, n_features: int, n_classes: int, *, seed: Seed = None):
         if n_classes < 2:
             raise ValueError(f"SoftmaxRegression: n_classes must be at least 2, got {n_classes}")
         self.linear = Linear(n_features, n_classes, seed=seed)
@@ -202,7 +203,7 @@ class SoftmaxMLP(Classifier):
     ``activation`` ("tanh", "relu" or "sigmoid"), then a SoftmaxRegression on the last hidden
     features (as ``MLP`` ends in a LogisticRegression)."""
 
-    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = None):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] < 2:
             raise ValueError(

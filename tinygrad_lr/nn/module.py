@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.engine import Node, _scope, zero_grad
 from ..core.tensor import Tensor
+from ..creation import Generator, default_generator
 
 
 class Module:
@@ -145,13 +146,19 @@ class Module:
         return "\n".join([*lines, ")"])
 
 
-Seed = int | np.random.Generator | None
-"""What a layer's ``seed=`` takes: an int, a Generator (to continue its stream), or None."""
+Seed = int | Generator | np.random.Generator | None
+"""What a layer's ``seed=`` takes: None (the global generator, which ``tg.manual_seed`` seeds, as
+in PyTorch), an int (a stream of its own), or a generator (to continue its stream)."""
 
 
 def generator(seed: Seed) -> np.random.Generator:
-    """The generator to draw initial weights from: ``seed`` itself if it is one, so that the
-    layers of one network continue one stream, else a new one seeded with it."""
+    """The generator to draw initial weights from: the global one for None, ``seed`` itself if it
+    is a generator (so that the layers of one network continue one stream), else a new one
+    seeded with it."""
+    if seed is None:
+        seed = default_generator
+    if isinstance(seed, Generator):
+        return seed.numpy
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
