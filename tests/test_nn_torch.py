@@ -7,6 +7,7 @@ inputs; the suite does not need torch.
 """
 
 import numpy as np
+import pytest
 
 import tinygrad_lr as tg
 from tinygrad_lr import nn
@@ -40,3 +41,71 @@ def test_an_explicit_seed_still_chooses_the_weights():
     assert np.array_equal(layer.bias.data, rng.uniform(-bound, bound, 5))
     from_generator = nn.Linear(9, 5, seed=tg.Generator(3))
     assert np.array_equal(from_generator.weight.data, layer.weight.data)
+
+
+# --- state_dict: frozen parameters, buffers, strict=False -----------------------------------------
+
+
+class Counted(nn.Module):
+    def __init__(self, seed=0):
+        self.lin = nn.Linear(2, 2, seed=seed)
+        self.register_buffer("count", tg.zeros(2))
+        self.scale = nn.Parameter(np.ones(2))
+
+    def forward(self, x):
+        return self.lin(x) * self.scale
+
+
+def test_a_frozen_parameter_stays_in_the_state_dict_and_loads():
+    model = Counted()
+    model.lin.weight.requires_grad = False
+    assert "lin.weight" in model.state_dict()
+    assert [name for name, _ in model.named_parameters()] == [
+        "scale",
+        "lin.weight",
+        "lin.bias",
+    ]  # PyTorch's order
+    fresh = Counted(seed=1)
+    fresh.load_state_dict(model.state_dict())
+    assert np.array_equal(fresh.lin.weight.data, model.lin.weight.data)
+
+
+def test_buffers_are_saved_loaded_and_are_not_parameters():
+    model = Counted()
+    model.count.data[:] = [3.0, 4.0]
+    state = model.state_dict()
+    assert sorted(state) == ["count", "lin.bias", "lin.weight", "scale"]
+    assert [name for name, _ in model.named_buffers()] == ["count"]
+    assert all(p is not model.count for p in model.parameters())
+    fresh = Counted(seed=1)
+    fresh.load_state_dict(state)
+    assert np.array_equal(fresh.count.data, [3.0, 4.0])
+    model.count = model.count + 1  # a buffer assigned anew stays a buffer, as in PyTorch
+    assert np.array_equal(model.state_dict()["count"], [4.0, 5.0])
+    model.register_buffer("scratch", tg.ones(1), persistent=False)
+    assert "scratch" not in model.state_dict() and len(list(model.buffers())) == 2
+
+
+def test_load_state_dict_not_strict_returns_missing_and_unexpected_keys():
+    model = Counted()
+    result = model.load_state_dict({"lin.weight": np.ones((2, 2)), "extra": np.zeros(1)}, strict=False)
+    # PyTorch's: _IncompatibleKeys(missing_keys=['count', 'lin.bias'], unexpected_keys=['extra'])
+    assert sorted(result.missing_keys) == ["count", "lin.bias", "scale"]
+    assert result.unexpected_keys == ["extra"]
+    missing, unexpected = result  # a pair, as PyTorch's
+    assert missing == result.missing_keys and unexpected == ["extra"]
+    assert np.array_equal(model.lin.weight.data, np.ones((2, 2)))
+    assert tuple(model.load_state_dict(model.state_dict())) == ([], [])
+    with pytest.raises(
+        ValueError, match=r"lin.weight: file \(3, 2\), model \(2, 2\)"
+    ):  # PyTorch: size mismatch
+        model.load_state_dict({"lin.weight": np.ones((3, 2))}, strict=False)
+
+
+def test_a_parameter_starts_frozen_only_when_registered():
+    model = Counted()
+    model.register_parameter("offset", nn.Parameter(np.zeros(2)))
+    model.offset.requires_grad = False
+    assert "offset" in dict(model.named_parameters())
+    with pytest.raises(ValueError, match="register_parameter"):
+        nn.Parameter(np.zeros(2), requires_grad=False)

@@ -16,7 +16,7 @@ from .layers import (
     SoftmaxRegression,
     Tanh,
 )
-from .module import Module
+from .module import IncompatibleKeys, Module, Parameter
 
 # the public names: the ones imported above, less the modules they come from
 __all__ = [name for name in dir() if not name.startswith("_") and name not in ("layers", "module")]

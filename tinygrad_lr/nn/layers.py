@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core import ops
 from ..core.tensor import Tensor
-from .module import Module, Seed, generator, scoped
+from .module import Module, Parameter, Seed, generator, scoped
 
 
 class Linear(Module):
@@ -32,8 +32,8 @@ class Linear(Module):
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True)
-        self.bias = Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True) if bias else None
+        self.weight = Parameter(rng.uniform(-bound, bound, (in_features, out_features)))
+        self.bias = Parameter(rng.uniform(-bound, bound, out_features)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         if self.bias is None:
