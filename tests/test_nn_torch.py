@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lr as tg
-from tinygrad_lr import nn
+from tinygrad_lr import Tensor, nn
 
 # --- initialisation follows tg.manual_seed ------------------------------------------------------
 
@@ -109,3 +109,30 @@ def test_a_parameter_starts_frozen_only_when_registered():
     assert "offset" in dict(model.named_parameters())
     with pytest.raises(ValueError, match="register_parameter"):
         nn.Parameter(np.zeros(2), requires_grad=False)
+
+
+# --- PyTorch's layout of Linear.weight ------------------------------------------------------------
+
+
+def test_a_transposed_weight_is_refused_with_the_reason():
+    with pytest.raises(
+        ValueError, match=r"weight: file \(3, 2\), model \(2, 3\).*transpose.*layout=\"out_in\""
+    ):
+        nn.Linear(2, 3).load_state_dict({"weight": np.zeros((3, 2)), "bias": np.zeros(3)})
+
+
+def test_linear_takes_pytorchs_layout():
+    layer = nn.Linear(2, 2, layout="out_in")
+    layer.load_state_dict({"weight": np.array([[1.0, 2.0], [3.0, 4.0]]), "bias": np.array([0.5, -0.5])})
+    out = layer(Tensor([[1.0, -1.0], [0.25, 2.0]]))
+    np.testing.assert_array_equal(out.data, [[-0.5, -1.5], [4.75, 8.25]])  # PyTorch's nn.Linear output
+    same = nn.Linear(3, 2, seed=4, layout="out_in"), nn.Linear(3, 2, seed=4)
+    assert same[0].weight.shape == (2, 3)
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(same[0](x).data, same[1](x).data)  # one seed, one function
+    for layer in same:
+        layer(x).sum().backward()
+    np.testing.assert_array_equal(same[0].weight.grad, same[1].weight.grad.T)
+    assert "layout='out_in'" in repr(same[0])
+    with pytest.raises(ValueError, match="layout"):
+        nn.Linear(2, 2, layout="torch")

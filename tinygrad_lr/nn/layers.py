@@ -16,9 +16,15 @@ class Linear(Module):
     """y = x @ W + b, with W of shape (in_features, out_features) as in the lesson's
     ``np.dot(x, weights)``.
 
+    PyTorch's ``nn.Linear`` stores W as (out_features, in_features) and computes x @ Wᵀ + b:
+    ``layout="out_in"`` stores it so, for state dicts to and from PyTorch. A square PyTorch
+    weight loads into the default layout without an error and computes something else; a
+    transposed one of another shape is refused with the reason.
+
     Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from the
     global generator (``tg.manual_seed`` makes it repeatable, as in PyTorch), or from ``seed``:
-    an int (a stream of its own) or a generator (continued).
+    an int (a stream of its own) or a generator (continued). One seed gives one function in
+    either layout.
     """
 
     def __init__(
@@ -28,21 +34,31 @@ class Linear(Module):
         bias: bool = True,
         *,
         seed: Seed = None,
+        layout: str = "in_out",
     ):
+        if layout not in ("in_out", "out_in"):
+            raise ValueError(
+                f"Linear: layout is 'in_out' (weight (in_features, out_features), the default) or "
+                f"'out_in' (PyTorch's (out_features, in_features)), not {layout!r}"
+            )
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
-        self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(rng.uniform(-bound, bound, (in_features, out_features)))
+        self.in_features, self.out_features, self.layout = in_features, out_features, layout
+        weight = rng.uniform(-bound, bound, (in_features, out_features))
+        self.weight = Parameter(weight if layout == "in_out" else weight.T.copy())
         self.bias = Parameter(rng.uniform(-bound, bound, out_features)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        weight = self.weight if self.layout == "in_out" else self.weight.T
         if self.bias is None:
-            return x @ self.weight
-        return ops.linear(x, self.weight, self.bias)
+            return x @ weight
+        return ops.linear(x, weight, self.bias)
 
     def extra_repr(self) -> str:
+        layout = "" if self.layout == "in_out" else f", layout={self.layout!r}"
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}{layout}"
         )
 
 
