@@ -11,6 +11,7 @@ import pytest
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, nn
+from tinygrad_lr.nn import functional as F
 
 # --- initialisation follows tg.manual_seed ------------------------------------------------------
 
@@ -136,3 +137,172 @@ def test_linear_takes_pytorchs_layout():
     assert "layout='out_in'" in repr(same[0])
     with pytest.raises(ValueError, match="layout"):
         nn.Linear(2, 2, layout="torch")
+
+
+# --- train/eval and the walkers -------------------------------------------------------------------
+
+
+class Net(nn.Module):
+    def __init__(self):
+        self.fc1 = nn.Linear(2, 3)
+        self.blocks = nn.ModuleList([nn.Linear(3, 3), nn.ReLU()])
+        self.drop = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(3, 1)
+
+    def forward(self, x):
+        x = self.fc1(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.fc2(self.drop(x))
+
+
+def test_module_walkers_name_as_pytorch():
+    net = Net()
+    # PyTorch's names for the same module
+    assert [name for name, _ in net.named_modules()] == [
+        "",
+        "fc1",
+        "blocks",
+        "blocks.0",
+        "blocks.1",
+        "drop",
+        "fc2",
+    ]
+    assert [name for name, _ in net.named_children()] == ["fc1", "blocks", "drop", "fc2"]
+    assert [type(m).__name__ for m in net.children()] == ["Linear", "ModuleList", "Dropout", "Linear"]
+    assert next(net.modules()) is net and len(list(net.modules())) == 7
+    assert list(net.state_dict()) == [
+        "fc1.weight", "fc1.bias", "blocks.0.weight", "blocks.0.bias", "fc2.weight", "fc2.bias"
+    ]  # fmt: skip
+    assert "(blocks): ModuleList(\n    (0): Linear(in_features=3" in repr(net)
+    assert "(drop): Dropout(p=0.5)" in repr(net)
+
+
+def test_a_module_shared_twice_is_walked_once():
+    shared = nn.Linear(2, 2)
+    net = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [m for m in net.modules()].count(shared) == 1
+
+
+def test_train_and_eval_set_every_module():
+    net = Net()
+    assert net.training and net.blocks[0].training
+    assert net.eval() is net and not net.training and not net.blocks[0].training and not net.drop.training
+    assert net.train() is net and net.drop.training
+    net.train(False)
+    assert not net.fc2.training
+    with pytest.raises(ValueError, match="bool"):  # PyTorch: a ValueError too
+        net.train("no")
+
+
+def test_module_list_is_a_list_of_modules():
+    blocks = nn.ModuleList([nn.Linear(2, 2)])
+    blocks.append(nn.Tanh()).extend([nn.Linear(2, 1)])
+    assert len(blocks) == 3 and isinstance(blocks[-1], nn.Linear) and isinstance(blocks[1:], nn.ModuleList)
+    assert [name for name, _ in blocks.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    with pytest.raises(TypeError, match="not a Module"):
+        blocks.append(np.zeros(2))
+
+
+# --- Dropout --------------------------------------------------------------------------------------
+
+
+def test_dropout_scales_the_kept_units_in_training_and_is_the_identity_in_eval():
+    x = Tensor(np.full((200, 50), 2.0), requires_grad=True)
+    drop = nn.Dropout(0.25)
+    tg.manual_seed(0)
+    out = drop(x)
+    kept = out.data != 0
+    assert set(np.unique(out.data)) == {0.0, 2.0 / 0.75}  # kept units scaled by 1/(1 - p)
+    assert abs(kept.mean() - 0.75) < 0.01
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, kept / 0.75)
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(drop(x).data, out.data)  # the mask comes from the global generator
+    assert drop.eval()(x) is x
+    assert F.dropout(x, 0.25, training=False) is x
+    assert np.array_equal(F.dropout(x, 1.0).data, np.zeros((200, 50)))  # PyTorch: p = 1 gives zeros
+    assert F.dropout(Tensor(np.ones(3, dtype=np.float32)), 0.5).dtype == np.float32
+    with pytest.raises(ValueError, match=r"between 0 and 1, but got 1\.5"):
+        nn.Dropout(1.5)
+
+
+# --- losses and functional ------------------------------------------------------------------------
+
+LOGITS = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0], [2.0, 1.0, 0.0], [-0.5, 0.0, 0.5]])
+LABELS = np.array([0, 2, 1, 2])
+CLASS_WEIGHTS = np.array([1.0, 2.0, 0.5])
+# PyTorch's CrossEntropyLoss(weight=CLASS_WEIGHTS, ignore_index=1) and nll_loss of log_softmax
+WEIGHTED = {
+    "mean": 0.9418952098660953,
+    "sum": 1.8837904197321906,
+    "none": [0.5045969023422835, 1.03905868206904, 0.0, 0.3401348353208673],
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll_loss_modules_match_pytorch(reduction):
+    loss = nn.CrossEntropyLoss(weight=CLASS_WEIGHTS, ignore_index=1, reduction=reduction)
+    np.testing.assert_allclose(loss(Tensor(LOGITS), LABELS).data, WEIGHTED[reduction], rtol=1e-15)
+    log_probs = Tensor(LOGITS).log_softmax(-1)
+    nll = nn.NLLLoss(weight=CLASS_WEIGHTS, ignore_index=1, reduction=reduction)(log_probs, LABELS)
+    np.testing.assert_allclose(nll.data, WEIGHTED[reduction], rtol=1e-15)
+    functional = F.nll_loss(log_probs, LABELS, weight=CLASS_WEIGHTS, reduction=reduction, ignore_index=1)
+    np.testing.assert_allclose(functional.data, WEIGHTED[reduction], rtol=1e-15)
+
+
+def test_nll_loss_gradient_and_plain_mean():
+    z = Tensor(LOGITS, requires_grad=True)
+    loss = F.nll_loss(F.log_softmax(z, -1), LABELS)
+    assert loss.item() == pytest.approx(1.1676474753916195, rel=1e-15)  # PyTorch's
+    loss.backward()
+    pytorch_grad = [  # PyTorch's gradient of CrossEntropyLoss()(z, y)
+        [-0.09906277596284355, 0.007514721892393506, 0.09154805407045005],
+        [0.11481745894493865, 0.10389113309718807, -0.21870859204212673],
+        [0.16631023894370545, -0.18881788223630058, 0.02250764329259511],
+        [0.04658093080646189, 0.0767989714296246, -0.1233799022360865],
+    ]
+    np.testing.assert_allclose(z.grad, pytorch_grad, rtol=1e-13, atol=1e-16)
+    masked = Tensor([[-np.inf, 0.0], [0.0, -np.inf]])  # an ignored row's -inf does not leak in
+    assert F.nll_loss(masked, np.array([1, -100]), reduction="none").tolist() == [-0.0, 0.0]
+
+
+PREDICTIONS, TARGETS = np.array([0.5, -1.0, 2.0, 0.0]), np.array([1.0, 0.0, 0.0, 1.0])
+MSE = {"mean": 1.5625, "sum": 6.25, "none": [0.25, 1.0, 4.0, 1.0]}  # PyTorch's
+BCE_LOGITS = {  # PyTorch's BCEWithLogitsLoss
+    "mean": 0.9018534658253119,
+    "sum": 3.6074138633012476,
+    "none": [0.4740769841801067, 0.3132616875182228, 2.1269280110429727, 0.6931471805599453],
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_and_bce_with_logits_modules_match_pytorch(reduction):
+    x = Tensor(PREDICTIONS)
+    np.testing.assert_allclose(nn.MSELoss(reduction=reduction)(x, TARGETS).data, MSE[reduction], rtol=1e-15)
+    np.testing.assert_allclose(F.mse_loss(x, TARGETS, reduction=reduction).data, MSE[reduction], rtol=1e-15)
+    bce = nn.BCEWithLogitsLoss(reduction=reduction)(x, TARGETS)
+    np.testing.assert_allclose(bce.data, BCE_LOGITS[reduction], rtol=1e-15)
+
+
+def test_loss_modules_take_weights_and_refuse_bad_reductions():
+    weighted = nn.BCEWithLogitsLoss(weight=np.array([1.0, 2.0, 3.0, 4.0]))(Tensor(PREDICTIONS), TARGETS)
+    assert weighted.item() == pytest.approx(2.563493278646313, rel=1e-15)  # PyTorch's
+    p = Tensor([0.2, 0.9])
+    assert (
+        nn.BCELoss()(p, np.array([0.0, 1.0])).item() == F.binary_cross_entropy(p, np.array([0.0, 1.0])).item()
+    )
+    assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()" and repr(nn.MSELoss()) == "MSELoss()"
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ValueError, match="shape"):
+        F.mse_loss(Tensor([1.0, 2.0]), np.array([[1.0, 2.0]]))
+    x = tg.Value(3.0)
+    F.mse_loss(x, 1.0).backward()
+    assert x.grad == 4.0
+
+
+def test_functional_activations_are_the_ops():
+    x = Tensor([-1.0, 0.0, 2.0])
+    for name in ("relu", "tanh", "sigmoid"):
+        np.testing.assert_array_equal(getattr(F, name)(x).data, getattr(tg, name)(x).data)

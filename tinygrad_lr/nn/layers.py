@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..core import ops
 from ..core.tensor import Tensor
+from . import functional
 from .module import Module, Parameter, Seed, generator, scoped
 
 
@@ -78,6 +79,55 @@ class Sequential(Module):
 
     def __len__(self) -> int:
         return len(self.layers)
+
+
+class ModuleList(Module):
+    """A list of modules (PyTorch's ``nn.ModuleList``): indexed, iterated, appended to; its
+    modules are sub-modules named ``0``, ``1``, ..., and it has no ``forward`` of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        self._items: list[Module] = []
+        self.extend(modules)
+
+    def _attributes(self) -> Iterator[tuple[str, Module]]:
+        return ((str(i), module) for i, module in enumerate(self._items))
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns the list."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
+        self._items.append(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end; returns the list."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, i: int | slice) -> Module:
+        return ModuleList(self._items[i]) if isinstance(i, slice) else self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the others by
+    1/(1 − p), so that the expected output is the input; in evaluation mode (``eval()``), the
+    identity (PyTorch's). The mask comes from the global generator (``tg.manual_seed``)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = functional._dropout_probability(p, "Dropout")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return functional.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class Sigmoid(Module):
