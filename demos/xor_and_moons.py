@@ -16,7 +16,10 @@ for name, (X, y) in {
     "xor": tg.data.make_xor(200, noise=0.15),
     "moons": tg.data.make_moons(200, noise=0.1),
 }.items():
-    models = {"logistic regression": nn.LogisticRegression(2), "one hidden layer (8 tanh)": nn.MLP([2, 8, 1])}
+    models = {
+        "logistic regression": nn.LogisticRegression(2, seed=0),
+        "one hidden layer (8 tanh)": nn.MLP([2, 8, 1], seed=0),
+    }
     titles = []
     for label, model in models.items():
         fit(model, tg.optim.Adam(model.parameters(), lr=0.05), X, y, epochs=300)

@@ -44,7 +44,10 @@ def stepping(out: Path) -> None:
 def xor(out: Path) -> None:
     """Logistic regression against one hidden layer on XOR."""
     X, y = tg.data.make_xor(200, noise=0.15)
-    models = {"logistic regression": nn.LogisticRegression(2), "one hidden layer": nn.MLP([2, 8, 1])}
+    models = {
+        "logistic regression": nn.LogisticRegression(2, seed=0),
+        "one hidden layer": nn.MLP([2, 8, 1], seed=0),
+    }
     titles = []
     for name, model in models.items():
         tg.training.fit(model, tg.optim.Adam(model.parameters(), lr=0.05), X, y, epochs=300)
@@ -56,7 +59,7 @@ def digits(out: Path) -> None:
     """The ten weight images of softmax regression on digits, trained as the demo trains it."""
     X_train, _, y_train, _ = tg.data.load_digits(split=True)
     X_train = tg.data.standardize(X_train)
-    model = nn.SoftmaxRegression(64, 10)
+    model = nn.SoftmaxRegression(64, 10, seed=0)
     optimizer = tg.optim.SGD(model.parameters(), lr=0.5)
     for _ in range(300):
         optimizer.zero_grad()

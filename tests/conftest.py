@@ -34,6 +34,16 @@ def pytest_configure(config):
         load_user_ops(given)
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from ``tg.manual_seed(0)``: what it draws from the global generator
+    (initial weights, dropout masks, ``rand``) does not depend on the tests run before it in
+    the same process."""
+    import tinygrad_lr
+
+    tinygrad_lr.manual_seed(0)
+
+
 @pytest.fixture(scope="session")
 def quiet_demo(tmp_path_factory):
     """``tinygrad-lr demo --out OUT --epochs 2 --quiet``, run once for the tests that read what it

@@ -334,8 +334,19 @@ def test_an_optimiser_refuses_a_parameter_given_twice():
     w = T([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="parameter 1 is parameter 0 again"):
         tg.optim.SGD([w, w], lr=0.1)
-    with pytest.raises(TypeError, match="does not require grad"):
-        tg.optim.SGD([T([1.0])], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 0 is ndarray"):
+        tg.optim.SGD([np.ones(1)], lr=0.1)
+
+
+def test_an_optimiser_keeps_a_frozen_parameter_and_leaves_it_alone():
+    # as torch.optim: model.parameters() lists frozen ones too; having no gradient, they are skipped
+    model = tg.nn.Linear(2, 1, seed=0)
+    model.bias.requires_grad = False
+    bias, weight = model.bias.data.copy(), model.weight.data.copy()
+    optimizer = tg.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)
+    model(T([[1.0, 2.0]])).sum().backward()
+    optimizer.step()
+    assert np.array_equal(model.bias.data, bias) and not np.array_equal(model.weight.data, weight)
 
 
 # --- 5. gradients of the wrong shape from a user's op ---------------------------------------------

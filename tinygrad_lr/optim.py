@@ -62,11 +62,10 @@ class Optimizer:
             raise ValueError(f"{name}: got no parameters to optimise")
         known = self.params
         for i, p in enumerate(group["params"], start=len(known)):
-            if not isinstance(p, Node) or not p.requires_grad:
+            if not isinstance(p, Node):  # a frozen one is kept, and skipped while it has no gradient
                 raise TypeError(
-                    f"{name}: parameter {i} is {type(p).__name__}"
-                    + (" that does not require grad" if isinstance(p, Node) else "")
-                    + "; give Values or Tensors with requires_grad=True (module.parameters())"
+                    f"{name}: parameter {i} is {type(p).__name__}; "
+                    "give Values or Tensors (module.parameters())"
                 )
             known.append(p)
             first = next(j for j, q in enumerate(known) if q is p)

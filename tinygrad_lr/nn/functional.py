@@ -1,4 +1,4 @@
-"""Losses, built from the op table.
+"""Losses, activations and dropout, built from the op table (PyTorch's ``nn.functional``).
 
 ``binary_cross_entropy`` is the lesson's formula written with log and arithmetic;
 ``binary_cross_entropy_with_logits`` is the stable form, one op whose gradient is σ(z) − y.
@@ -14,8 +14,10 @@ import numpy as np
 
 from ..core import numeric, ops
 from ..core.engine import Node
+from ..core.ops import relu, sigmoid, tanh  # noqa: F401 (PyTorch's F.relu, F.sigmoid, F.tanh)
 from ..core.tensor import Tensor
 from ..core.value import Value
+from ..creation import default_generator
 
 _LOG_FLOOR = math.exp(-100)  # log is clamped at −100, as in PyTorch, so the loss stays finite
 
@@ -49,6 +51,33 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any = None, reducti
     if weight is None and isinstance(z, Tensor):
         return ops.bce_with_logits(z, y, reduction)
     return _reduce(ops.bce_with_logits(z, y, "none"), weight, reduction)
+
+
+def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Any:
+    """(input − target)², reduced by ``reduction`` ("mean", "sum" or "none"); on Values or
+    Tensors of one shape (PyTorch broadcasts different shapes with a warning: here an error)."""
+    input, target = _check(input, target, reduction, "mse_loss")
+    return _reduce((input - target) ** 2, None, reduction)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """In training, each element zeroed with probability ``p`` and the others scaled by 1/(1 − p)
+    (a multiply by a mask from the global generator, so ``tg.manual_seed`` repeats it); else
+    ``input`` itself, as PyTorch's."""
+    p = _dropout_probability(p, "dropout")
+    if not training or p == 0:
+        return input
+    x = _as_tensor(input, "dropout")
+    mask = (default_generator.numpy.random(x.shape) >= p).astype(x.dtype)
+    if p < 1:  # p = 1 keeps nothing: zeros, as PyTorch
+        mask /= 1 - p
+    return x * mask
+
+
+def _dropout_probability(p: float, where: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"{where}: dropout probability has to be between 0 and 1, but got {p!r}")
+    return float(p)
 
 
 def _check_reduction(reduction: str, where: str) -> None:
@@ -131,17 +160,17 @@ def cross_entropy(
             f"cross_entropy: logits of shape {logits.shape} hold no {'classes' if classes == 0 else 'rows'}; "
             "a mean over nothing is undefined (pass at least one row and one class)"
         )
-    weights = None if weight is None else _class_weights(weight, classes)
     if np.shape(getattr(target, "data", target)) == logits.shape and _is_float(target):
         probabilities = target if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
-        if weights is not None:
-            probabilities = probabilities * weights.astype(logits.dtype)
+        if weight is not None:
+            probabilities = probabilities * _class_weights(weight, classes, "cross_entropy").astype(
+                logits.dtype
+            )
         return ops.cross_entropy(logits, probabilities, reduction)
-    labels = _class_labels(target, logits.shape[:-1], classes, ignore_index).reshape(-1)
-    rows = np.flatnonzero(labels != ignore_index)
-    per_row = np.ones(rows.size) if weights is None else weights[labels[rows]]
+    labels, per_row, kept = _label_weights("cross_entropy", logits.shape, target, weight, ignore_index)
+    rows = np.flatnonzero(kept)
     one_hot = np.zeros((rows.size, classes), dtype=logits.dtype)
-    one_hot[np.arange(rows.size), labels[rows]] = per_row
+    one_hot[np.arange(rows.size), labels[rows]] = per_row[rows]
     if rows.size == labels.size:
         z, one_hot = logits, one_hot.reshape(logits.shape)
     else:  # ignored rows are left out, not weighted 0: 0 times a nan or inf logit's loss is nan
@@ -149,20 +178,57 @@ def cross_entropy(
         if reduction == "none":
             losses = ops.scatter_add(ops.cross_entropy(z, one_hot, "none"), rows, (labels.size,))
             return losses.reshape(logits.shape[:-1])
-    if reduction != "mean" or (weights is None and rows.size):  # the op's mean: over the rows kept
+    if reduction != "mean" or (weight is None and rows.size):  # the op's mean: over the rows kept
         return ops.cross_entropy(z, one_hot, reduction)
+    return ops.cross_entropy(z, one_hot, "sum") / _total(per_row, "cross_entropy")
+
+
+def nll_loss(
+    input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` (rows, classes), such as
+    ``log_softmax``'s: −input[y] per row, with PyTorch's semantics. ``target`` holds class
+    labels; ``weight``, ``ignore_index`` and ``reduction`` are as in ``cross_entropy``, so that
+    ``nll_loss(log_softmax(z), y)`` is ``cross_entropy(z, y)``."""
+    _check_reduction(reduction, "nll_loss")
+    x = _as_tensor(input, "nll_loss")
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"nll_loss: input must have shape (rows, classes) or (classes,), got {x.shape}")
+    labels, per_row, _ = _label_weights("nll_loss", x.shape, target, weight, ignore_index)
+    picked = x.reshape(-1, x.shape[-1])[np.arange(labels.size), labels]
+    # selected, not multiplied: an ignored row's -inf stays out, as in PyTorch
+    losses = ops.where(per_row != 0, -picked * per_row.astype(x.dtype), 0.0).reshape(x.shape[:-1])
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / _total(per_row, "nll_loss")
+
+
+def _label_weights(where: str, shape: tuple, target: Any, weight: Any, ignore_index: int) -> tuple:
+    """The class labels of ``target`` for scores of ``shape`` (flat, an ignored label made 0),
+    the weight of each row (its class's weight, 1 without ``weight``; 0 where ignored), and
+    which rows are kept (not ignored)."""
+    classes = shape[-1]
+    labels = _class_labels(target, shape[:-1], classes, ignore_index, where).reshape(-1)
+    kept = labels != ignore_index
+    labels = np.where(kept, labels, 0)
+    weights = np.ones(classes) if weight is None else _class_weights(weight, classes, where)
+    return labels, np.where(kept, weights[labels], 0.0), kept
+
+
+def _total(per_row: np.ndarray, where: str) -> float:
+    """What a weighted mean divides by: the rows' summed weights."""
     total = float(np.sum(per_row))
     if total == 0:
         raise ValueError(
-            "cross_entropy: the mean divides by the summed weights of the targets, which are 0 here "
+            f"{where}: the mean divides by the summed weights of the targets, which are 0 here "
             "(every label ignored, or weighted 0); use reduction='sum' or change weight/ignore_index"
         )
-    return ops.cross_entropy(z, one_hot, "sum") / total
+    return total
 
 
 def _as_tensor(x: Any, where: str) -> Tensor:
     if isinstance(x, Value):
-        raise TypeError(f"{where}: works on Tensors of logits, not on a Value; use tg.Tensor([...])")
+        raise TypeError(f"{where}: works on Tensors, not on a Value; use tg.Tensor([...])")
     return x if isinstance(x, Tensor) else Tensor(np.array(x))  # a copy, as the operators make
 
 
@@ -171,42 +237,42 @@ def _is_float(target: Any) -> bool:
     return np.asarray(data).dtype.kind == "f"
 
 
-def _class_weights(weight: Any, classes: int) -> np.ndarray:
+def _class_weights(weight: Any, classes: int, where: str) -> np.ndarray:
     if getattr(weight, "requires_grad", False):  # as PyTorch: no derivative for the weights
         raise ValueError(
-            "cross_entropy: weight requires grad, but no gradient is computed for class weights; "
+            f"{where}: weight requires grad, but no gradient is computed for class weights; "
             "pass weight.detach() (or a plain array)"
         )
     weights = np.asarray(getattr(weight, "data", weight), dtype=np.float64)
     if weights.shape != (classes,):
         raise ValueError(
-            f"cross_entropy: weight must have one entry per class, shape ({classes},), got {weights.shape}"
+            f"{where}: weight must have one entry per class, shape ({classes},), got {weights.shape}"
         )
     good = np.isfinite(weights) & (weights >= 0)
     if not np.all(good):
         bad = int(np.flatnonzero(~good)[0])
         raise ValueError(
-            f"cross_entropy: weight[{bad}] is {weights[bad].item()!r}; class weights must be finite and >= 0"
+            f"{where}: weight[{bad}] is {weights[bad].item()!r}; class weights must be finite and >= 0"
         )
     return weights
 
 
-def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
+def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int, where: str) -> np.ndarray:
     """The targets as integer labels, checked: the right shape, whole numbers, in range."""
     data = np.asarray(getattr(target, "data", target))
     if data.shape != shape:
         raise ValueError(
-            f"cross_entropy: targets must be class labels of shape {shape} (one per row of logits) or "
+            f"{where}: targets must be class labels of shape {shape} (one per row of logits) or "
             f"float probabilities of the logits' shape {(*shape, classes)}; got shape {data.shape}"
         )
     if data.dtype.kind not in "iub":
         if data.dtype.kind != "f":
-            raise TypeError(f"cross_entropy: class labels must be numbers, not {data.dtype}")
+            raise TypeError(f"{where}: class labels must be numbers, not {data.dtype}")
         whole = np.isfinite(data) & (data == np.round(data))
         if not np.all(whole):
             at = _first(~whole)
             raise ValueError(
-                f"cross_entropy: target {data[at].item()!r} at position {at} is not a class label "
+                f"{where}: target {data[at].item()!r} at position {at} is not a class label "
                 f"(a whole number in [0, {classes})); for class probabilities pass an array of shape "
                 f"{(*shape, classes)}"
             )
@@ -217,7 +283,7 @@ def _class_labels(target: Any, shape: tuple, classes: int, ignore_index: int) ->
     if np.any(wrong):
         at = _first(wrong)
         raise ValueError(
-            f"cross_entropy: target {labels[at]} at position {at} is out of range for "
+            f"{where}: target {labels[at]} at position {at} is out of range for "
             f"{classes} classes; labels must be in [0, {classes - 1}] (or ignore_index={ignore_index})"
         )
     return labels

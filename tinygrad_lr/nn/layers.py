@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..core import ops
 from ..core.tensor import Tensor
-from .module import Module, Seed, generator, scoped
+from . import functional
+from .module import Module, Parameter, Seed, generator, scoped
 
 
 class Linear(Module):
     """y = x @ W + b, with W of shape (in_features, out_features) as in the lesson's
     ``np.dot(x, weights)``.
 
-    Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from
-    ``seed`` (an int, a Generator, or None for fresh entropy).
+    PyTorch's ``nn.Linear`` stores W as (out_features, in_features) and computes x @ Wᵀ + b:
+    ``layout="out_in"`` stores it so, for state dicts to and from PyTorch. A square PyTorch
+    weight loads into the default layout without an error and computes something else; a
+    transposed one of another shape is refused with the reason.
+
+    Initialisation (PyTorch's default): W and b uniform in ±1/√in_features, drawn from the
+    global generator (``tg.manual_seed`` makes it repeatable, as in PyTorch), or from ``seed``:
+    an int (a stream of its own) or a generator (continued). One seed gives one function in
+    either layout.
     """
 
     def __init__(
@@ -26,22 +34,32 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
-        seed: Seed = 0,
+        seed: Seed = None,
+        layout: str = "in_out",
     ):
+        if layout not in ("in_out", "out_in"):
+            raise ValueError(
+                f"Linear: layout is 'in_out' (weight (in_features, out_features), the default) or "
+                f"'out_in' (PyTorch's (out_features, in_features)), not {layout!r}"
+            )
         rng = generator(seed)
         bound = 1 / np.sqrt(in_features)
-        self.in_features, self.out_features = in_features, out_features
-        self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True)
-        self.bias = Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True) if bias else None
+        self.in_features, self.out_features, self.layout = in_features, out_features, layout
+        weight = rng.uniform(-bound, bound, (in_features, out_features))
+        self.weight = Parameter(weight if layout == "in_out" else weight.T.copy())
+        self.bias = Parameter(rng.uniform(-bound, bound, out_features)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        weight = self.weight if self.layout == "in_out" else self.weight.T
         if self.bias is None:
-            return x @ self.weight
-        return ops.linear(x, self.weight, self.bias)
+            return x @ weight
+        return ops.linear(x, weight, self.bias)
 
     def extra_repr(self) -> str:
+        layout = "" if self.layout == "in_out" else f", layout={self.layout!r}"
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}{layout}"
         )
 
 
@@ -61,6 +79,55 @@ class Sequential(Module):
 
     def __len__(self) -> int:
         return len(self.layers)
+
+
+class ModuleList(Module):
+    """A list of modules (PyTorch's ``nn.ModuleList``): indexed, iterated, appended to; its
+    modules are sub-modules named ``0``, ``1``, ..., and it has no ``forward`` of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        self._items: list[Module] = []
+        self.extend(modules)
+
+    def _attributes(self) -> Iterator[tuple[str, Module]]:
+        return ((str(i), module) for i, module in enumerate(self._items))
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns the list."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
+        self._items.append(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end; returns the list."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, i: int | slice) -> Module:
+        return ModuleList(self._items[i]) if isinstance(i, slice) else self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the others by
+    1/(1 − p), so that the expected output is the input; in evaluation mode (``eval()``), the
+    identity (PyTorch's). The mask comes from the global generator (``tg.manual_seed``)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = functional._dropout_probability(p, "Dropout")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return functional.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class Sigmoid(Module):
@@ -107,7 +174,7 @@ class LogisticRegression(BinaryClassifier):
     the log of a rounded probability is not).
     """
 
-    def __init__(self, n_features: int, *, seed: Seed = 0):
+    def __init__(self, n_features: int, *, seed: Seed = None):
         self.linear = Linear(n_features, 1, seed=seed)
 
     @scoped
@@ -138,7 +205,7 @@ class MLP(BinaryClassifier):
     features it learned instead of the raw inputs.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = None):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(
@@ -186,7 +253,7 @@ class SoftmaxRegression(Classifier):
     softmax(z₀, z₁)₁ = σ(z₁ − z₀).
     """
 
-    def __init__(self, n_features: int, n_classes: int, *, seed: Seed = 0):
+    def __init__(self, n_features: int, n_classes: int, *, seed: Seed = None):
         if n_classes < 2:
             raise ValueError(f"SoftmaxRegression: n_classes must be at least 2, got {n_classes}")
         self.linear = Linear(n_features, n_classes, seed=seed)
@@ -202,7 +269,7 @@ class SoftmaxMLP(Classifier):
     ``activation`` ("tanh", "relu" or "sigmoid"), then a SoftmaxRegression on the last hidden
     features (as ``MLP`` ends in a LogisticRegression)."""
 
-    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = None):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] < 2:
             raise ValueError(

@@ -21,9 +21,9 @@ _ACTIVATIONS = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu, "lin
 
 class Neuron(Module):
     """act(Σᵢ wᵢ·xᵢ + b) on Values; with ``activation="sigmoid"`` (the default), a logistic
-    regression. Weights start uniform in ±1/√n_in, from ``seed``."""
+    regression. Weights start uniform in ±1/√n_in, from ``seed`` (None: the global generator)."""
 
-    def __init__(self, n_in: int, activation: str = "sigmoid", *, seed: Seed = 0):
+    def __init__(self, n_in: int, activation: str = "sigmoid", *, seed: Seed = None):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"Neuron: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         rng = generator(seed)
@@ -47,7 +47,7 @@ class Neuron(Module):
 class Layer(Module):
     """``n_out`` neurons reading the same ``n_in`` inputs."""
 
-    def __init__(self, n_in: int, n_out: int, activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, n_in: int, n_out: int, activation: str = "tanh", *, seed: Seed = None):
         rng = generator(seed)
         self.neurons = [Neuron(n_in, activation, seed=rng) for _ in range(n_out)]
 
@@ -59,7 +59,7 @@ class MLP(Module):
     """Layers of sizes ``[n_in, hidden..., 1]``: ``activation`` in the hidden layers, then one
     sigmoid neuron (a logistic regression) that returns the probability."""
 
-    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "tanh", *, seed: Seed = None):
         sizes = list(sizes)
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(f"MLP: sizes must be [n_in, hidden..., 1], got {sizes}")
