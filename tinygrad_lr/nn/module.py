@@ -19,6 +19,11 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:  # PyTorch's words when everything matched
+        if self == ([], []):
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
 
 def Parameter(data: Any, requires_grad: bool = True) -> Tensor:
     """A tensor that requires grad (PyTorch's ``nn.Parameter``): assigned to a module's attribute,
