@@ -95,6 +95,81 @@ def test_a_module_without_parameters_round_trips(tmp_path):
     assert tg.load(path) == {}
 
 
+def test_a_checkpoint_with_an_optimisers_state_round_trips(tmp_path):
+    """``torch.save({"model": ..., "optimizer": opt.state_dict(), ...}, path)``, as PyTorch users
+    write it: nested dicts, lists and tuples, int keys and plain values come back as they were."""
+    model = nn.Linear(3, 2)
+    optimizer = tg.optim.Adam(model.parameters(), lr=0.1, amsgrad=True)
+    tg.cross_entropy(model(tg.tensor(np.eye(3))), tg.tensor([0, 1, 1])).backward()
+    optimizer.step()
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": 7,
+        "history": [0.1, 1 / 3, math.inf, -0.0],
+        "note": "é σ",
+        "nothing": None,
+        "flags": (True, np.float32(0.5), np.int64(2)),
+        "": {"": np.ones(2), "a/b": np.zeros(1), "a": {"b": np.full(1, 2.0)}},  # paths that collide
+    }
+    loaded = tg.load(tg.save(checkpoint, tmp_path / "checkpoint.npz"))
+    expected = checkpoint | {"flags": (True, 0.5, 2)}  # numpy scalars come back as Python's
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+        if isinstance(a, dict):
+            return type(b) is dict and list(a) == list(b) and all(same(a[key], b[key]) for key in a)
+        if isinstance(a, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+        return type(a) is type(b) and str(a) == str(b)
+
+    assert same(expected, loaded)
+    again = tg.optim.Adam(nn.Linear(3, 2).parameters())
+    again.load_state_dict(loaded["optimizer"])
+    assert again.state_dict()["param_groups"] == optimizer.state_dict()["param_groups"]
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as archive:  # arrays by their path
+        assert np.array_equal(
+            archive["optimizer/state/0/exp_avg.npy"], checkpoint["optimizer"]["state"][0]["exp_avg"]
+        )
+
+
+def test_a_checkpoint_of_what_save_cannot_keep_is_refused(tmp_path):
+    with pytest.raises(TypeError, match=r"the key 1\.5 at optimizer is not a string or an int"):
+        tg.save({"optimizer": {1.5: np.ones(1)}}, tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="'model/w' is not a named numeric array"):
+        tg.save({"model": {"w": np.array(["text"])}}, tmp_path / "b.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("structure", "arrays", "reason"),
+    [
+        (b"{not json", {}, "not readable JSON"),
+        (b"\xff", {}, "not readable JSON"),
+        (b'{"dict": [["w", {"array": "w"}]]}', {}, "structure holds"),  # names a missing array
+        (b'{"dict": []}', {"w": np.ones(1)}, "does not name the array 'w'"),
+        (b'{"dict": [["w", {"array": "w"}], ["v", {"array": "w"}]]}', {"w": np.ones(1)}, "structure holds"),
+        (b'{"dict": [["w", 1], ["w", 2]]}', {}, "structure holds"),  # a key twice
+        (b'{"dict": [[true, 1]]}', {}, "structure holds"),
+        (b'{"set": [1]}', {}, "structure holds"),
+        (b'{"list": [1]}', {}, "not a dict"),
+        (b'{"list": ' * 5000 + b"[]" + b"}" * 5000, {}, "nested too deeply|not readable JSON"),
+    ],
+)
+def test_a_damaged_checkpoint_structure_is_refused(tmp_path, structure, arrays, reason):
+    path = tmp_path / "damaged.npz"
+    np.savez(path, **{"": np.frombuffer(structure, dtype=np.uint8)}, **arrays)
+    with pytest.raises(ValueError, match=f"not a valid .npz file.*({reason})"):
+        tg.load(path)
+
+
+def test_a_checkpoint_structure_that_is_not_bytes_is_refused(tmp_path):
+    np.savez(tmp_path / "floats.npz", **{"": np.ones(3)})
+    with pytest.raises(ValueError, match=r"its structure \(the member '.npy'\) is float64"):
+        tg.load(tmp_path / "floats.npz")
+
+
 @pytest.mark.parametrize(
     ("key", "reason"),
     [

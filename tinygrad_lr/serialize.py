@@ -5,10 +5,17 @@ named exactly ``k + ".npy"`` and ``load`` strips exactly one ``.npy``, so every 
 it was given: ``"w"`` is the member ``w.npy`` and ``"w.npy"`` the member ``w.npy.npy``. That is
 also how ``np.savez`` names its members, so its files load here and ``np.load`` reads ours
 (``np.load(path)[k + ".npy"]`` is exact even when another key is ``k + ".npy"``).
+
+A nested dict, such as ``{"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+"epoch": 3}`` (what PyTorch users pass to ``torch.save``), is kept as its arrays, each under its
+path (``optimizer/state/0/exp_avg``), and one more member, of the empty key (which a flat dict
+cannot have): its structure as JSON text in bytes, which holds the dicts, lists, tuples and plain
+values (numbers, True/False, None, strings) and names each array's member. Still no pickle.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -41,6 +48,10 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplemented
 def save(module_or_state: Any, path: str | Path) -> Path:
     """Write a module's parameters (or a ``{name: array}`` dict) to ``path`` as ``.npz``.
 
+    A dict that holds dicts, lists or tuples (a checkpoint with an optimiser's ``state_dict``) is
+    written with its structure (see the module's docstring); ``load`` gives it back as it was,
+    numbers as numbers and arrays as numpy arrays.
+
     Any key is kept but one a zip archive cannot hold faithfully (empty, or with a NUL byte or a
     backslash). The file is written next to its destination and renamed over it only when
     complete, so an interrupted save never leaves a broken file in place of a good one. Written
@@ -50,13 +61,13 @@ def save(module_or_state: Any, path: str | Path) -> Path:
     state = module_or_state.state_dict() if hasattr(module_or_state, "state_dict") else module_or_state
     if not isinstance(state, dict):
         raise TypeError(f"save: expected a Module or a dict of arrays, got {type(module_or_state).__name__}")
-    arrays = {}
-    for name, value in state.items():
-        array = np.asarray(getattr(value, "data", value))
-        if not isinstance(name, str) or array.dtype.kind not in "biuf":
-            raise TypeError(f"save: {name!r} is not a named numeric array ({array.dtype})")
-        _check_key(name)
-        arrays[name] = array
+    arrays: dict[str, np.ndarray] = {}
+    if any(isinstance(value, (dict, list, tuple)) for value in state.values()):
+        tree = json.dumps(_tree(state, (), arrays))
+        arrays[""] = np.frombuffer(tree.encode("utf-8"), dtype=np.uint8)
+    else:
+        for name, value in state.items():
+            _add_array(arrays, name, value)
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"save: the file name must end in .npz, got {path.name!r}")
@@ -82,8 +93,9 @@ def save(module_or_state: Any, path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarray]:
-    """Read a file written by ``save`` (or ``np.savez``): a ``{name: array}`` dict for ``load_state_dict``.
+def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
+    """Read a file written by ``save`` (or ``np.savez``): a ``{name: array}`` dict for
+    ``load_state_dict``, or the nested dict that was saved (a checkpoint), as it was.
 
     The file must be a regular file holding only ``.npy`` members of numeric arrays; anything
     else is refused with a ValueError that says what (a directory: IsADirectoryError; no file:
@@ -119,9 +131,80 @@ def load(path: str | Path, *, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarra
                         arrays[key] = npz[key + ".npy"]
                     except ValueError as error:  # a compressed member ending before its declared size
                         raise _invalid(path, f"{key!r}: {error}") from None
-            return arrays
+            return _rebuild(arrays, path) if "" in arrays else arrays
         except _ZIP_ERRORS as error:
             raise _invalid(path, str(error)) from None
+
+
+def _add_array(arrays: dict[str, np.ndarray], name: Any, value: Any) -> None:
+    array = np.asarray(getattr(value, "data", value))
+    if not isinstance(name, str) or array.dtype.kind not in "biuf":
+        raise TypeError(f"save: {name!r} is not a named numeric array ({array.dtype})")
+    _check_key(name)
+    arrays[name] = array
+
+
+def _tree(value: Any, where: tuple, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` as JSON: plain values as they are, containers as ``{"dict": [[key, item], ...]}``,
+    ``{"list": [...]}`` or ``{"tuple": [...]}``, an array as ``{"array": its member's key}``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        for key in value:
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"save: the key {key!r} at {'/'.join(map(str, where)) or 'the top'} "
+                                "is not a string or an int")  # fmt: skip
+        return {"dict": [[key, _tree(item, (*where, key), arrays)] for key, item in value.items()]}
+    if isinstance(value, (list, tuple)):
+        items = [_tree(item, (*where, i), arrays) for i, item in enumerate(value)]
+        return {type(value).__name__: items}
+    key = "/".join(map(str, where))
+    while key in arrays or not key:  # a key holding "/" could name another path's member
+        key += "~"
+    _add_array(arrays, key, value)
+    return {"array": key}
+
+
+def _rebuild(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
+    """The nested dict that ``save`` wrote, from its arrays and its structure (the member of key "")."""
+    text, used = arrays.pop(""), set()
+
+    def build(node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        kind, content = (
+            next(iter(node.items())) if isinstance(node, dict) and len(node) == 1 else (None, None)
+        )
+        if kind == "array" and isinstance(content, str) and content in arrays and content not in used:
+            used.add(content)
+            return arrays[content]
+        if kind in ("list", "tuple") and isinstance(content, list):
+            items = [build(item) for item in content]
+            return items if kind == "list" else tuple(items)
+        if kind == "dict" and isinstance(content, list):
+            pairs = [pair for pair in content if isinstance(pair, list) and len(pair) == 2]
+            keys = [key for key, _ in pairs if isinstance(key, (str, int)) and not isinstance(key, bool)]
+            if len(keys) == len(content) == len(set(keys)):
+                return {key: build(item) for key, item in pairs}
+        raise _invalid(path, f"its structure holds {str(node)[:60]!r}, which save does not write")
+
+    if text.dtype != np.uint8 or text.ndim != 1:
+        raise _invalid(path, f"its structure (the member '.npy') is {text.dtype} {text.shape}, not bytes")
+    try:
+        tree = json.loads(text.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise _invalid(path, f"its structure (the member '.npy') is not readable JSON: {error}") from None
+    try:
+        state = build(tree)
+    except RecursionError:
+        raise _invalid(path, "its structure is nested too deeply") from None
+    if not isinstance(state, dict):
+        raise _invalid(path, f"its structure is a {type(state).__name__}, not a dict")
+    if unused := sorted(set(arrays) - used):
+        raise _invalid(path, f"its structure does not name the array {unused[0]!r}")
+    return state
 
 
 def _check_key(name: str) -> None:
