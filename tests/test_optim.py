@@ -304,3 +304,12 @@ def test_fit_with_minibatches_records_the_history(breast_cancer):
     assert len(history.train_loss) == len(history.val_loss) == 15
     assert history.train_loss[-1] < history.train_loss[0] / 2
     assert tg.training.accuracy(model, X_test, y_test) >= 0.93
+
+
+@pytest.mark.parametrize("make", [tg.optim.SGD, tg.optim.Adam, tg.optim.Newton])
+def test_a_parameter_that_is_not_a_leaf_is_refused_as_in_pytorch(make):
+    # PyTorch: "can't optimize a non-leaf Tensor". Skipped instead, it would never move, silently
+    w = tg.randn(3, requires_grad=True) * 0.5
+    b = tg.zeros(1, requires_grad=True)
+    with pytest.raises(ValueError, match=r"parameter 0 .* is not a leaf .*w.requires_grad = True"):
+        make([w, b], lr=0.05)

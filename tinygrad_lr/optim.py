@@ -67,6 +67,13 @@ class Optimizer:
                     f"{name}: parameter {i} is {type(p).__name__}; "
                     "give Values or Tensors (module.parameters())"
                 )
+            if not p.is_leaf:  # as PyTorch: backward gives it no .grad, so it would never move
+                raise ValueError(
+                    f"{name}: parameter {i} ({p.label or np.shape(p.data)}) is not a leaf but the result "
+                    f"of an op ({p.op}), so backward leaves its .grad alone and it would never be updated; "
+                    "make the parameter first and compute with it, e.g. "
+                    "w = tg.randn(3) * 0.5; w.requires_grad = True"
+                )
             known.append(p)
             first = next(j for j, q in enumerate(known) if q is p)
             if first != i:
