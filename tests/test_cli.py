@@ -374,3 +374,35 @@ def test_an_empty_output_path_is_refused_not_taken_as_the_current_folder_or_no_o
     assert result.returncode == 2 and "give a file or folder name" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def png_ratio(path) -> float:
+    """The longer side of a PNG over its shorter side, from the header's width and height."""
+    header = Path(path).read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    return max(width, height) / min(width, height)
+
+
+SUM = "x*a + x*b + x*c + x*d + x*e + x*f + x*g + x*h"
+
+
+@pytest.mark.parametrize("rankdir", ["auto", "LR", "TB"])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        [],
+        ["exp(exp(exp(exp(exp(exp(exp(exp(x*0.1))))))))", "--set", "x=0.5"],
+        [SUM, "--set", "x=0.5", *(f"{v}=1" for v in "abcdefgh")],
+    ],
+    ids=["lesson", "chain", "sum"],
+)
+def test_every_picture_the_command_writes_fits_a_slide(tmp_path, rankdir, formula):
+    """A long chain or a wide sum, either way round: the picture wraps into rows (or columns)
+    and stays at most 3.5:1."""
+    graph = run("graph", *formula, "--rankdir", rankdir, "-o", str(tmp_path / "g.png"))
+    assert graph.returncode == 0, graph.stderr
+    assert png_ratio(tmp_path / "g.png") <= 3.5
+    steps = run("step", *formula, "--all", "--rankdir", rankdir, "--frames", str(tmp_path))
+    assert steps.returncode == 0, steps.stderr
+    assert all(png_ratio(frame) <= 3.5 for frame in tmp_path.glob("step_*.png"))

@@ -144,7 +144,7 @@ def draw(
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
     group = _groups(nodes, root) if collapse else {}
     sizes: dict[str, tuple[int, int]] = {}  # each drawn node's size in characters (width, lines)
-    body: dict[tuple, list[str]] = {}
+    body: list[tuple[tuple, str, str]] = []  # (module scope, DOT name, DOT line) of each shape
     edges: list[tuple[str, str, str]] = []
     for node in nodes:
         if node in group:
@@ -153,7 +153,7 @@ def draw(
         grad = node.grad if grads is None else grads.get(node, node.grad)
         others = [g.get(node, node.grad) for g in fit]
         box, size = _box(node, names[node], grad, others, show_data, show_grad, colors.get(node))
-        body.setdefault(scope, []).append(f"  {ids[node]} [label=<{box}>];")
+        body.append((scope, ids[node], f"  {ids[node]} [label=<{box}>];"))
         sizes[ids[node]] = size
         if node._ctx is None:
             continue
@@ -165,14 +165,14 @@ def draw(
         if ordered and len(names.shown(node)) <= 16:
             label, ordered = names.shown(node), False  # the op in its operands' own names: a − b
         style = f'style=filled fillcolor="{op_fill(colors.get(node))}" color="{_COLORS["border"]}"'
-        body[scope].append(f'  {op} [shape=ellipse {style} label="{_escape_dot(label)}"];')
+        body.append((scope, op, f'  {op} [shape=ellipse {style} label="{_escape_dot(label)}"];'))
         sizes[op] = (len(label) + 2, 1)
         edges.append((op, ids[node], ""))
         for k, parent in enumerate(parents):
             source = group.get(parent, ids[parent])
             edges.append((source, op, _ORDINALS[k] if ordered and k < len(_ORDINALS) else ""))
     for name, members in _collapsed(group, nodes, names).items():
-        body.setdefault((), []).append(f"  {name} [label=<{members[0]}>];")
+        body.append(((), name, f"  {name} [label=<{members[0]}>];"))
         sizes[name] = members[1]
     if collapse:  # a module's box: what it reads comes in, its output feeds what uses it
         for node, name in group.items():
@@ -185,6 +185,13 @@ def draw(
             {(source, target): (source, target, label) for source, target, label in reversed(edges)}.values()
         )[::-1]
     direction = rankdir if rankdir != "auto" else _direction(sizes, edges)
+    edges, ghosts, band = _wrap(direction, sizes, edges, {ids[node]: names[node] for node in nodes})
+    # a wrapped picture's bands are the outermost clusters, written in the order dot stacks them
+    # (it lays LR out as TB, turned: the first written comes out at the bottom)
+    flip = -1 if direction == "LR" else 1
+    scoped: dict[tuple, list[str]] = {}
+    for scope, name, line in body + ghosts:
+        scoped.setdefault((band[name] * flip, *scope) if name in band else scope, []).append(line)
     lines = [
         "digraph {",
         f"  rankdir={direction}; bgcolor=white; nodesep=0.25; ranksep=0.35;",
@@ -195,11 +202,11 @@ def draw(
     ]
     if key:
         lines.append(f"  labelloc=b; label=<{_key(key)}>;")
+    lines += _clusters(scoped)  # first: dot orders what shares a rank as first written
     lines += [
         f"  {source} -> {target}" + (f' [label="{label}"];' if label else ";")
         for source, target, label in edges
     ]
-    lines += _clusters(body)
     lines.append("}")
     return Drawing("\n".join(lines), count, ids)
 
@@ -259,34 +266,104 @@ def _collapsed(group: dict[Node, str], nodes: list[Node], names: Any) -> dict[st
     return result
 
 
-def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, str]]) -> str:
-    """LR or TB, whichever gives a picture closer to a slide's shape (16:9), from the graph's
-    ranks (the longest path to each node) and the sizes of what is in them."""
+def _columns(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, str]]) -> list[list[str]]:
+    """The graph's ranks, as dot makes them: each node one after the latest thing it reads (the
+    longest path from an input), and an input just before its first use."""
     before: dict[str, list[str]] = {name: [] for name in sizes}
     for source, target, _ in edges:
         before[target].append(source)
     rank: dict[str, int] = {}
-    ranks: dict[int, list[str]] = {}
-    for name in graphlib.TopologicalSorter(before).static_order():  # longest path from an input
+    for name in graphlib.TopologicalSorter(before).static_order():
         rank[name] = max((rank[source] + 1 for source in before[name]), default=0)
-        ranks.setdefault(rank[name], []).append(name)
-    char_w, line_h, gap = 7.0, 16.0, 24.0  # points per character and per line, and between nodes
+    first_use: dict[str, int] = {}
+    for source, target, _ in edges:
+        first_use[source] = min(first_use.get(source, rank[target]), rank[target])
+    for name in sizes:
+        if not before[name] and name in first_use:
+            rank[name] = first_use[name] - 1
+    columns: list[list[str]] = [[] for _ in range(max(rank.values(), default=0) + 1)]
+    for name, r in rank.items():
+        columns[r].append(name)
+    return columns
 
-    def extent(along: int) -> tuple[float, float]:
-        # along 0: ranks left to right; 1: top to bottom
-        long = sum(
-            max(sizes[n][along] * (char_w if along == 0 else line_h) for n in r) + gap for r in ranks.values()
-        )
-        across = max(
-            sum(sizes[n][1 - along] * (line_h if along == 0 else char_w) + gap for n in r)
-            for r in ranks.values()
-        )
-        return (long, across) if along == 0 else (across, long)
 
-    ratio = {
-        direction: width / height for direction, (width, height) in (("LR", extent(0)), ("TB", extent(1)))
-    }
+_CHAR_W, _LINE_H, _GAP = 7.0, 16.0, 24.0  # points per character and per line, and between nodes
+
+
+def _extent(sizes: dict[str, tuple[int, int]], bands: list[list[list[str]]], direction: str) -> float:
+    """The estimated width over height of a picture whose ranks ``bands`` (each a list of
+    columns) run along ``direction``, the bands stacked across it."""
+    along = 0 if direction == "LR" else 1
+    scale = (_CHAR_W, _LINE_H) if along == 0 else (_LINE_H, _CHAR_W)
+
+    def size(band: list[list[str]]) -> tuple[float, float]:
+        long = sum(max(sizes[n][along] * scale[0] for n in column) + _GAP for column in band if column)
+        across = max(sum(sizes[n][1 - along] * scale[1] + _GAP for n in column) for column in band if column)
+        return long, across
+
+    measured = [size(band) for band in bands]
+    long, across = max(m[0] for m in measured), sum(m[1] for m in measured)
+    return long / across if along == 0 else across / long
+
+
+def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, str]]) -> str:
+    """LR or TB, whichever gives a picture closer to a slide's shape (16:9), from the graph's
+    ranks and the sizes of what is in them."""
+    columns = _columns(sizes, edges)
+    ratio = {direction: _extent(sizes, [columns], direction) for direction in ("LR", "TB")}
     return min(ratio, key=lambda d: abs(np.log(ratio[d] / (16 / 9))))
+
+
+def _wrap(
+    direction: str,
+    sizes: dict[str, tuple[int, int]],
+    edges: list[tuple[str, str, str]],
+    labels: dict[str, str],
+) -> tuple[list[tuple[str, str, str]], list[tuple[tuple, str, str]], dict[str, int]]:
+    """Wrap a long picture as text wraps: its ranks cut into bands (rows left to right, or
+    columns top down), as many as bring it closest to a slide's shape. An edge into a later band
+    starts from a dashed copy of its source there, named as the source ("p, from above").
+    Returns the edges, the copies' (scope, name, DOT line) and each name's band ({}: one band,
+    not wrapped); cuts fall only between a node and what uses
+    it, never between an op and its result."""
+    columns = _columns(sizes, edges)
+    where = {name: k for k, column in enumerate(columns) for name in column}
+    ops_out = {source for source, target, _ in edges if source.endswith("_op")}
+    cuts = [
+        k
+        for k in range(1, len(columns))
+        if not any(where[s] < k <= where[t] for s, t, _ in edges if s in ops_out)
+    ]
+    best, best_bands = None, [columns]
+    for count in range(1, len(cuts) + 2):  # bands of about equal length along the direction
+        wanted = [i * len(columns) / count for i in range(1, count)]
+        chosen = sorted({min(cuts, key=lambda k, w=w: abs(k - w)) for w in wanted})
+        bands = [columns[a:b] for a, b in zip([0, *chosen], [*chosen, len(columns)], strict=True)]
+        score = abs(np.log(_extent(sizes, bands, direction) / (16 / 9)))
+        if best is None or score < best - 1e-9:
+            best, best_bands = score, bands
+    if len(best_bands) == 1:
+        return edges, [], {}
+    band = {name: b for b, columns_ in enumerate(best_bands) for column in columns_ for name in column}
+    for source, target, _ in edges:  # an input sits in the band of its first use
+        if not any(t == source for _, t, _ in edges) and where[source] + 1 == where[target]:
+            band[source] = band[target]
+    side = "from above" if direction == "LR" else "from the left"
+    ghosts: dict[tuple[str, int], str] = {}
+    wrapped = []
+    for source, target, label in edges:
+        if band[source] != band[target]:
+            ghost = ghosts.setdefault((source, band[target]), f"{source}_row{band[target]}")
+            source = ghost
+        wrapped.append((source, target, label))
+    lines = []
+    for (source, row), ghost in ghosts.items():
+        band[ghost] = row
+        style = f'shape=box style="dashed,rounded" color="{_COLORS["border"]}"'
+        lines.append(
+            ((), ghost, f'  {ghost} [{style} label="{_escape_dot(labels.get(source, source))}, {side}"];')
+        )
+    return wrapped, lines, band
 
 
 def _key(key: Sequence[tuple[str, str]]) -> str:
@@ -305,8 +382,13 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
     def emit(prefix: tuple, depth: int) -> None:
         for scope in (s for s in scopes if len(s) == len(prefix) + 1 and s[:-1] == prefix):
             pad = "  " * depth
-            out.append(f'{pad}subgraph "cluster_{_escape_dot("/".join(scope))}" {{')
-            out.append(f'{pad}  label="{_escape_dot(scope[-1])}"; style="rounded,dashed"; color="#90a4ae";')
+            out.append(f'{pad}subgraph "cluster_{_escape_dot("/".join(map(str, scope)))}" {{')
+            if isinstance(scope[-1], int):  # a band of a wrapped picture: no frame
+                out.append(f"{pad}  peripheries=0;")
+            else:
+                out.append(
+                    f'{pad}  label="{_escape_dot(scope[-1])}"; style="rounded,dashed"; color="#90a4ae";'
+                )
             out.append(f'{pad}  fontname="Helvetica"; fontsize=10; fontcolor="#546e7a";')
             out.extend(pad + line for line in body.get(scope, []))
             emit(scope, depth + 1)
