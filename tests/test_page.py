@@ -394,3 +394,88 @@ def test_the_screenshot_in_the_docs_is_made_by_a_script(browser, tmp_path):
     assert (tmp_path / "stepper_page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     committed = script.parent / "screenshots" / "stepper_page.png"
     assert committed.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+SIZES = [(1024, 768), (1280, 800), (1920, 1080)]  # projectors
+
+
+def in_view(view, selector):
+    """Whether the box of ``selector``'s element lies inside the viewport, and the box."""
+    box = view.locator(selector).bounding_box()
+    size = view.viewport_size
+    right, bottom = box["x"] + box["width"], box["y"] + box["height"]
+    return min(box["x"], box["y"]) >= 0 and right <= size["width"] and bottom <= size["height"], box
+
+
+def overflowing_text(view):
+    """The step text's horizontal overflow of its panel, in px (0: every line fits)."""
+    return view.evaluate("text => text.scrollWidth - text.clientWidth", view.query_selector(".tglr-text"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["neuron", "lesson"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: "x".join(map(str, size)))
+def test_on_a_projector_the_current_node_and_the_step_text_are_in_view(browser, tmp_path, which, size):
+    loss = neuron() if which == "neuron" else tg.lesson.network()
+    path = tg.Backprop(loss).html(tmp_path / f"{which}.html")
+    view, errors = open_page(browser, path)
+    view.set_viewport_size({"width": size[0], "height": size[1]})
+    problems = []
+    for k in range(1, tg.Backprop(loss).total + 1):
+        view.keyboard.press("ArrowRight")
+        if k == 3:  # for a person to look at
+            view.screenshot(path=tmp_path / f"{which}-{size[0]}x{size[1]}.png")
+        inside, box = in_view(view, "g.node.tglr-current:not([data-of])")
+        if not inside:
+            problems.append(f"step {k}: the current node's box {box} is not in view")
+        if not in_view(view, ".tglr-text")[0]:
+            problems.append(f"step {k}: the step text is not in view")
+        if overflowing_text(view) > 0:
+            problems.append(f"step {k}: the step text overflows its panel by {overflowing_text(view)} px")
+    print(f"screenshots: {tmp_path}")
+    assert problems == []
+    assert errors == []
+
+
+def text_px(view):
+    """The height in px of the graph's smallest text as the page draws it (font size × the SVG's scale)."""
+    return view.evaluate(
+        """svg => Math.min(...[...svg.querySelectorAll("text")].map(t => Number(t.getAttribute("font-size"))))
+            * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width""",
+        view.query_selector(".tglr-graph svg"),
+    )
+
+
+@pytest.mark.browser
+def test_a_teacher_can_enlarge_the_graph_and_still_see_every_step(browser, tmp_path):
+    loss = tg.lesson.network()
+    path = tg.Backprop(loss).html(tmp_path / "lesson.html")
+    view, errors = open_page(browser, path)
+    view.set_viewport_size({"width": 1024, "height": 768})
+    fitted = text_px(view)
+    assert in_view(view, ".tglr-graph svg")[0]  # fitted: the whole graph is on the screen
+    for _ in range(3):
+        view.keyboard.press("+")
+    assert text_px(view) == pytest.approx(fitted * 1.25**3, rel=0.02) and text_px(view) >= 12
+    for k in range(1, tg.Backprop(loss).total + 1):
+        view.keyboard.press("ArrowRight")
+        assert in_view(view, "g.node.tglr-current:not([data-of])")[0], k
+        if k == 5:
+            view.screenshot(path=tmp_path / "lesson-1024x768-larger.png")
+    view.keyboard.press("-")
+    assert text_px(view) == pytest.approx(fitted * 1.25**2, rel=0.02)
+    view.keyboard.press("0")
+    assert text_px(view) == pytest.approx(fitted, rel=0.02)
+    view.keyboard.press("-")  # fitted is the smallest
+    assert text_px(view) == pytest.approx(fitted, rel=0.02)
+    for button in ("larger", "larger", "smaller"):
+        view.click(f"button[data-action='{button}']")
+    assert text_px(view) == pytest.approx(fitted * 1.25, rel=0.02)
+    assert "+ and − make the graph larger and smaller" in " ".join(view.text_content(".tglr-info").split())
+    print(f"screenshot: {tmp_path}")
+    assert errors == []
+
+
+def test_the_docs_tell_how_to_enlarge_the_graph():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "stepping.md").read_text(encoding="utf-8")
+    assert "+ and − make the graph larger and smaller" in " ".join(docs.split())

@@ -5,8 +5,9 @@ gradient it will show (as the stepper's frames are), and, as JSON, what each ste
 pass changes: the colours of the stepper's pictures, the gradients, and the step's text, the
 same strings as ``Step.lines()``. A small script (``assets/stepper.js``, with its template and
 style next to it) applies them: buttons, a slider, ← → Home End, and a click on a node shows its
-value, its gradient as it stands and the formula of the op that made it. Nothing is fetched
-from the network.
+value, its gradient as it stands and the formula of the op that made it. The graph is fitted to
+its panel; + and − scale it, and the panel follows the current step. Nothing is fetched from the
+network.
 
 The page runs its own pass, which stores no gradient: writing or showing a page changes neither
 the stepper it came from nor any ``.grad``.

@@ -4,6 +4,8 @@
 // A step changes only what the Python side recorded for it: the fills of some boxes and ops,
 // some gradients, and the step's text (Step.lines(), the same strings the terminal prints).
 // Any step is rebuilt from the start state by applying the recorded changes in order.
+// The graph is fitted to its panel (both ways); + and − scale it from there, and the panel
+// scrolls to keep the current step's box in view.
 function tinygradLrStepper(root, standalone) {
   "use strict";
   const NBSP = "\u00a0";
@@ -12,6 +14,12 @@ function tinygradLrStepper(root, standalone) {
   const slider = root.querySelector(".tglr-slider");
   const counter = root.querySelector(".tglr-counter");
   const info = root.querySelector(".tglr-info");
+  const graph = root.querySelector(".tglr-graph");
+  const svg = graph.querySelector("svg");
+  const drawn = svg.viewBox.baseVal; // graphviz's size, in pt
+  const LARGEST_FIT = 8 / 3; // px per pt: a small graph is fitted up to twice its own size
+  const STEP = 1.25;
+  let larger = 0; // how many times + was pressed over the fit
   const groups = {};
   for (const group of root.querySelectorAll("g.node[data-node]")) {
     groups[group.dataset.node] = group;
@@ -34,6 +42,16 @@ function tinygradLrStepper(root, standalone) {
     return (i ? NBSP.repeat(data.indent) : "") + line.replace(/ /g, NBSP);
   }
 
+  // A line of the step's text: a block whose wrapped parts are indented under its own start.
+  function textLine(line, i, lines) {
+    const item = document.createElement("span");
+    const indent = line.length - line.trimStart().length + 4;
+    item.style.paddingLeft = `${indent}ch`;
+    item.style.textIndent = `${-indent}ch`;
+    item.textContent = i + 1 < lines.length ? line + "\n" : line; // the text copies as it prints
+    return item;
+  }
+
   function show(k) {
     at = Math.max(0, Math.min(data.steps.length, k));
     const { fill, grad } = state(at);
@@ -54,10 +72,39 @@ function tinygradLrStepper(root, standalone) {
       if (current !== null && groups[id]) groups[id].classList.add("tglr-current");
     }
     root.dataset.current = current || "";
-    text.textContent = at ? data.steps[at - 1].lines.join("\n") : data.intro;
+    follow();
+    text.replaceChildren(...(at ? data.steps[at - 1].lines : [data.intro]).map(textLine));
     slider.value = String(at);
     counter.textContent = `step ${at} of ${data.steps.length}`;
     if (selected !== null) describe(selected, grad);
+  }
+
+  // The graph fitted to its panel, times STEP ** larger; sizes in whole px, so that a fitted
+  // graph never overflows its panel by a fraction.
+  function size() {
+    if (!graph.clientWidth || !graph.clientHeight) return; // not laid out (a hidden notebook cell)
+    const fit = Math.min(graph.clientWidth / drawn.width, graph.clientHeight / drawn.height, LARGEST_FIT);
+    const scale = fit * STEP ** larger;
+    svg.style.width = `${Math.floor(drawn.width * scale)}px`;
+    svg.style.height = `${Math.floor(drawn.height * scale)}px`;
+    follow();
+  }
+
+  // Scroll the graph's panel (only it: a notebook around the page stays put) to centre the
+  // current step's box and op when they are not both in view.
+  function follow() {
+    const current = root.dataset.current;
+    const shapes = [groups[current], groups[current + "_op"]].filter(Boolean);
+    if (!shapes.length) return;
+    const boxes = shapes.map((shape) => shape.getBoundingClientRect());
+    const panel = graph.getBoundingClientRect();
+    const left = Math.min(...boxes.map((box) => box.left)) - panel.left - graph.clientLeft;
+    const top = Math.min(...boxes.map((box) => box.top)) - panel.top - graph.clientTop;
+    const width = Math.max(...boxes.map((box) => box.right)) - panel.left - graph.clientLeft - left;
+    const height = Math.max(...boxes.map((box) => box.bottom)) - panel.top - graph.clientTop - top;
+    if (left >= 0 && top >= 0 && left + width <= graph.clientWidth && top + height <= graph.clientHeight) return;
+    graph.scrollLeft += left + width / 2 - graph.clientWidth / 2;
+    graph.scrollTop += top + height / 2 - graph.clientHeight / 2;
   }
 
   function block(title, body) {
@@ -100,10 +147,14 @@ function tinygradLrStepper(root, standalone) {
   }
 
   function act(action) {
-    if (action === "zoom") return root.querySelector(".tglr-graph").classList.toggle("tglr-actual");
+    if (action in scales) {
+      larger = Math.max(0, Math.min(12, scales[action](larger)));
+      return size();
+    }
     show({ first: 0, previous: at - 1, next: at + 1, last: data.steps.length }[action]);
   }
 
+  const scales = { larger: (n) => n + 1, smaller: (n) => n - 1, fit: () => 0 };
   const key = root.querySelector(".tglr-key");
   for (const [color, meaning] of data.key) {
     const item = document.createElement("span");
@@ -118,6 +169,7 @@ function tinygradLrStepper(root, standalone) {
   slider.max = String(data.steps.length);
   slider.addEventListener("input", () => show(Number(slider.value)));
   const keys = { ArrowRight: "next", ArrowLeft: "previous", Home: "first", End: "last" };
+  Object.assign(keys, { "+": "larger", "=": "larger", "-": "smaller", "0": "fit" });
   (standalone ? document : root).addEventListener("keydown", (event) => {
     const action = keys[event.key];
     if (!action || event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -128,5 +180,7 @@ function tinygradLrStepper(root, standalone) {
     const group = event.target.closest("g.node[data-node]");
     if (group) select(group.dataset.of || group.dataset.node);
   });
+  if (standalone) root.classList.add("tglr-page");
+  new ResizeObserver(size).observe(root);
   show(0);
 }
