@@ -52,6 +52,16 @@ def test_neuron_options_change_the_numbers():
     assert "dL/d(b) = -0.5" in result.stdout
 
 
+def test_neuron_takes_the_label_y():
+    out = run("neuron", "--y", "0").stdout
+    p = 1 / (1 + math.exp(0.9))  # σ(w·x + b) at the defaults
+    assert "loss L = −log q, q = 1 − p for the label y = 0" in out
+    assert f"dL/d(w) = {tg.show.number(p * 2)}" in out  # (p − 0)·x
+    assert f"L = {tg.show.number(-math.log(1 - p)):>9}" in out
+    assert "label y" in run("neuron", "--help").stdout
+    assert_refused(run("neuron", "--y", "2"), "invalid choice: 2")
+
+
 def test_help_and_unknown_commands():
     assert "demo" in run("--help").stdout
     assert "--batch-size" in run("demo", "--help").stdout

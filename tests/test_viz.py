@@ -247,6 +247,17 @@ def test_jupyter_display_is_svg():
     assert f"<Drawing of {count} nodes" in repr(tg.draw(loss))
 
 
+def test_a_notebooks_graph_is_never_wider_than_its_cell():
+    # an HTML export gives the cell its width; a graph of a fixed width in pt was clipped
+    lesson_loss = tg.lesson.network()
+    drawing = tg.draw(lesson_loss)
+    root = ET.fromstring(drawing._repr_mimebundle_()["image/svg+xml"])
+    drawn = ET.fromstring(drawing.pipe("svg").decode())
+    assert root.get("width") == "100%" and "height" not in root.attrib
+    assert root.get("style") == f"max-width: {drawn.get('width')}; height: auto"  # never enlarged
+    assert root.get("viewBox") == drawn.get("viewBox")  # what scales it, the drawing's own
+
+
 def svg_geometry(svg: str) -> tuple[dict, list, float]:
     """The nodes of an SVG that graphviz drew (title -> the table's box or the ellipse), its
     edges (target title, where the arrowhead's tip is), and its width/height."""

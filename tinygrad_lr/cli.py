@@ -185,14 +185,23 @@ def neuron(args: argparse.Namespace) -> int:
     wx = w * x
     z = wx + b
     p = z.sigmoid()
-    log_p = p.log()
-    loss = -log_p  # binary cross-entropy for the label y = 1
-    for node, label in ((wx, "wx"), (z, "z"), (p, "p"), (log_p, "log p"), (loss, "L")):
+    named = [(wx, "wx"), (z, "z"), (p, "p")]
+    if args.y == 1:  # binary cross-entropy for the label y = 1: −log p
+        log_p = p.log()
+        loss = -log_p
+        named += [(log_p, "log p"), (loss, "L")]
+    else:  # for the label y = 0: −log(1 − p)
+        q = Value(1.0, label="1", requires_grad=False) - p
+        log_q = q.log()
+        loss = -log_q
+        named += [(q, "q"), (log_q, "log q"), (loss, "L")]
+    for node, label in named:
         node.label = label
     loss.backward()
 
     nodes = walk(loss)
-    print("One sigmoid neuron: p = σ(w·x + b), loss L = −log p for the label y = 1\n")
+    written = "−log p" if args.y == 1 else "−log q, q = 1 − p"
+    print(f"One sigmoid neuron: p = σ(w·x + b), loss L = {written} for the label y = {args.y}\n")
     print("forward")
     for node in nodes:
         how = f"{node._ctx.fn.name}({', '.join(p.label for p in node.parents)})" if node._ctx else "input"
@@ -212,8 +221,8 @@ def neuron(args: argparse.Namespace) -> int:
             line = f"{line:<28}" + ", ".join(rules)
         print(line)
     print(
-        f"\nby hand: dL/dw = (p − 1)·x = {show.number((p.data - 1) * x.data)}, "
-        f"dL/db = p − 1 = {show.number(p.data - 1)}"
+        f"\nby hand: dL/dw = (p − {args.y})·x = {show.number((p.data - args.y) * x.data)}, "
+        f"dL/db = p − {args.y} = {show.number(p.data - args.y)}"
     )
     return 0
 
@@ -557,10 +566,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     walkthrough.set_defaults(handler=step)
 
-    one = commands.add_parser("neuron", help="one sigmoid neuron, its loss and its gradients, node by node")
+    one = commands.add_parser(
+        "neuron",
+        help="one sigmoid neuron, its loss and its gradients, node by node",
+        description="One sigmoid neuron, p = σ(w·x + b), and its binary cross-entropy loss for the "
+        "label y, by backprop: the forward values, each dL/d(node) with the op's local derivative, "
+        "and the same gradients worked out by hand, dL/dw = (p − y)·x and dL/db = p − y.",
+    )
     one.add_argument("--x", type=float, default=2.0, help="the input feature (default %(default)s)")
     one.add_argument("--w", type=float, default=-0.5, help="the weight (default %(default)s)")
     one.add_argument("--b", type=float, default=0.1, help="the bias (default %(default)s)")
+    one.add_argument("--y", type=int, choices=(0, 1), default=1, help="the label (default %(default)s)")
     one.set_defaults(handler=neuron)
     return parser
 

@@ -89,7 +89,16 @@ class Drawing:
         return render_bytes(self.source, fmt)[0]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"image/svg+xml": self.pipe("svg").decode()}
+        """The SVG for a notebook, at its own size but never wider than the cell (its viewBox
+        scales it down), so that an HTML export does not clip a wide graph."""
+        svg = self.pipe("svg").decode()
+        fitted = re.sub(
+            r'<svg width="([\d.]+)pt" height="[\d.]+pt"',
+            r'<svg width="100%" style="max-width: \1pt; height: auto"',
+            svg,
+            count=1,
+        )
+        return {"image/svg+xml": fitted}
 
     def __repr__(self) -> str:
         return f"<Drawing of {self.n_nodes} nodes: .render('graph.png'), or .source for the DOT text>"
