@@ -305,11 +305,12 @@ def test_the_end_of_piped_input_stops_stepping_and_keeps_the_frames_so_far(tmp_p
     assert result.returncode == 0, result.stderr
     assert "step 2 of 15" in result.stdout and "step 3 of 15" not in result.stdout
     assert result.stdout.rstrip().endswith(
-        f"stopped after 2 of 15 steps\nwrote 2 frames and {tmp_path}/backprop.gif"
+        f"stopped after 2 of 15 steps\nwrote 3 frames and {tmp_path}/backprop.gif"
     )
-    assert sorted(p.name for p in tmp_path.glob("step_*.png")) == ["step_001.png", "step_002.png"]
+    names = ["step_000.png", "step_001.png", "step_002.png"]  # the forward pass, then the steps shown
+    assert sorted(p.name for p in tmp_path.glob("step_*.png")) == names
     with Image.open(tmp_path / "backprop.gif") as image:
-        assert image.n_frames == 2
+        assert image.n_frames == 3
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])

@@ -1,5 +1,6 @@
 """The backprop stepper: the same order and arithmetic as backward(), and what it shows."""
 
+import html
 import math
 import re
 import sys
@@ -157,10 +158,30 @@ def test_draw_colours_the_progress():
 def test_frames_and_gif_have_one_picture_per_step(tmp_path):
     loss, _ = neuron()
     paths = tg.Backprop(loss).frames(tmp_path / "frames")
-    assert len(paths) == 7 and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    assert len(paths) == 8 and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)  # forward + 7 steps
     gif = tg.Backprop(neuron()[0]).gif(tmp_path / "backprop.gif")
     with Image.open(gif) as image:
-        assert image.format == "GIF" and image.n_frames == 7
+        assert image.format == "GIF" and image.n_frames == 8
+
+
+def _caption(source: str) -> list[str]:
+    """The caption lines of a frame's DOT text, as text (the padding taken off)."""
+    label = next(line for line in source.splitlines() if line.startswith("  labelloc=t; label="))
+    rows = re.findall(r'<font face="monospace">(.*?)</font>', label)
+    return [html.unescape(row).rstrip("\u00a0") for row in rows if row.strip("\u00a0")]
+
+
+@pytest.mark.parametrize("build", [lambda: neuron()[0], tg.lesson.network], ids=["neuron", "lesson"])
+def test_each_frame_is_captioned_with_its_step_and_the_first_shows_the_forward_pass(tmp_path, build):
+    frames = tg.Backprop(build()).frames(tmp_path, suffix=".dot")
+    steps = list(tg.Backprop(build(), store=False))  # the same pass, stepped on its own
+    assert len(frames) == len(steps) + 1
+    assert _caption(frames[0].read_text()) == ["forward pass: values, no gradients yet"]
+    shown = re.findall(r'>grad <font face="monospace">(.)', frames[0].read_text())
+    assert shown and set(shown) == {"—"}  # no gradient yet
+    for k, (frame, step) in enumerate(zip(frames[1:], steps), start=1):
+        assert _caption(frame.read_text()) == step.lines()
+        assert step.lines()[0].startswith(f"step {k} of {len(steps)}: ")
 
 
 def cli(*args, stdin=""):
@@ -187,7 +208,7 @@ def test_cli_all_shows_every_step():
 
 @pytest.mark.parametrize(
     "args, count",
-    [(("--all",), 15), (("--lesson", "--all"), 11), (("--lesson", "--all", "--rankdir", "LR"), 11)],
+    [(("--all",), 16), (("--lesson", "--all"), 12), (("--lesson", "--all", "--rankdir", "LR"), 12)],
     ids=["neuron", "lesson", "lesson-LR"],
 )
 def test_cli_all_and_frames_of_one_size(tmp_path, args, count):

@@ -29,7 +29,7 @@ from .core.tensor import Tensor
 from .core.value import Value
 from .teach import lesson, viz
 from .teach.expr import ExpressionError, expr
-from .teach.step import KEY, Backprop, derivative, gif_from_frames
+from .teach.step import Backprop, derivative, gif_from_frames
 
 DEFAULT_GRAPH = "graph.png"
 GRAPH_FILES = tuple(f".{fmt}" for fmt in viz.FORMATS)
@@ -274,7 +274,6 @@ def step(args: argparse.Namespace) -> int:
     for node in shown:
         _print_array(known[node], node.data, width)
     print(f"\nbackward, in the order the gradients become final ({steps.total} steps):")
-    states = []  # the pictures' colours and gradients after each step, drawn at the end
     while steps.remaining:
         if not args.all:
             try:
@@ -288,8 +287,6 @@ def step(args: argparse.Namespace) -> int:
             if answer.strip().lower() in ("q", "quit"):
                 break
         print(steps.step())
-        if args.frames is not None:
-            states.append((steps.colors(), steps.gradients()))
     if steps.remaining:
         print(f"stopped after {len(steps.done)} of {steps.total} steps")
     else:
@@ -300,15 +297,13 @@ def step(args: argparse.Namespace) -> int:
             print("\ngradients:")
             for n in leaves:
                 _print_array(known.d(n), n.grad)
-    if states:  # one layout and one size for every frame: each box sized for every state it shows
-        every = [grads for _, grads in states]
-        pictures = [
-            _render(
-                viz.draw(loss, highlight=colors, grads=grads, key=KEY, fit=every, rankdir=args.rankdir),
-                args.frames / f"step_{k + 1:03d}.png",
+    if args.frames is not None and steps.done:  # the forward pass and each step shown, replayed
+        try:
+            pictures = Backprop(loss, store=False).frames(
+                args.frames, steps=len(steps.done), rankdir=args.rankdir
             )
-            for k, (colors, grads) in enumerate(states)
-        ]
+        except viz.GraphvizMissing as error:
+            raise _Refused(str(error), status=1) from None
         gif = gif_from_frames(pictures, args.frames / "backprop.gif")
         print(f"wrote {len(pictures)} frames and {gif}")
     return 0

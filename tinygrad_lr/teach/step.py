@@ -13,6 +13,7 @@ dL/dz (2x2)``), then the numbers.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from . import page
 from .naming import Names, arguments, derivatives, is_scalar
 from .naming import derivative as derivative
 from .viz import CURRENT, DONE, KEY, PARTIAL, READY, draw
+
+FORWARD = "forward pass: values, no gradients yet"  # the caption of the first frame
 
 
 class Backprop:
@@ -110,19 +113,39 @@ class Backprop:
         contributions red, with a key of the colours (see ``tg.draw`` for the options)."""
         return draw(self.root, highlight=self.colors(), grads=self.gradients(), key=KEY, **options)
 
-    def frames(self, folder: Any, suffix: str = ".png", **options: Any) -> list[Path]:
-        """Step to the end, writing a picture after every step into ``folder``; returns the
-        paths. All frames share one layout and one size: the pictures are made once every
-        gradient is known, each box sized for the longest text it ever shows."""
+    def frames(
+        self, folder: Any, suffix: str = ".png", steps: int | None = None, **options: Any
+    ) -> list[Path]:
+        """Take ``steps`` more steps (default: to the end), writing a picture of the graph as it
+        stands first and after every step into ``folder``; returns the paths. Each picture is
+        captioned with its step's lines (the first, before any step: the forward pass). All frames
+        share one layout and one size: the pictures are made once every gradient is known, each
+        box sized for the longest text it ever shows, each caption padded to the longest."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        states = self.states()
+        first = self.steps[-1].lines() if self.steps else [FORWARD]
+        if self.steps:
+            states = [(self.colors(), self.gradients())]
+        else:  # the forward pass: values only, nothing coloured
+            states = [({}, dict.fromkeys(self.names.nodes))]
+        captions = [first]
+        for step in itertools.islice(self, steps):
+            states.append((self.colors(), self.gradients()))
+            captions.append(step.lines())
         every = [grads for _, grads in states]
+        height = max(map(len, captions))
+        width = max(len(line) for lines in captions for line in lines)
         return [
-            draw(self.root, highlight=colors, grads=grads, key=KEY, fit=every, **options).render(
-                folder / f"step_{k + 1:03d}{suffix}"
-            )
-            for k, (colors, grads) in enumerate(states)
+            draw(
+                self.root,
+                highlight=colors,
+                grads=grads,
+                key=KEY,
+                fit=every,
+                caption=[line.ljust(width, "\u00a0") for line in lines + [""] * (height - len(lines))],
+                **options,
+            ).render(folder / f"step_{k:03d}{suffix}")
+            for k, ((colors, grads), lines) in enumerate(zip(states, captions))
         ]
 
     def gif(self, path: Any, seconds_per_step: float = 1.2, **options: Any) -> Path:

@@ -117,6 +117,7 @@ def draw(
     grads: Mapping[Node, Any] | None = None,
     key: Sequence[tuple[str, str]] = (),
     fit: Sequence[Mapping[Node, Any]] = (),
+    caption: Sequence[str] = (),
 ) -> Drawing:
     """The picture of the graph that computed ``root`` (a Value or a Tensor).
 
@@ -135,6 +136,7 @@ def draw(
     key : (colour, meaning) pairs, drawn as a key under the graph.
     fit : other gradients each box must have room for (the frames of one stepping run then
         share one layout and one size).
+    caption : lines of text drawn above the graph, in a fixed-width font (a stepper's step).
     """
     if not isinstance(root, Node):
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
@@ -209,8 +211,13 @@ def draw(
         '  node [shape=plain fontname="Helvetica" fontsize=11];',  # plain: edges end on the table
         '  edge [fontname="Helvetica" fontsize=9 color="#78909c" arrowsize=0.7];',
     ]
-    if key:
-        lines.append(f"  labelloc=b; label=<{_key(key)}>;")
+    if key or caption:
+        rows = [
+            f'<tr><td align="left"><font face="monospace">{_html(line)}</font></td></tr>' for line in caption
+        ]
+        rows += [f"<tr><td>{_key(key)}</td></tr>"] if key else []
+        table = f'<table border="0" cellspacing="0" cellpadding="1">{"".join(rows)}</table>'
+        lines.append(f"  labelloc={'t' if caption else 'b'}; label=<{table}>;")
     lines += _clusters(scoped)  # first: dot orders what shares a rank as first written
     lines += [
         f"  {source} -> {target}" + (f' [label="{label}"];' if label else ";")
