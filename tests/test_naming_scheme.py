@@ -97,7 +97,11 @@ def graphs(draw):
         nodes.append(node)
     root = nodes[-1] if nodes[-1].requires_grad else nodes[-1] * nodes[0]
     if tensors:
-        root = root.mean() if draw(st.booleans()) else tg.nn.functional.binary_cross_entropy(root.sigmoid(), nodes[-1].data > 0.5)
+        root = (
+            root.mean()
+            if draw(st.booleans())
+            else tg.nn.functional.binary_cross_entropy(root.sigmoid(), nodes[-1].data > 0.5)
+        )
     return root
 
 

@@ -46,10 +46,7 @@ def neuron() -> Value:
     term_1, term_0 = y * log_p, not_y * log_q
     likelihood = term_1 + term_0
     loss = -likelihood
-    labels = (
-        (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
-        (term_1, "y·log p"), (term_0, "(1−y)·log(1−p)"), (likelihood, "ℓ"), (loss, "L"),
-    )  # fmt: skip
-    for node, label in labels:
+    labels = ((z, "z"), (p, "p"), (not_y, "1 − y"), (likelihood, "ℓ"), (loss, "L"))
+    for node, label in labels:  # the stepper and the pictures name the rest from the graph
         node.label = label
     return loss

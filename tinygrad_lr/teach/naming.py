@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import formula, show
+from ..core import formula, numeric, show
 from ..core.engine import Node, walk
 
 # An unnamed node made by an op is called by its expression in its operands' names where that
@@ -44,6 +44,7 @@ _BASES = {
 _LONGEST = 20  # characters of an expression that is a node's name
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SPELLED = {"ℓ": "ell", "·": "_", "⊙": "_", "−": "_"}
+_ASCII = str.maketrans({"−": "-", "·": "*", "⊙": "*"})  # a label as the formula language writes it
 
 
 class Names:
@@ -73,7 +74,7 @@ class Names:
             # NOTE: two nodes with one label are two names (a, a2): a·a would claim a square
             name = node.label if node.label not in named else self._fresh(node.label)
             named.add(node.label)
-            self._set(node, name, ast.Name(name))  # written in parentheses where it needs them: 2·(1−p)
+            self._set(node, name, ast.Name(name), self._written(node, name))  # 2·(1−p): parenthesised
         for node in self.nodes:
             if node.label:
                 continue
@@ -101,6 +102,29 @@ class Names:
             code = ast.Name(identifier)
         self._code_atom[node] = atom if code is None else code
 
+    def _written(self, node: Node, label: str) -> ast.expr | None:
+        """A label that is a formula in the names before it (1−p, (1−y)·log(1−p)) and gives the
+        node's value: that formula, as the node's expressions write it (None: it is none)."""
+        text = label.translate(_ASCII)
+        if _is_variable(label) or not text.isascii():  # NOTE: Python would read ℓ as l
+            return None
+        try:
+            tree = formula.parse(text)
+        except formula.ExpressionError:
+            return None
+        known = {name: other for other, name in self._name.items()}
+        used = formula.names(text)
+        if not used or not used <= known.keys():
+            return None
+        try:
+            with numeric.quiet():
+                value = formula.evaluate(tree, {name: known[name].data for name in used})
+        except (formula.ExpressionError, ValueError, TypeError):
+            return None
+        if not np.array_equal(value, node.data, equal_nan=True) or np.shape(value) != np.shape(node.data):
+            return None
+        return _substitute(tree, {name: self._code_atom[known[name]] for name in used})
+
     def _constant(self, node: Node) -> None:
         """An unnamed constant array: 1 − y where its values are those of 1 − y for an input y
         the graph shows, else c."""
@@ -120,8 +144,10 @@ class Names:
         """An unnamed node made by an op (see _LETTERS and _BASES)."""
         op = node._ctx.fn.name if node._ctx is not None else ""
         params = any(p._ctx is None and p.requires_grad for p in node.parents)
-        if op in ("matmul", "linear") or (op == "mul" and params) or (
-            op in ("add", "sub") and any(p in self._affine for p in node.parents)
+        if (
+            op in ("matmul", "linear")
+            or (op == "mul" and params)
+            or (op in ("add", "sub") and any(p in self._affine for p in node.parents))
         ):  # linear in the parameters: w·x, X·W, w·x + b
             self._affine.add(node)
         if node is self.root:
