@@ -43,7 +43,7 @@ _BASES = {
 }  # fmt: skip
 _LONGEST = 20  # characters of an expression that is a node's name
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-_SPELLED = {"ℓ": "ell", "·": "_", "⊙": "_", "−": "_"}
+_SPELLED = {"ℓ": "ell", "·": "_", "⊙": "_", "−": "_minus_", "-": "_minus_"}
 _ASCII = str.maketrans({"−": "-", "·": "*", "⊙": "*"})  # a label as the formula language writes it
 
 
@@ -81,8 +81,8 @@ class Names:
             if is_constant(node) and np.ndim(node.data) == 0:
                 number = float(node.data)  # an unnamed number in the arithmetic: its value
                 name = show.number(number)
-                if name in self._used:  # a user's label "2.0" is not this constant
-                    name = self._fresh("c")
+                if name in self._used or not np.isfinite(number):  # a user's label "2.0"; nan
+                    name = name if name not in self._used else self._fresh("c")  # is no literal
                     self._set(node, name, ast.Name(name))
                 else:
                     self._set(node, name, ast.Constant(number))
@@ -250,7 +250,7 @@ def _token(name: str) -> str:
 
 def spelling(name: str) -> str:
     """The identifier that stands for the name ``name`` in an expression: the name itself where
-    it is one, else a readable spelling of it (ℓ is ell, σ sigma, log p log_p, (1−y)⊙q v_1_y_q)."""
+    it is one, else a readable spelling of it (ℓ is ell, σ sigma, log p log_p, −inf minus_inf)."""
     if _is_variable(name):
         return name
     letters = []

@@ -183,7 +183,8 @@ class Step:
         self.sent: list[Sent] = []
         for i, parent, text in derivatives(node, names):
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
-                totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
+                with numeric.quiet():  # inf + (−inf) is nan here as there, without a warning
+                    totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
             last = all(p is not parent for p in ctx[i + 1 :])  # x·x sends to x twice
             local = locals_[i] if scalar else _local_values(node, i)
             final = last and waiting[parent] == 0
