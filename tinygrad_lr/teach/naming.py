@@ -1,19 +1,25 @@
 """Names and expressions for the nodes of a graph, as the stepper, the pictures and the command
 line show them.
 
-Every node gets a name a learner can follow: the label the user gave it; for a parameter of an
-``nn.Module``, its path (``linear.weight``, which the module labels it with when it is called);
-for an unnamed scalar constant, the number itself; and for any other node a short name derived
-from what made it: ``z`` for a sum or an affine map, ``p`` for a sigmoid, ``wx`` for the product of
-w and x, ``log_p`` for the log of p, ``L`` for the output. Generated names are numbered where two
-would clash and never equal a label the user gave; where two nodes carry the same label, the
-second is ``x_2`` (an expression ``x - x`` for two different nodes would be false).
+One scheme, however the graph was built. Every node gets a name a learner can follow: the label
+the user gave it; for a parameter of an ``nn.Module``, its path (``linear.weight``, which the
+module labels it with when it is called); for an unnamed scalar constant, the number itself; for
+an unnamed constant array whose values are 1 − y for a labelled constant y of the graph,
+``1 − y``; and for a node made by an op, what made it: its expression in its operands' names
+where that is short (``w·x``, ``1 − p``, ``log(p)``, ``maximum(t, 1.5)``), ``z`` for a longer
+affine map (``X·W``, ``w·x + b``), ``p`` for a sigmoid, ``h`` for tanh and relu, ``L`` for the
+output, and for any other longer expression a letter by its op (``s`` for a sum). Generated
+names are numbered where two would clash and never equal a label the user gave; where two nodes
+carry the same label, the second is ``x2`` (an expression ``x - x`` for two different nodes
+would be false).
 
-Every node made by an op also has an expression: the op written in its operands' names, in the
-formula language, with exactly the parentheses its structure needs (``X@W + b``,
-``sigmoid(z)``, ``(a + b)*c``, ``maximum(p, 3.720075976020836e-44)``). Evaluated with the
-operands' values (``tg.expr`` for scalars, ``tg.formula.evaluate`` for arrays), it gives the
-node's value: the property tests check exactly that.
+Every node made by an op also has an expression: the op in its operands' names, in the formula
+language, with exactly the parentheses its structure needs (``X@W + b``, ``sigmoid(z)``,
+``(a + b)*c``). A name that is itself a formula (``1 − p``, or a label such as ``(1−y)·log(1−p)``
+that gives its node's value) is written out there (``log(1 - p)``, over p); a label that is no
+identifier by its ``spelling`` (ℓ is ``ell``). Evaluated with the operands' values (``tg.expr``
+for scalars, ``tg.formula.evaluate`` for arrays), the expression gives the node's value: the
+property tests check exactly that.
 """
 
 from __future__ import annotations
@@ -240,12 +246,6 @@ def _is_variable(name: str) -> bool:
     """Whether ``name`` can stand for a variable in the formula language: an ASCII identifier
     (Python folds others: ℓ is read as l) that names no function of the language."""
     return bool(_IDENTIFIER.match(name)) and name not in formula.FUNCTIONS
-
-
-def _token(name: str) -> str:
-    """A name as a piece of an identifier (``log p`` is log_p), or '' if it cannot be one."""
-    token = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
-    return token if _IDENTIFIER.match(token) else ""
 
 
 def spelling(name: str) -> str:

@@ -8,7 +8,8 @@ the operands' names, checked against backward by the tests) and the contribution
     dL/dz += dL/dp · p·(1 − p) = -3.4596 · 0.2055 = -0.71095   [done: dL/dz = -0.71095]
 
 For Tensors the same line is a matrix expression with shapes (``dL/dW (2x2) += Xᵀ (2x2) ·
-dL/dz (2x2)``), then the numbers.
+dL/dz (2x2)``), then the numbers; an elementwise local derivative is shown as its values first
+(``local derivative p⊙(1 − p) =``, the matrix), as a scalar step shows ``0.2055``.
 """
 
 from __future__ import annotations
@@ -161,8 +162,9 @@ class Step:
         (for scalars) gives the node's value.
     operands : each name the expression uses, with its node.
     grad : dL/d(node), final when the step runs.
-    sent : one ``Sent`` per parent that requires grad: the derivative as text and (for scalars)
-        its value, the amount added to the parent's gradient, the parent's gradient so far,
+    sent : one ``Sent`` per parent that requires grad: the derivative as text and its value
+        (a number, or for Tensors the array of its values where the formula is elementwise), the
+        amount added to the parent's gradient, the parent's gradient so far,
         and whether it is final.
     """
 
