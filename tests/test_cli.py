@@ -128,7 +128,7 @@ def test_graph_of_the_lesson_network_and_bad_input(tmp_path):
     result = run("graph", "-o", str(out), "--rankdir", "TB", "--no-data")
     source = out.read_text()
     assert result.returncode == 0 and "rankdir=TB" in source
-    assert all(f"<b>{name}</b>" in source for name in ("X", "W", "y", "z", "p", "q", "L"))
+    assert all(f"<b>{name}</b>" in source for name in ("X", "W", "y", "z", "p", "1 − p", "L"))
     bad = run("graph", "x.__class__", "--set", "x=1")
     assert bad.returncode == 2 and "attribute access is not allowed" in bad.stderr
     missing = run("graph", "x + y", "--set", "x=1")

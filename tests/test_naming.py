@@ -90,11 +90,13 @@ def test_names_are_unique_and_never_a_users_label(root):
 def test_parentheses_are_exactly_the_ones_the_structure_needs():
     a, b, c = (Value(v, label=n) for v, n in ((1.0, "a"), (2.0, "b"), (3.0, "c")))
     cases = [
-        (lambda: (a + b) * c, "z*c"),  # the sum has a name of its own
-        (lambda: a * (b + c), "a*z"),
-        (lambda: a - (b - c), "a - z"),
-        (lambda: a / (b * c), "a/bc"),
-        (lambda: -(a**2), "-u"),
+        (lambda: (a + b) * c, "(a + b)*c"),  # a short sum is named by itself, written out
+        (lambda: a * (b + c), "a*(b + c)"),
+        (lambda: a - (b - c), "a - (b - c)"),
+        (lambda: a - b - c, "a - b - c"),
+        (lambda: a / (b * c), "a/(b*c)"),
+        (lambda: a * (b * c), "a*(b*c)"),  # floating-point products do not regroup
+        (lambda: -(a**2), "-a**2"),
     ]
     for make, expected in cases:
         out = make()
@@ -109,7 +111,7 @@ def test_expressions_write_constants_and_clamps_as_what_they_are():
     out = tg.log(tg.maximum(p, 1e-44))
     names = Names(out)
     clamp = out.parents[0]
-    assert names.expression(clamp) == "maximum(p, 1e-44)" and names[clamp] == "p_c"
+    assert names.expression(clamp) == "maximum(p, 1e-44)" and names[clamp] == "maximum(p, 1e−44)"
     assert tg.expr(names.expression(clamp), p=0.3).data == clamp.data
     w = Tensor(np.ones((3, 2)), requires_grad=True, label="w")
     mean = (w * 2.0).mean()

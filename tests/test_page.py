@@ -257,7 +257,8 @@ def test_a_browser_steps_through_the_page(browser, tmp_path, which):
         assert line in info
     op = next(n for n in ids if n._ctx is not None and n is not loss)
     view.click(f"g.node[data-node='{ids[op]}_op']")
-    assert f"made by{expected[0].backprop.names[op]} = " in view.text_content(".tglr-info")
+    names = expected[0].backprop.names  # a name that is its expression (w·x) is the whole line
+    assert f"made by{names.equation(op)}" in view.text_content(".tglr-info") and names.shown(op)
     view.screenshot(path=tmp_path / f"{which}.png", full_page=True)
     assert (tmp_path / f"{which}.png").stat().st_size > 10_000
     assert errors == []

@@ -98,7 +98,7 @@ def test_tensor_boxes_show_shape_dtype_values_or_corners():
     assert small.grad.tolist() == [[90.0, 100.0]]
     data = shown["X (10x2)"][1]
     assert data.startswith("data [[ 0.,  1.],") and data.endswith("(10x2)") and "..." in data
-    interior = next(cells for title, cells in shown.items() if title.startswith("WT"))
+    interior = next(cells for title, cells in shown.items() if title.startswith("Wᵀ"))
     assert interior[2] == "grad —"  # an interior tensor keeps no grad unless retain_grads=True
     out.backward(retain_grads=True)
     assert "grad —" not in [cells[-1] for cells in by_title(tg.draw(out).source).values()]

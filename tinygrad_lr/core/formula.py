@@ -570,7 +570,9 @@ def write(
             and float(right.value).is_integer()
         ):
             return inner(node.left, 5) + _constant(right.value, style).translate(_SUPERSCRIPT)
-        sides = (5, 5) if op is ast.Pow else (level, level + (op in (ast.Sub, ast.Div, ast.MatMult)))
+        # in code a*(b*c) keeps its parentheses: floating-point products and sums do not regroup
+        grouped = op in (ast.Sub, ast.Div, ast.MatMult) or not style.math
+        sides = (5, 5) if op is ast.Pow else (level, level + grouped)
         sign = f" {style[op]} " if shapes and style[op] in ("·", "⊙") else style[op]  # Xᵀ (3x2) · dL/dz
         text = f"{inner(node.left, sides[0])}{sign}{_unsigned(inner(right, sides[1]))}"
         return text if outer <= level else f"({text})"

@@ -18,25 +18,17 @@ Y = [[1.0, 0.0], [0.0, 1.0]]  # a label per row and output: each output neuron i
 
 
 def network() -> Tensor:
-    """The lesson's 2x2 network and its loss: z = X·W, p = σ(z), q = 1 − p,
-    ℓ = y⊙log p + (1 − y)⊙log q, L = −mean(ℓ). Returns L (W requires grad)."""
+    """The lesson's 2x2 network and its loss, built as docs/lesson-network.md builds it:
+    z = X·W, p = σ(z), L = −mean(y⊙log(p) + (1 − y)⊙log(1 − p)). Only X, W, y, p and L are
+    labelled; the stepper and the pictures name the rest from the graph. Returns L (W requires
+    grad)."""
     x = Tensor(X, label="X")
     w = Tensor(W, requires_grad=True, label="W")
     y = Tensor(Y, label="y")
-    not_y = Tensor(1 - y.data, label="1−y")
-    z = x @ w
-    p = z.sigmoid()
-    q = 1 - p
-    log_p, log_q = p.log(), q.log()
-    term_1, term_0 = y * log_p, not_y * log_q
-    likelihood = term_1 + term_0
-    loss = -likelihood.mean()
-    labels = (
-        (z, "z"), (p, "p"), (q, "q"), (log_p, "log p"), (log_q, "log q"), (term_1, "y⊙log p"),
-        (term_0, "(1−y)⊙log q"), (likelihood, "ℓ"), (loss, "L"),
-    )  # fmt: skip
-    for node, label in labels:
-        node.label = label
+    p = (x @ w).sigmoid()
+    p.label = "p"
+    loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    loss.label = "L"
     return loss
 
 
@@ -54,10 +46,7 @@ def neuron() -> Value:
     term_1, term_0 = y * log_p, not_y * log_q
     likelihood = term_1 + term_0
     loss = -likelihood
-    labels = (
-        (z, "z"), (p, "p"), (q, "1−p"), (not_y, "(1−y)"), (log_p, "log p"), (log_q, "log(1−p)"),
-        (term_1, "y·log p"), (term_0, "(1−y)·log(1−p)"), (likelihood, "ℓ"), (loss, "L"),
-    )  # fmt: skip
-    for node, label in labels:
+    labels = ((z, "z"), (p, "p"), (not_y, "1 − y"), (likelihood, "ℓ"), (loss, "L"))
+    for node, label in labels:  # the stepper and the pictures name the rest from the graph
         node.label = label
     return loss

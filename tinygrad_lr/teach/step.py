@@ -8,7 +8,8 @@ the operands' names, checked against backward by the tests) and the contribution
     dL/dz += dL/dp · p·(1 − p) = -3.4596 · 0.2055 = -0.71095   [done: dL/dz = -0.71095]
 
 For Tensors the same line is a matrix expression with shapes (``dL/dW (2x2) += Xᵀ (2x2) ·
-dL/dz (2x2)``), then the numbers.
+dL/dz (2x2)``), then the numbers; an elementwise local derivative is shown as its values first
+(``local derivative p⊙(1 − p) =``, the matrix), as a scalar step shows ``0.2055``.
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ class Backprop:
         self.finished: dict[Node, Any] = {}  # the final gradient of each node processed
         self.steps: list[Step] = []
 
-    def step(self) -> Step:
+    def step(self) -> Step | None:
         """Process the next node and return its ``Step``: the node's gradient, and what it
-        sends to each parent, with the local derivative from the op table and the numbers."""
+        sends to each parent, with the local derivative from the op table and the numbers.
+        After the last step it says that backprop is finished, and returns None."""
         state = self._pass
         if not state.ready:
-            raise StopIteration("backprop is finished: every gradient is final")
+            print(f"backprop is finished: all {self.total} nodes are done and every gradient is final")
+            return None
         before = {parent: state.grads.get(parent) for parent in state.ready[-1].parents}  # step() takes it
         sent: list = []
         with numeric.quiet():
@@ -182,8 +185,9 @@ class Step:
         (for scalars) gives the node's value.
     operands : each name the expression uses, with its node.
     grad : dL/d(node), final when the step runs.
-    sent : one ``Sent`` per parent that requires grad: the derivative as text and (for scalars)
-        its value, the amount added to the parent's gradient, the parent's gradient so far,
+    sent : one ``Sent`` per parent that requires grad: the derivative as text and its value
+        (a number, or for Tensors the array of its values where the formula is elementwise), the
+        amount added to the parent's gradient, the parent's gradient so far,
         and whether it is final.
     """
 
@@ -197,15 +201,17 @@ class Step:
         self.expression = names.expression(node)
         self.operands = names.operands(node)
         ctx = node._ctx
-        locals_ = _local_derivatives(node) if ctx is not None and is_scalar(node) else None
+        scalar = ctx is not None and is_scalar(node)
+        locals_ = _local_derivatives(node) if scalar else None
         waiting = backprop._pass.waiting
         totals = dict(before)
         self.sent: list[Sent] = []
         for i, parent, text in derivatives(node, names):
             if sent[i] is not None:  # the same sum, in the same order, as the engine's
-                totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
+                with numeric.quiet():  # inf + (−inf) is nan here as there, without a warning
+                    totals[parent] = sent[i] if totals[parent] is None else totals[parent] + sent[i]
             last = all(p is not parent for p in ctx[i + 1 :])  # x·x sends to x twice
-            local = None if locals_ is None else locals_[i]
+            local = locals_[i] if scalar else _local_values(node, i)
             final = last and waiting[parent] == 0
             self.sent.append(Sent(parent, i, text, local, sent[i], totals[parent], final))
 
@@ -285,7 +291,10 @@ def _tensor_chain(step: Step, sent: Sent) -> list[str]:
         chain += f", as {_array(parent_shape)}" if parent_shape else ", as a number"
     if sent.contribution is None:
         return [f"{target} {chain} (no gradient flows here)"]
-    out = _numbers(f"{target} {chain} =", sent.contribution)
+    out = []
+    if sent.local is not None and np.ndim(sent.local) and not _is_number(sent.formula):
+        out += _numbers(f"  local derivative {sent.formula} =", sent.local)  # as a scalar step's · 0.19661
+    out += _numbers(f"{target} {chain} =", sent.contribution)
     if not sent.final:
         out[-1] += "   [more to come]"
     elif sent.total is not sent.contribution:
@@ -336,15 +345,31 @@ def _numbers(head: str, value: Any) -> list[str]:
 def _op_gradient_shape(node: Node, sent: Sent) -> tuple | None:
     """The shape of the formula's value for this parent: the local derivative, or where the
     formula names the output's gradient ``g``, what the op sends (None: no formula)."""
+    value = _formula_value(node, sent.index, np.zeros(np.shape(node.data)))
+    return None if value is None else np.shape(value)
+
+
+def _local_values(node: Node, index: int) -> Any:
+    """The local derivative of a Tensor op with respect to input ``index``, as numbers: its
+    formula evaluated on the step's values (None where the formula holds the gradient g)."""
     ctx = node._ctx
-    text = ctx.fn.formula[sent.index] if ctx.fn.formula else ""
+    text = ctx.fn.formula[index] if ctx.fn.formula else ""
+    return None if not text or "g" in formula.names(text) else _formula_value(node, index)
+
+
+def _formula_value(node: Node, index: int, g: Any = None) -> Any:
+    """The op's formula for input ``index`` on the node's values (None: no formula, or one
+    written for matrices and met by a vector)."""
+    ctx = node._ctx
+    text = ctx.fn.formula[index] if ctx.fn.formula else ""
     if not text:
         return None
     given = {name: value if parent is None else parent.data for name, parent, value in arguments(ctx)}
-    values = {**given, **vars(ctx), "out": node.data, "g": np.zeros(np.shape(node.data))}
+    values = {**given, **vars(ctx), "out": node.data, "g": g}
     try:
-        return np.shape(formula.evaluate(text, values))
-    except ValueError:  # a formula written for matrices, met by a vector
+        with numeric.quiet():
+            return formula.evaluate(text, values)
+    except ValueError:
         return None
 
 
