@@ -100,14 +100,27 @@ def summed_back(g, kept, shape):
 # What backward returns for an input: the gradient in its shape, in the output's shape, or in a
 # shape it cannot have (extra copies along an axis the op does not have, a part of an axis, the
 # axes reversed). Not drawn: what no shape can tell from a right gradient (a permutation within
-# its own shape, a part of the size a broadcast could have had).
+# its own shape, a part of the size a broadcast could have had, reversed axes that a broadcast of
+# the input could have given).
 RETURNS = {
     "input's shape": lambda g_out, g_in: g_in,
     "output's shape": lambda g_out, g_in: g_out,
     "an extra axis": lambda g_out, g_in: np.broadcast_to(g_out, (4, *g_out.shape)),
     "a part": lambda g_out, g_in: g_in[..., :1] if g_in.ndim and g_in.shape[-1] > 1 else g_out[None, None],
-    "axes reversed": lambda g_out, g_in: g_out.T if g_out.T.shape != g_out.shape else g_out[None, None],
+    "axes reversed": lambda g_out, g_in: g_out.T if reversal_shows(g_out, g_in) else g_out[None, None],
 }
+
+
+def reversal_shows(g_out, g_in):
+    """Whether the shape of g_out.T tells it from a right gradient: it is not g_out's own, and
+    the input's shape does not broadcast to it (as (2, 2) does to (1, 2, 2), the reversed (2, 2, 1))."""
+    reversed_shape = g_out.T.shape
+    if reversed_shape == g_out.shape:
+        return False
+    try:
+        return np.broadcast_shapes(g_in.shape, reversed_shape) != reversed_shape
+    except ValueError:
+        return True
 
 
 @st.composite

@@ -212,9 +212,10 @@ def draw(
         '  edge [fontname="Helvetica" fontsize=9 color="#78909c" arrowsize=0.7];',
     ]
     if key or caption:
-        rows = [
-            f'<tr><td align="left"><font face="monospace">{_html(line)}</font></td></tr>' for line in caption
-        ]
+        # NOTE: a cell as wide as the characters count, not as the glyphs measure: a symbol that
+        # falls back to another font is narrower, and frames of one size need one width
+        cell = f'align="left" fixedsize="true" width="{7 * max(map(len, caption), default=0)}" height="15"'
+        rows = [f'<tr><td {cell}><font face="monospace">{_html(line)}</font></td></tr>' for line in caption]
         rows += [f"<tr><td>{_key(key)}</td></tr>"] if key else []
         table = f'<table border="0" cellspacing="0" cellpadding="1">{"".join(rows)}</table>'
         lines.append(f"  labelloc={'t' if caption else 'b'}; label=<{table}>;")
