@@ -414,6 +414,7 @@ def test_every_picture_the_command_writes_fits_a_slide(tmp_path, rankdir, formul
     graph = run("graph", *formula, "--rankdir", rankdir, "-o", str(tmp_path / "g.png"))
     assert graph.returncode == 0, graph.stderr
     assert png_ratio(tmp_path / "g.png") <= 3.5
-    steps = run("step", *formula, "--all", "--rankdir", rankdir, "--frames", str(tmp_path))
-    assert steps.returncode == 0, steps.stderr
-    assert all(png_ratio(frame) <= 3.5 for frame in tmp_path.glob("step_*.png"))
+    if rankdir == "auto":  # the frames: the same layout with a caption on top (the slow part)
+        steps = run("step", *formula, "--all", "--frames", str(tmp_path))
+        assert steps.returncode == 0, steps.stderr
+        assert all(png_ratio(frame) <= 3.5 for frame in tmp_path.glob("step_*.png"))
