@@ -9,6 +9,7 @@ and otherwise with pygraphviz, whose wheels carry the graphviz libraries.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import graphlib
 import html
@@ -331,6 +332,12 @@ def _direction(sizes: dict[str, tuple[int, int]], edges: list[tuple[str, str, st
     return min(ratio, key=lambda d: abs(np.log(ratio[d] / (16 / 9))))
 
 
+def _nearest(ascending: list[int], wanted: float) -> int:
+    """The number in ``ascending`` closest to ``wanted`` (the smaller of two as close)."""
+    i = bisect.bisect_left(ascending, wanted)
+    return min(ascending[max(i - 1, 0) : i + 1], key=lambda k: abs(k - wanted))
+
+
 def _wrap(
     direction: str,
     sizes: dict[str, tuple[int, int]],
@@ -354,7 +361,7 @@ def _wrap(
     best, best_bands = None, [columns]
     for count in range(1, len(cuts) + 2):  # bands of about equal length along the direction
         wanted = [i * len(columns) / count for i in range(1, count)]
-        chosen = sorted({min(cuts, key=lambda k, w=w: abs(k - w)) for w in wanted})
+        chosen = sorted({_nearest(cuts, w) for w in wanted})
         bands = [columns[a:b] for a, b in zip([0, *chosen], [*chosen, len(columns)], strict=True)]
         score = abs(np.log(_extent(sizes, bands, direction) / (16 / 9)))
         if best is None or score < best - 1e-9:
