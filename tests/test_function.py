@@ -274,3 +274,12 @@ def test_a_unary_plus_in_a_formula_keeps_its_sign_when_compiled_printed_and_writ
     assert tg.formula.render("+2*x") == "2·x"
     assert tg.formula.write(tg.formula.parse("+x")) == "+x"
     assert tg.formula.write(tg.formula.parse("sum(W[0, 1:], (0,))")) == "sum(W[0, 1:], (0,))"
+
+
+@pytest.mark.parametrize("value", [-1.0, 2.0])
+def test_a_chosen_gradient_of_a_0d_tensor_keeps_its_dtype_on_the_graph(value):
+    # relu's formula chooses with where(out > 0, g, 0); on a 0-d tensor the condition is one
+    # number, and the 0 chosen must still become a gradient of the input's dtype
+    x = tg.Tensor(np.float32(value), requires_grad=True)
+    (g,) = tg.grad(x.relu() * 3, [x], create_graph=True)
+    assert g.dtype == np.float32 and g.item() == (3.0 if value > 0 else 0.0)

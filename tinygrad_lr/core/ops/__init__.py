@@ -31,9 +31,13 @@ def _chosen(cond, x, y):
     """where as a formula writes it: ``cond`` a comparison's 1s and 0s (a constant, also on the
     graph), the gradient chosen rather than multiplied, so an inf or nan not chosen stays out."""
     cond = cond.data if isinstance(cond, Node) else cond
-    if not isinstance(cond, np.ndarray):  # one number: the choice needs no op
-        return x if cond else y
-    return where(np.not_equal(cond, 0), x, y)
+    if not isinstance(cond, np.ndarray):
+        if not isinstance(x, Node) and not isinstance(y, Node):  # numbers: no op, no graph
+            return x if cond else y
+        cond = bool(cond)
+    else:
+        cond = np.not_equal(cond, 0)
+    return where(cond, x, y)
 
 
 def _extreme(fn):
