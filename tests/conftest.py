@@ -12,8 +12,9 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-USER_OPS = os.environ.get("TINYGRAD_LR_OPS", "")
-load_user_ops(USER_OPS)  # TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wide tests
+# TINYGRAD_LR_OPS=my_ops.py puts your ops under the registry-wide tests (files as absolute paths:
+# the workers below may start in another folder)
+USER_OPS = ",".join(load_user_ops(os.environ.get("TINYGRAD_LR_OPS", "")))
 
 # The tests' subprocesses start from the package alone, whatever the caller's shell has set:
 # the user's ops were loaded above, into this process only.

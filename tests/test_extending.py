@@ -1,11 +1,14 @@
 """docs/extending.md, followed as a user would: an op in a file of one's own is covered by the
 registry-wide property tests and by the stepper, with no change to the package."""
 
+import math
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tinygrad_lr import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,12 +22,17 @@ def user_file(tmp_path: Path) -> Path:
 
 
 def test_the_registry_wide_property_tests_cover_a_users_op(tmp_path):
-    path = user_file(tmp_path)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ops_property.py"]
-    env = {**os.environ, "TINYGRAD_LR_OPS": str(path)}
+    user_file(tmp_path)
+    tests_file = str(ROOT / "tests" / "test_ops_property.py")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests_file]
+    env = {**os.environ, "TINYGRAD_LR_OPS": "my_ops.py"}  # read from the folder it is run in
     # with a worker of pytest-xdist (as make test runs them): the ops reach the workers too
     result = subprocess.run(
-        [*command, "-n", "1", "-k", "sin or cos", "-rA"], cwd=ROOT, env=env, capture_output=True, text=True
+        [*command, "-n", "1", "-k", "sin or cos", "-rA"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     tests = (
@@ -35,9 +43,9 @@ def test_the_registry_wide_property_tests_cover_a_users_op(tmp_path):
         "test_tensors_first_and_second_derivatives",
         "test_float32_stays_float32_forward_and_backward",
     )
+    passed = {line.rpartition("/")[2] for line in result.stdout.splitlines() if line.startswith("PASSED ")}
     for test in tests:
-        assert f"PASSED tests/test_ops_property.py::{test}[sin]" in result.stdout
-        assert f"PASSED tests/test_ops_property.py::{test}[cos]" in result.stdout
+        assert {f"test_ops_property.py::{test}[sin]", f"test_ops_property.py::{test}[cos]"} <= passed
     without = subprocess.run(
         [*command, "-n", "0", "-k", "sin or cos"], cwd=ROOT, capture_output=True, text=True
     )
@@ -57,6 +65,22 @@ def test_the_stepper_and_pictures_cover_a_users_op(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "dy/dx += dy/dy · cos(x) = 1.0 · 0.95534 = 0.95534" in result.stdout  # cos 0.3 = 0.955336
     assert result.stdout.strip().endswith("1")
+    command = [sys.executable, "-m", "tinygrad_lr", "step", "x*sin(x)", "--set", "x=0.3", "--all"]
+    env = {**os.environ, "TINYGRAD_LR_OPS": "my_ops.py"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"dL/dx = {0.3 * math.cos(0.3) + math.sin(0.3):.6}" in result.stdout  # x cos x + sin x
+
+
+def test_the_command_line_names_an_op_file_it_cannot_load(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TINYGRAD_LR_OPS", "missing.py")
+    assert cli.main(["step", "x", "--set", "x=1", "--all"]) == 2
+    assert f"no file {tmp_path / 'missing.py'}" in capsys.readouterr().err
+    (tmp_path / "broken.py").write_text("1/0\n")
+    monkeypatch.setenv("TINYGRAD_LR_OPS", "broken.py")
+    assert cli.main(["graph", "x", "--set", "x=1"]) == 2
+    assert "broken.py: ZeroDivisionError: division by zero" in capsys.readouterr().err
 
 
 def test_the_op_authors_test_from_the_docs_runs(tmp_path):

@@ -1,8 +1,13 @@
-"""Numerical gradients (central differences) and gradient checking, for users who add ops."""
+"""For users who add ops: numerical gradients (central differences), gradient checking, and
+loading the files that define their ops."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,3 +134,32 @@ def _scalar(out: Any, where: str) -> float:
             f"{where}: fn must return a scalar, got shape {np.shape(data)}; reduce it first, e.g. with .sum()"
         )
     return float(np.asarray(data).reshape(()))
+
+
+def load_user_ops(spec: str | None = None) -> list[str]:
+    """Import the op files or modules named in ``spec`` (default: the ``TINYGRAD_LR_OPS``
+    environment variable; separated by commas), so that their Functions register themselves:
+    the command line's formulas and the project's registry-wide tests then know them. A relative
+    path is read from the current folder. Returns what was loaded (files as absolute paths).
+    Raises ImportError, naming the file, when one is missing or fails to import."""
+    spec = os.environ.get("TINYGRAD_LR_OPS", "") if spec is None else spec
+    loaded = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        path = Path(item).absolute()
+        if path.suffix == ".py" and not path.is_file():
+            raise ImportError(
+                f"TINYGRAD_LR_OPS: no file {path} (a relative path is read from the current folder)"
+            )
+        try:
+            if path.suffix == ".py":
+                module_spec = importlib.util.spec_from_file_location(
+                    f"tinygrad_lr_user_ops.{path.stem}", path
+                )
+                module_spec.loader.exec_module(importlib.util.module_from_spec(module_spec))
+                item = str(path)
+            else:
+                importlib.import_module(item)
+        except Exception as error:
+            raise ImportError(f"TINYGRAD_LR_OPS: {item}: {type(error).__name__}: {error}") from error
+        loaded.append(item)
+    return loaded

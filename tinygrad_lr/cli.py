@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, data, nn, optim, plots, serialize, training
+from .check import load_user_ops
 from .core import show
 from .core.engine import no_grad, walk
 from .core.tensor import Tensor
@@ -500,7 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     formula = argparse.ArgumentParser(add_help=False)  # what graph and step share
     formula.add_argument(
-        "expression", nargs="?", help="a formula of numbers, variables, + - * / ** and exp, log, ..."
+        "expression",
+        nargs="?",
+        help="a formula of numbers, variables, + - * / ** and exp, log, sqrt, abs, ... (and the ops "
+        "of the files named in TINYGRAD_LR_OPS)",
     )
     formula.add_argument(
         "--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE", help="values of the variables"
@@ -594,6 +598,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     where = f"tinygrad-lr {args.command}"
     try:
+        try:
+            load_user_ops()  # a formula may call the ops of the user's files
+        except ImportError as error:
+            raise _Refused(str(error)) from None
         status = args.handler(args)
         sys.stdout.flush()  # NOTE: a reader that went away (| head) shows here, not at exit
         return status

@@ -29,18 +29,14 @@ Needs the ``hypothesis`` package (``pip install -e '.[dev]'``).
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .check import gradcheck, gradgradcheck
+from .check import gradcheck, gradgradcheck, load_user_ops
 from .core import formula
 from .core.engine import Node
 from .core.function import Choice, Domain, Function
@@ -445,23 +441,3 @@ def check_float32(fn: type[Function], args: tuple) -> None:
     for i, x in enumerate(nodes):
         if x.grad.dtype != np.float32 or x.grad.shape != x.shape:
             raise AssertionError(f"{fn.name}: input {i} got a gradient of {x.grad.dtype} {x.grad.shape}")
-
-
-def load_user_ops(spec: str | None = None) -> list[str]:
-    """Import the op files or modules named in ``spec`` (default: the ``TINYGRAD_LR_OPS``
-    environment variable; separated by commas), so that their Functions register themselves.
-    Returns what was loaded."""
-    spec = os.environ.get("TINYGRAD_LR_OPS", "") if spec is None else spec
-    loaded = []
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        path = Path(item)
-        if path.suffix == ".py":
-            if not path.is_file():
-                raise FileNotFoundError(f"TINYGRAD_LR_OPS: no file {path}")
-            module_spec = importlib.util.spec_from_file_location(f"tinygrad_lr_user_ops.{path.stem}", path)
-            module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
-        else:
-            importlib.import_module(item)
-        loaded.append(item)
-    return loaded

@@ -132,10 +132,14 @@ class Names:
         return _substitute(tree, {name: self._code_atom[known[name]] for name in used})
 
     def _constant(self, node: Node) -> None:
-        """An unnamed constant array: 1 − y where its values are those of 1 − y for an input y
-        the graph shows, else c."""
+        """An unnamed constant array: 1 − y where its values are those of 1 − y for a constant
+        y of the graph named before it (a label, or c), else c."""
         for other in self.nodes:
-            if other.label and is_constant(other) and np.shape(other.data) == np.shape(node.data):
+            if (
+                _is_variable(self._name.get(other, ""))
+                and is_constant(other)
+                and np.shape(other.data) == np.shape(node.data)
+            ):
                 with np.errstate(all="ignore"):
                     complement = np.array_equal(node.data, 1 - other.data)
                 name = f"1 − {self._name[other]}"
@@ -181,7 +185,10 @@ class Names:
 
     def _base(self, node: Node) -> str:
         first = next((self._name[p] for p in node.parents), "x")
-        short = first if _IDENTIFIER.match(first) and len(first) <= 6 else "v"
+        if _IDENTIFIER.match(first) and len(first) <= 6:
+            short = first
+        else:  # an expression such as 1 − p: (1 − p)_c
+            short = f"({first})" if len(first) <= 8 and "(" not in first else "v"
         return _BASES.get(node._ctx.fn.name, node._ctx.fn.name).format(x=short)
 
     def _fresh(self, base: str) -> str:
