@@ -122,16 +122,18 @@ def test_expressions_write_constants_and_clamps_as_what_they_are():
     assert Names(transposed).expression(transposed) == "w.T"
 
 
-def test_unlabelled_targets_and_a_clamped_complement_are_named_for_what_they_are():
+def test_targets_and_the_clamped_complement_are_named_for_what_they_are():
     p = Tensor([[0.2, 0.7], [0.9, 0.4]], requires_grad=True, label="p")
-    loss = nn.functional.binary_cross_entropy(p, np.array([[1.0, 0.0], [0.0, 1.0]]))
-    names = Names(loss)
-    by_name = {names[node]: node for node in names.nodes}
-    assert np.array_equal(by_name["1 − c"].data, 1 - by_name["c"].data)  # the targets are c
-    clamp = by_name["(1 − p)_c"]
-    assert names[clamp.parents[0]] == "1 − p"
-    assert np.array_equal(clamp.data, 1 - p.data)  # no value of 1 − p is below the floor
-    assert tg.formula.evaluate(names.expression(clamp), {"p": p.data}).tolist() == clamp.data.tolist()
+    targets = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for targets_given, y in ((targets, "y"), (Tensor(targets), "c")):  # an unlabelled Tensor is a constant c
+        names = Names(nn.functional.binary_cross_entropy(p, targets_given))
+        by_name = {names[node]: node for node in names.nodes}
+        assert np.array_equal(by_name[y].data, targets)
+        assert np.array_equal(by_name[f"1 − {y}"].data, 1 - targets)
+        assert np.array_equal(by_name["q"].data, 1 - p.data) and names.shown(by_name["q"]) == "1 − p"
+        clamp = by_name["q_c"]
+        assert clamp.parents[0] is by_name["q"] and np.array_equal(clamp.data, 1 - p.data)
+        assert names.expression(by_name["log(q_c)"]) == "log(q_c)"
 
 
 def test_tensor_expressions_evaluate_to_the_nodes_value():

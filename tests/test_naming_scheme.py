@@ -26,11 +26,11 @@ def _lesson_as_the_docs_build_it():
     return loss
 
 
-def _functional_bce():
+def _functional_bce(targets="y"):
     W = Tensor(tg.lesson.W, requires_grad=True, label="W")
     p = (Tensor(tg.lesson.X, label="X") @ W).sigmoid()
     p.label = "p"
-    return tg.nn.functional.binary_cross_entropy(p, Tensor(tg.lesson.Y, label="y"))
+    return tg.nn.functional.binary_cross_entropy(p, Tensor(tg.lesson.Y, label=targets))
 
 
 def _check_steps(root):
@@ -100,7 +100,10 @@ def graphs(draw):
         root = (
             root.mean()
             if draw(st.booleans())
-            else tg.nn.functional.binary_cross_entropy(root.sigmoid(), nodes[-1].data > 0.5)
+            else tg.nn.functional.binary_cross_entropy(
+                root.sigmoid(),  # targets as an array (named y) or as an unlabelled Tensor (c)
+                Tensor(nodes[-1].data > 0.5) if draw(st.booleans()) else nodes[-1].data > 0.5,
+            )
         )
     return root
 
@@ -114,6 +117,7 @@ def test_every_step_is_true_in_the_names_shown(root):
 def test_the_lesson_both_ways_and_the_functional_loss_are_true_in_the_names_shown():
     for make in (_lesson_as_the_docs_build_it, tg.lesson.network, tg.lesson.neuron, _functional_bce):
         _check_steps(make())
+    _check_steps(_functional_bce("t"))  # no label y: a y in the text would be an argument's name
 
 
 def test_the_lesson_built_either_way_shows_the_same_names():

@@ -13,6 +13,7 @@ from PIL import Image
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
+from tinygrad_lr.teach.step import KEY
 
 from . import inprocess
 from .test_dag_property import programs, run
@@ -181,6 +182,13 @@ def test_each_frame_is_captioned_with_its_step_and_the_first_shows_the_forward_p
     for k, (frame, step) in enumerate(zip(frames[1:], steps), start=1):
         assert _caption(frame.read_text()) == step.lines()
         assert step.lines()[0].startswith(f"step {k} of {len(steps)}: ")
+
+
+def test_a_wrapped_frame_shows_its_caption_and_key_once(tmp_path):
+    frames = tg.Backprop(tg.lesson.network()).frames(tmp_path, suffix=".svg", steps=1, rankdir="LR")
+    svg = frames[-1].read_text()
+    assert svg.count('class="cluster"') >= 2  # drawn in bands
+    assert svg.count("step 1 of ") == 1 and svg.count(html.escape(KEY[0][1])) == 1
 
 
 def cli(*args, stdin=""):

@@ -160,6 +160,9 @@ def load_user_ops(spec: str | None = None) -> list[str]:
             else:
                 importlib.import_module(item)
         except Exception as error:
-            raise ImportError(f"TINYGRAD_LR_OPS: {item}: {type(error).__name__}: {error}") from error
+            hint = ""
+            if isinstance(error, ModuleNotFoundError) and error.name == item:
+                hint = " (a module must be installed or on PYTHONPATH; name a file with its .py)"
+            raise ImportError(f"TINYGRAD_LR_OPS: {item}: {type(error).__name__}: {error}{hint}") from error
         loaded.append(item)
     return loaded

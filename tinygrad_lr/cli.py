@@ -230,7 +230,7 @@ def neuron(args: argparse.Namespace) -> int:
 
 def graph(args: argparse.Namespace) -> int:
     """Draw the graph of a formula, or of the lesson's 2x2 network, after backward."""
-    _, out = _formula(args, "out")
+    _, out = _formula(args, "L")
     if out is None:
         out = lesson.network()
     out.backward(retain_grads=True)

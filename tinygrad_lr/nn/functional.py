@@ -36,8 +36,11 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any = None, reduction: str = "m
             f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
             f"{np.nanmin(data):.4g} to {np.nanmax(data):.4g}; pass logits to binary_cross_entropy_with_logits"
         )
+    q = 1 - p
+    if isinstance(q, Node):
+        q.label = "q"  # the stepper and the pictures show q = 1 − p, log(q_c), ...
     log_p = ops.log(ops.maximum(p, _LOG_FLOOR))
-    log_q = ops.log(ops.maximum(1 - p, _LOG_FLOOR))
+    log_q = ops.log(ops.maximum(q, _LOG_FLOOR))
     return _reduce(-(y * log_p + (1 - y) * log_q), weight, reduction)
 
 
@@ -89,6 +92,7 @@ def _check(prediction: Any, target: Any, reduction: str, where: str) -> tuple[An
     _check_reduction(reduction, where)
     if isinstance(prediction, Tensor) and not isinstance(target, Node):
         target = prediction._operand(target, where)  # a plain array is copied where it must be
+        target.label = "y"  # a new Tensor: the stepper and the pictures call the targets y
     shapes = [getattr(v, "shape", ()) for v in (prediction, target)]
     if isinstance(prediction, Tensor) and shapes[0] != shapes[1]:
         raise ValueError(

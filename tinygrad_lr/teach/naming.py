@@ -185,10 +185,7 @@ class Names:
 
     def _base(self, node: Node) -> str:
         first = next((self._name[p] for p in node.parents), "x")
-        if _IDENTIFIER.match(first) and len(first) <= 6:
-            short = first
-        else:  # an expression such as 1 − p: (1 − p)_c
-            short = f"({first})" if len(first) <= 8 and "(" not in first else "v"
+        short = first if _IDENTIFIER.match(first) and len(first) <= 6 else "v"
         return _BASES.get(node._ctx.fn.name, node._ctx.fn.name).format(x=short)
 
     def _fresh(self, base: str) -> str:
@@ -264,7 +261,7 @@ def spelling(name: str) -> str:
     for character in name:
         if character in _SPELLED:
             character = _SPELLED[character]
-        elif character.isalpha() and not character.isascii():  # σ: GREEK SMALL LETTER SIGMA
+        elif not character.isascii():  # σ: GREEK SMALL LETTER SIGMA, ²: SUPERSCRIPT TWO
             character = f"_{unicodedata.name(character, '').split(' ')[-1].lower()}_"
         letters.append(character)
     token = re.sub(r"[^A-Za-z0-9]+", "_", "".join(letters)).strip("_")

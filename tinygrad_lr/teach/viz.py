@@ -408,7 +408,7 @@ def _clusters(body: dict[tuple, list[str]]) -> list[str]:
             pad = "  " * depth
             out.append(f'{pad}subgraph "cluster_{_escape_dot("/".join(map(str, scope)))}" {{')
             if isinstance(scope[-1], int):  # a band of a wrapped picture: no frame
-                out.append(f"{pad}  peripheries=0;")
+                out.append(f'{pad}  peripheries=0; label="";')  # not the picture's caption again
             else:
                 out.append(
                     f'{pad}  label="{_escape_dot(scope[-1])}"; style="rounded,dashed"; color="#90a4ae";'
