@@ -234,21 +234,15 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
     w = T([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Tensor that requires grad is being used in an in-place"):
         w -= 0.1
-    v = V(1.0)
-    with pytest.raises(RuntimeError, match="a leaf Value that requires grad is being used in an in-place"):
-        v += 1.0
     with pytest.raises(RuntimeError, match="a leaf Tensor that requires grad"):
         w[0] = 2.0
-    assert w.data[0] == 1.0 and v.data == 1.0  # refused before anything changed
+    assert w.data[0] == 1.0  # refused before anything changed
 
 
-def test_in_place_on_a_recorded_node_is_refused_and_never_rebinds():
+def test_in_place_on_a_constant_that_would_need_a_gradient_is_refused():
     w = T([1.0, 2.0], requires_grad=True)
-    h = w * 2
-    with pytest.raises(RuntimeError, match=r"write x = x \+ ... \(a new Tensor\) instead"):
-        h += 1.0
     x = T([1.0, 2.0])  # a constant that would need a gradient after += w
-    with pytest.raises(RuntimeError, match="inside a recorded computation"):
+    with pytest.raises(RuntimeError, match="this constant Tensor would need a gradient after the change"):
         x += w
     with tg.no_grad():
         x += w  # fine without recording: x is data

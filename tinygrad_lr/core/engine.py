@@ -300,6 +300,11 @@ class BackwardPass:
         with numeric.quiet():  # IEEE results, no warnings: inf·0 in a backward formula is nan
             while self.ready:
                 self.step()
+        if self.grads:  # a node still waits for a gradient from a node that waits for it
+            raise RuntimeError(
+                "backward: the graph has a cycle, so some gradients never arrive: a tensor was changed in "
+                "place (x += y) by a y computed from x before the change; write x = x + y for a new tensor"
+            )
 
     def step(self, sent: list | None = None) -> tuple[Node, Any]:
         """Process the next ready node; return it and its final gradient (None if nothing
