@@ -300,7 +300,12 @@ class BackwardPass:
         with numeric.quiet():  # IEEE results, no warnings: inf·0 in a backward formula is nan
             while self.ready:
                 self.step()
-        if self.grads:  # a node still waits for a gradient from a node that waits for it
+        self.check_finished()
+
+    def check_finished(self) -> None:
+        """Raise if nothing is ready but gradients wait undelivered: a node waits for one from a
+        node that waits for it (a cycle, which only an in-place change can make)."""
+        if self.grads:
             raise RuntimeError(
                 "backward: the graph has a cycle, so some gradients never arrive: a tensor was changed in "
                 "place (x += y) by a y computed from x before the change; write x = x + y for a new tensor"

@@ -369,7 +369,7 @@ class Tensor(Operators, Node):
         node = value if isinstance(value, Tensor) else None
         if self._records_change(node, "t[...] = value"):
             value = node if node is not None and node.requires_grad else array
-            self._rebind(lambda old: _put(old, _index(index), value), "t[...] = value")
+            self._rebind(lambda old: _put(old, _index(index), value), node, "t[...] = value")
             return
         try:
             self.data[_index(index)] = array
@@ -563,20 +563,18 @@ class Tensor(Operators, Node):
                 f"{what}: this Tensor is a view of another one (t[...], reshape, .T), which the change would "
                 "change too, unrecorded; change the tensor itself, or write x = x + ... for a new Tensor"
             )
-        if other is not None and other is not self and other._version is self._version:
-            raise RuntimeError(
-                f"{what}: y shares its data with x (a view of it), which the change overwrites as it "
-                "reads it; write x = x + y for a new Tensor, or use a copy (y.clone())"
-            )
         return True
 
     def _record_change(self, fn: Any, other: Any, op: str) -> Tensor:
-        return self._rebind(lambda old: fn.apply(old, old if other is self else other), f"x {op} y")
+        operand = other if isinstance(other, Tensor) and other is not self else None
+        return self._rebind(lambda old: fn.apply(old, old if other is self else other), operand, f"x {op} y")
 
-    def _rebind(self, change: Callable[[Tensor], Tensor], what: str) -> Tensor:
+    def _rebind(self, change: Callable[[Tensor], Tensor], operand: Tensor | None, what: str) -> Tensor:
         """Record an in-place change of this computed tensor as PyTorch does: ``change(old)`` is
         an op on ``old``, a new node that takes over this tensor's history with a copy of its
         data; this tensor (the same object, its data written in place) becomes that op's result.
+        The ops that made ``operand`` from this tensor read it before the change: they are
+        pointed at ``old``.
 
         Every op saved with this tensor's data sees its version change. An op recorded before
         the change that used this tensor without saving it would now send its gradient through
@@ -587,6 +585,8 @@ class Tensor(Operators, Node):
         prior = old._ctx
         if getattr(prior, "in_place", False) and all(c is None or c.count == n for c, n in prior.versions):
             _save_output(prior, old)  # an earlier change's result, as PyTorch keeps its inputs
+        if operand is not None and operand.requires_grad:
+            _redirect(operand, self, old, what)
         new = change(old)
         self._assign(new.data, what)
         Tensor._rebinds += 1
@@ -646,6 +646,42 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     bits = np.dtype(f"u{a.dtype.itemsize}")
     return np.array_equal(a.view(bits), b.view(bits))
+
+
+def _redirect(operand: Tensor, node: Tensor, old: Tensor, what: str) -> None:
+    """Point the ops that made ``operand`` from ``node`` at ``old``, which holds what they read
+    (and what they saved of it), before ``node`` changes in place: ``x += f(x)`` reads x before the
+    change, and its graph must not lead back to x after it. Ops made before ``node``'s last
+    recorded change are not searched (they are older than any op that read it as it is now)."""
+    stack, seen = [operand], set()
+    while stack:
+        x = stack.pop()
+        ctx = x._ctx
+        if ctx is None or x in seen:
+            continue
+        seen.add(x)
+        if x._version is node._version:
+            raise RuntimeError(
+                f"{what}: y was computed from a view of x, which the change overwrites; write x = x + y "
+                "for a new Tensor, or compute y from a copy (x.clone())"
+            )
+        older = x._born < node._born
+        for i, parent in enumerate(ctx):
+            if parent is node:
+                if older:
+                    raise RuntimeError(
+                        f"{what}: y was computed from x before an earlier in-place change of x, which its "
+                        "gradient would flow through; compute y after it, or write x = x + y for a new Tensor"
+                    )
+                ctx[i] = old
+                if ctx.saved:  # what it saved of x unchanged since is what old holds
+                    now = (node._version, node._version.count)
+                    kept = [item is node.data and seen == now for item, seen in zip(ctx.saved, ctx.versions)]
+                    ctx.saved = tuple([old.data if k else item for item, k in zip(ctx.saved, kept)])
+                    mine = (old._version, old._version.count)
+                    ctx.versions = tuple([mine if k else seen for seen, k in zip(ctx.versions, kept)])
+            elif parent is not None and not older and parent._ctx is not None:
+                stack.append(parent)
 
 
 def _save_output(ctx: Any, node: Tensor) -> None:
