@@ -11,7 +11,7 @@ import tinygrad_lr as tg
 from tinygrad_lr import Tensor as T
 from tinygrad_lr import Value as V
 
-STALE = "then changed in place"  # an op recorded before the change, which it would send gradient through
+STALE = "after an op"  # an op recorded before the change, which it would send gradient through
 SAVED = "modified by an in-place operation"
 # code on a = [1, 2] and b = 4 (both require grad) that sets out: PyTorch's a.grad and b.grad after
 # out.sum().backward(), or the start of its error; then ours where it is not the same (an error)

@@ -452,11 +452,12 @@ class Tensor(Operators, Node):
         whether to sum over its rows or its columns."""
         rebound = self._version.rebound
         if rebound and rebound > out._born and out._version is not self._version:
+            name = f" {self.label!r}" if self.label else ""
             raise RuntimeError(
-                f"backward: a {out.op} node was computed from a tensor of shape {self.shape} that was then "
-                "changed in place (x += ..., t[...] = ...), which is recorded as a new op on that tensor; "
-                "its gradient would flow through the change it never saw. Compute it after the change, "
-                "or change a new tensor (x = x + ...)"
+                f"backward: a tensor{name} of shape {self.shape} was changed in place (x += ..., t[i] = ...) "
+                f"after an op ({out.op}) read it; the change is recorded on the tensor itself, so that op's "
+                "gradient would flow through a change it never saw. Run the op after the change, or write "
+                "x = x + ... for a new tensor"
             )
         shape = self.data.shape
         if type(grad) is np.ndarray and grad.dtype.kind == "f":  # the common cases, first
