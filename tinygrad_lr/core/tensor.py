@@ -663,8 +663,8 @@ def _redirect(operand: Tensor, node: Tensor, old: Tensor, what: str) -> None:
         seen.add(x)
         if x._version is node._version:
             raise RuntimeError(
-                f"{what}: y was computed from a view of x, which the change overwrites; write x = x + y "
-                "for a new Tensor, or compute y from a copy (x.clone())"
+                f"{what}: y is x's data (a view of x, or x itself), or was computed from it, and the change "
+                "overwrites it; write x = x + y for a new Tensor, or compute y from a copy (x.clone())"
             )
         older = x._born < node._born
         for i, parent in enumerate(ctx):
@@ -677,10 +677,10 @@ def _redirect(operand: Tensor, node: Tensor, old: Tensor, what: str) -> None:
                 ctx[i] = old
                 if ctx.saved:  # what it saved of x unchanged since is what old holds
                     now = (node._version, node._version.count)
-                    kept = [item is node.data and seen == now for item, seen in zip(ctx.saved, ctx.versions)]
+                    kept = [item is node.data and was == now for item, was in zip(ctx.saved, ctx.versions)]
                     ctx.saved = tuple([old.data if k else item for item, k in zip(ctx.saved, kept)])
                     mine = (old._version, old._version.count)
-                    ctx.versions = tuple([mine if k else seen for seen, k in zip(ctx.versions, kept)])
+                    ctx.versions = tuple([mine if k else was for was, k in zip(ctx.versions, kept)])
             elif parent is not None and not older and parent._ctx is not None:
                 stack.append(parent)
 
