@@ -583,11 +583,13 @@ class Tensor(Operators, Node):
         which follows the change as a PyTorch view does."""
         old = Tensor._from_op(self.data.copy(), self._ctx)
         old.label, old._born = self.label, self._born
+        version = self._version
+        version.olds = (*version.olds, (Tensor._rebinds + 1, old, version.count))
         prior = old._ctx
         if getattr(prior, "in_place", False) and all(c is None or c.count == n for c, n in prior.versions):
             _save_output(prior, old)  # an earlier change's result, as PyTorch keeps its inputs
         if operand is not None and operand.requires_grad:
-            _redirect(operand, self, old, what)
+            _redirect(operand, self, what)
         new = change(old)
         self._assign(new.data, what)
         Tensor._rebinds += 1
@@ -649,11 +651,12 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return np.array_equal(a.view(bits), b.view(bits))
 
 
-def _redirect(operand: Tensor, node: Tensor, old: Tensor, what: str) -> None:
-    """Point the ops that made ``operand`` from ``node`` at ``old``, which holds what they read
-    (and what they saved of it), before ``node`` changes in place: ``x += f(x)`` reads x before the
-    change, and its graph must not lead back to x after it. Ops made before ``node``'s last
-    recorded change are not searched (they are older than any op that read it as it is now)."""
+def _redirect(operand: Tensor, node: Tensor, what: str) -> None:
+    """Point the ops that made ``operand`` from ``node`` at the node that holds ``node`` as they
+    read it (the ``old`` of the first recorded change after them, with what they saved of it),
+    before ``node`` changes in place: ``x += f(x)`` reads x before the change, and its graph must
+    not lead back to x after it. The search stops at ops made before ``node``'s last recorded
+    change: any op they were made from is older still."""
     stack, seen = [operand], set()
     while stack:
         x = stack.pop()
@@ -669,15 +672,11 @@ def _redirect(operand: Tensor, node: Tensor, old: Tensor, what: str) -> None:
         older = x._born < node._born
         for i, parent in enumerate(ctx):
             if parent is node:
-                if older:
-                    raise RuntimeError(
-                        f"{what}: y was computed from x before an earlier in-place change of x, which its "
-                        "gradient would flow through; compute y after it, or write x = x + y for a new Tensor"
-                    )
+                _, old, count = next(entry for entry in node._version.olds if entry[0] > x._born)
                 ctx[i] = old
-                if ctx.saved:  # what it saved of x unchanged since is what old holds
-                    now = (node._version, node._version.count)
-                    kept = [item is node.data and was == now for item, was in zip(ctx.saved, ctx.versions)]
+                if ctx.saved:  # what it saved of x, unchanged until old's copy, is what old holds
+                    then = (node._version, count)
+                    kept = [item is node.data and was == then for item, was in zip(ctx.saved, ctx.versions)]
                     ctx.saved = tuple([old.data if k else item for item, k in zip(ctx.saved, kept)])
                     mine = (old._version, old._version.count)
                     ctx.versions = tuple([mine if k else was for was, k in zip(ctx.versions, kept)])
@@ -718,6 +717,7 @@ class Version:
 
     count = 0  # until the first change (a class default: making a Version costs no __init__)
     rebound = 0  # Tensor._rebinds when a computed tensor holding the data last recorded a change
+    olds = ()  # per such change: its number in _rebinds, the node given the old history, the count it copied
 
 
 def _shared_version(data: np.ndarray, inputs: tuple) -> Version:
