@@ -162,3 +162,26 @@ def test_a_label_that_is_no_identifier_is_spelled_readably():
     assert spelling("ℓ") == "ell" and spelling("log p") == "log_p" and spelling("z") == "z"
     for name in ("σ", "(1−y)⊙log q", "linear.weight"):
         assert ast.parse(spelling(name), mode="eval") and spelling(name).isascii()
+
+
+def test_an_in_place_change_is_a_node_of_its_own_with_its_own_name():
+    a = Tensor([1.0, 2.0], requires_grad=True, label="a")
+    c = a * 3
+    c.label = "c"
+    c += 1
+    c[0] = 5.0
+    c *= a
+    loss = c.sum()
+    names = Names(loss)
+    named = [names[node] for node in names.nodes]
+    assert len(set(named)) == len(named), named  # never one name for two values
+    steps = {step.name: step.expression for step in tg.Backprop(loss, store=False)}
+    assert steps["c"] == "a*3.0" and steps["c2"] == "c + 1.0" and steps["L"] == "sum(c4)"
+    assert names[c] == "c4" and steps["c4"] == "c3*a"
+    _check_steps(loss)
+    v = Value(2.0, label="v")
+    w = v * 3
+    w.label = "w"
+    w += 1  # a new node: v, w and the sum are three names
+    assert [Names(w)[node] for node in Names(w).nodes] == ["v", "3.0", "w", "1.0", "L"]
+    _check_steps(w)

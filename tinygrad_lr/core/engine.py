@@ -300,6 +300,16 @@ class BackwardPass:
         with numeric.quiet():  # IEEE results, no warnings: inf·0 in a backward formula is nan
             while self.ready:
                 self.step()
+        self.check_finished()
+
+    def check_finished(self) -> None:
+        """Raise if nothing is ready but gradients wait undelivered: a node waits for one from a
+        node that waits for it (a cycle, which only an in-place change can make)."""
+        if self.grads:
+            raise RuntimeError(
+                "backward: the graph has a cycle, so some gradients never arrive: a tensor was changed in "
+                "place (x += y) by a y computed from x before the change; write x = x + y for a new tensor"
+            )
 
     def step(self, sent: list | None = None) -> tuple[Node, Any]:
         """Process the next ready node; return it and its final gradient (None if nothing

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import numeric, ops
-from .engine import Node, grad_enabled
+from .engine import Node
 from .function import Function
 from .ops import Abs, Add, Div, Exp, Log, Mul, Neg, Pow, PowNumber, ReLU, Sigmoid, Sqrt, Sub, Tanh
 
@@ -96,9 +96,9 @@ class Operators:
         fn, exponent = self._power(exponent, "pow")
         return fn.apply(self, exponent)
 
-    # In place, as in PyTorch: the node keeps its identity and its data changes. Allowed where no
-    # recorded gradient depends on it: under no_grad (``w -= lr * w.grad``), or on a node that
-    # requires no grad. Anything saved for backward notices the change (see Tensor.version).
+    # In place: ``x += y`` under no_grad (``w -= lr * w.grad``) changes the node itself, with
+    # the change counted (see Tensor.version). While recording, each node type records the change
+    # its own way (``_record_change``): a Value as micrograd, a Tensor as PyTorch.
 
     __iadd__ = _in_place_op(Add, "+=")
     __isub__ = _in_place_op(Sub, "-=")
@@ -110,26 +110,18 @@ class Operators:
         return self._in_place(fn, other, "**=")
 
     def _in_place(self, fn: type[Function], other: Any, op: str):
-        self._check_in_place(other if isinstance(other, Node) else None, f"x {op} y")
+        if self._records_change(other if isinstance(other, Node) else None, f"x {op} y"):
+            return self._record_change(fn, other, op)
         self._assign(numeric.quietly(fn.apply, self.data, getattr(other, "data", other)), op)
         return self
 
-    def _check_in_place(self, other: Node | None, what: str) -> None:
-        """Refuse an in-place change that would make a recorded gradient wrong (as PyTorch)."""
-        if not grad_enabled():
-            return
-        kind = type(self).__name__
-        if self.requires_grad and self._ctx is None:
-            raise RuntimeError(
-                f"{what}: a leaf {kind} that requires grad is being used in an in-place operation; "
-                f"update parameters under `with tg.no_grad():` (as an optimiser step does), or write "
-                f"x = x + ... for a new {kind}"
-            )
-        if self.requires_grad or (other is not None and other.requires_grad):
-            raise RuntimeError(
-                f"{what}: changing a {kind} in place inside a recorded computation would hide the change "
-                f"from backward; write x = x + ... (a new {kind}) instead, or do it under tg.no_grad()"
-            )
+    def _records_change(self, other: Node | None, what: str) -> bool:
+        """Whether an in-place change must be recorded as an op (else it changes the data);
+        raises where it must be refused."""
+        raise NotImplementedError
+
+    def _record_change(self, fn: type[Function], other: Any, op: str):
+        raise NotImplementedError
 
     def _assign(self, result: Any, op: str) -> None:
         raise NotImplementedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,8 @@ class Tensor(Operators, Node):
            [1.5]])
     """
 
-    __slots__ = ("_version",)
+    __slots__ = ("_born", "_version")
+    _rebinds = 0  # in-place changes recorded so far; a node made by an op keeps the count as _born
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = "", *, dtype: Any = None):
         array = _to_array(data, "Tensor") if dtype is None else converted(data, as_dtype(dtype, "Tensor"))
@@ -361,10 +362,15 @@ class Tensor(Operators, Node):
         return Tensor(compare(self.data, other.data if isinstance(other, Tensor) else _to_array(other, op)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value``, in place (under ``no_grad`` for a tensor that requires grad)."""
+        """``t[index] = value``, in place: recorded on a computed tensor (as PyTorch's CopySlices),
+        refused on a leaf that requires grad outside ``no_grad``."""
         # converted as Tensor(value, dtype=t.dtype) is: a number the dtype cannot hold is refused
         array = converted(value, self.data.dtype, "t[...] = value")
-        self._check_in_place(value if isinstance(value, Tensor) else None, "t[...] = value")
+        node = value if isinstance(value, Tensor) else None
+        if self._records_change(node, "t[...] = value"):
+            value = node if node is not None and node.requires_grad else array
+            self._rebind(lambda old: _put(old, _index(index), value), node, "t[...] = value")
+            return
         try:
             self.data[_index(index)] = array
         except (ValueError, TypeError) as error:
@@ -398,6 +404,7 @@ class Tensor(Operators, Node):
         node.requires_grad = ctx is not None
         node._ctx = ctx
         node._version = Version() if data.base is None else _shared_version(data, inputs)
+        node._born = cls._rebinds
         return node
 
     def _operand(self, other: Any, op: str) -> Tensor:
@@ -443,6 +450,15 @@ class Tensor(Operators, Node):
         be the only place this tensor's axes fit in the gradient's: forward may have added axes
         anywhere (``x[:, None]``), and a gradient of shape (3, 3) for a (3,) input does not say
         whether to sum over its rows or its columns."""
+        rebound = self._version.rebound
+        if rebound and rebound > out._born and out._version is not self._version:
+            name = f" {self.label!r}" if self.label else ""
+            raise RuntimeError(
+                f"backward: a tensor{name} of shape {self.shape} was changed in place (x += ..., t[i] = ...) "
+                f"after an op ({out.op}) read it; the change is recorded on the tensor itself, so that op's "
+                "gradient would flow through a change it never saw. Run the op after the change, or write "
+                "x = x + ... for a new tensor"
+            )
         shape = self.data.shape
         if type(grad) is np.ndarray and grad.dtype.kind == "f":  # the common cases, first
             if grad.shape == shape:
@@ -526,17 +542,74 @@ class Tensor(Operators, Node):
         # in-place changes are counted by the version; this catches .data replaced by another array
         return self.data is data or data.size == 0 or np.may_share_memory(self.data, data)
 
+    def _records_change(self, other: Node | None, what: str) -> bool:
+        """Whether an in-place change is recorded (a computed tensor while recording), as in
+        PyTorch; refused on a leaf while recording, where PyTorch refuses it (a leaf that requires
+        grad) or where this tensor's other users could not see the change (a constant)."""
+        if not grad_enabled() or not (self.requires_grad or (other is not None and other.requires_grad)):
+            return False
+        if self._ctx is None:
+            if self.requires_grad:
+                raise RuntimeError(
+                    f"{what}: a leaf Tensor that requires grad is being used in an in-place operation; "
+                    "update parameters under `with tg.no_grad():` (as an optimiser step does), or write "
+                    "x = x + ... for a new Tensor"
+                )
+            raise RuntimeError(
+                f"{what}: this constant Tensor would need a gradient after the change; write x = x + ... "
+                "(a new Tensor) instead, or do it under tg.no_grad()"
+            )
+        if any(p is not None and getattr(p, "_version", None) is self._version for p in self._ctx):
+            raise RuntimeError(
+                f"{what}: this Tensor is a view of another one (t[...], reshape, .T), which the change would "
+                "change too, unrecorded; change the tensor itself, or write x = x + ... for a new Tensor"
+            )
+        return True
+
+    def _record_change(self, fn: Any, other: Any, op: str) -> Tensor:
+        operand = other if isinstance(other, Tensor) and other is not self else None
+        return self._rebind(lambda old: fn.apply(old, old if other is self else other), operand, f"x {op} y")
+
+    def _rebind(self, change: Callable[[Tensor], Tensor], operand: Tensor | None, what: str) -> Tensor:
+        """Record an in-place change of this computed tensor as PyTorch does: ``change(old)`` is
+        an op on ``old``, a new node that takes over this tensor's history with a copy of its
+        data; this tensor (the same object, its data written in place) becomes that op's result.
+        The ops that made ``operand`` from this tensor read it before the change: they are
+        pointed at ``old``.
+
+        Every op saved with this tensor's data sees its version change. An op recorded before
+        the change that used this tensor without saving it would now send its gradient through
+        the change: ``_fit_grad`` refuses that (by ``_born``), except for a view of this tensor,
+        which follows the change as a PyTorch view does."""
+        old = Tensor._from_op(self.data.copy(), self._ctx)
+        old.label, old._born = self.label, self._born
+        version = self._version
+        version.olds = (*version.olds, (Tensor._rebinds + 1, old, version.count))
+        prior = old._ctx
+        if getattr(prior, "in_place", False) and all(c is None or c.count == n for c, n in prior.versions):
+            _save_output(prior, old)  # an earlier change's result, as PyTorch keeps its inputs
+        if operand is not None and operand.requires_grad:
+            _redirect(operand, self, what)
+        new = change(old)
+        self._assign(new.data, what)
+        Tensor._rebinds += 1
+        ctx = self._ctx = new._ctx
+        self._born = self._version.rebound = Tensor._rebinds
+        ctx.in_place = True
+        _save_output(ctx, self)
+        return self
+
     def _assign(self, result: Any, op: str) -> None:
-        try:
-            np.copyto(self.data, result, casting="same_kind")
-        except ValueError as error:
-            if not self.data.flags.writeable:
-                raise ValueError(
-                    f"{op}: this tensor's data is read-only (a broadcast view); change a copy"
-                ) from None
+        if np.shape(result) != self.data.shape:
             raise ValueError(
                 f"{op}: the result has shape {np.shape(result)}, which does not fit this tensor's shape "
-                f"{self.shape}; an in-place change cannot change the shape ({error})"
+                f"{self.shape}; an in-place change cannot change the shape"
+            )
+        try:
+            np.copyto(self.data, result, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"{op}: this tensor's data is read-only (a broadcast view); change a copy"
             ) from None
         except TypeError:
             raise TypeError(
@@ -578,11 +651,73 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return np.array_equal(a.view(bits), b.view(bits))
 
 
+def _redirect(operand: Tensor, node: Tensor, what: str) -> None:
+    """Point the ops that made ``operand`` from ``node`` at the node that holds ``node`` as they
+    read it (the ``old`` of the first recorded change after them, with what they saved of it),
+    before ``node`` changes in place: ``x += f(x)`` reads x before the change, and its graph must
+    not lead back to x after it. The search stops at ops made before ``node``'s last recorded
+    change: any op they were made from is older still."""
+    stack, seen = [operand], set()
+    while stack:
+        x = stack.pop()
+        ctx = x._ctx
+        if ctx is None or x in seen:
+            continue
+        seen.add(x)
+        if x._version is node._version:
+            raise RuntimeError(
+                f"{what}: y is x's data (a view of x, or x itself), or was computed from it, and the change "
+                "overwrites it; write x = x + y for a new Tensor, or compute y from a copy (x.clone())"
+            )
+        older = x._born < node._born
+        for i, parent in enumerate(ctx):
+            if parent is node:
+                _, old, count = next(entry for entry in node._version.olds if entry[0] > x._born)
+                ctx[i] = old
+                if ctx.saved:  # what it saved of x, unchanged until old's copy, is what old holds
+                    then = (node._version, count)
+                    kept = [item is node.data and was == then for item, was in zip(ctx.saved, ctx.versions)]
+                    ctx.saved = tuple([old.data if k else item for item, k in zip(ctx.saved, kept)])
+                    mine = (old._version, old._version.count)
+                    ctx.versions = tuple([mine if k else was for was, k in zip(ctx.versions, kept)])
+            elif parent is not None and not older and parent._ctx is not None:
+                stack.append(parent)
+
+
+def _save_output(ctx: Any, node: Tensor) -> None:
+    """Make ``node``'s data the output that ``ctx`` saved (its op's result, which ``node`` holds)."""
+    if ctx.saved:
+        ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(ctx.saved, ctx.saved_from)])
+        node._keep_saved(ctx)
+
+
+def _put(old: Tensor, index: Any, value: Any) -> Tensor:
+    """``old`` with ``value`` written at ``index``, as an op on the graph: a constant ``value`` (an
+    array) is written into a copy, a Tensor scattered to where it goes."""
+    mask = np.zeros(old.shape, dtype=bool)
+    mask[index] = True
+    if isinstance(value, Tensor):
+        counts = np.zeros(old.shape, dtype=np.intp)
+        np.add.at(counts, index, 1)
+        if counts.max(initial=0) > 1:
+            raise IndexError(
+                "t[...] = value: the index picks an element twice, so only one of its values would be "
+                "written, and no gradient says which; index each element once"
+            )
+        full = ops.scatter_add(ops.broadcast_to(value, old.data[index].shape), index, old.shape)
+    else:
+        full = old.data.copy()
+        full[index] = value
+    return ops.where(mask, full, old)
+
+
 class Version:
     """The count of in-place changes of a tensor's data, shared by the tensors that hold the
     same data or views of it (PyTorch's version counter)."""
 
     count = 0  # until the first change (a class default: making a Version costs no __init__)
+    rebound = 0  # Tensor._rebinds when a computed tensor holding the data last recorded a change
+    olds = ()  # per such change: its number in _rebinds, the node given the old history, the count it copied
 
 
 def _shared_version(data: np.ndarray, inputs: tuple) -> Version:

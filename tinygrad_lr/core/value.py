@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 from . import show
-from .engine import InvalidGradient, Node
+from .engine import InvalidGradient, Node, grad_enabled
 from .operators import Operators
 
 
@@ -87,6 +87,13 @@ class Value(Operators, Node):
         # a float never changes in place (no version counter): a changed Value holds another float.
         # Compared bit for bit: 0.0 == -0.0, yet log and 1/x tell them apart (so do nan payloads)
         return self.data is data or _BITS.pack(self.data) == _BITS.pack(data)
+
+    def _records_change(self, other: Node | None, what: str) -> bool:
+        # a Value is a number, as in micrograd: only a leaf under no_grad changes in place
+        return grad_enabled() or self._ctx is not None
+
+    def _record_change(self, fn: Any, other: Any, op: str) -> Value:
+        return fn.apply(self, other)  # a new node, to which ``x += y`` rebinds the name
 
     def _assign(self, result: Any, op: str) -> None:
         self.data = _to_float(result, op)
