@@ -42,7 +42,18 @@ def tensor_ratios(report: str) -> tuple[float, float]:
 
 def measure(tree: Path, rows: int) -> dict[str, float]:
     scalar = json.loads(
-        run(tree, "scalar_mlp.py", "--contestant", "tinygrad_lr", "--repeats", "5", "--points", "100")
+        run(
+            tree,
+            "scalar_mlp.py",
+            "--contestant",
+            "tinygrad_lr",
+            "--repeats",
+            "5",
+            "--points",
+            "100",
+            "--train",
+            "0",
+        )
     )
     large, small = tensor_ratios(run(tree, "tensor_lr.py", "--rows", str(rows), "--repeats", "5"))
     return {

@@ -1,6 +1,7 @@
 """The extension contract: Function, ctx, the registry, errors for op authors."""
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -168,6 +169,26 @@ def test_needs_input_grad_and_constant_arguments():
     (g,) = tg.grad(Scale.apply(x, 3.0), [x], create_graph=True)
     assert g.data == 3.0
     assert seen == {"needs": (True, False), "k": 3.0}  # a constant argument stays raw
+
+
+def test_a_backward_computes_no_array_gradient_for_an_input_that_needs_none():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    chosen = tg.ops.where(np.array([True, False]), x, 0.0)
+    for out in (x * Tensor([3.0, 4.0]), tg.maximum(Tensor([0.0, 5.0]), x), x - 1.0, chosen):
+        sent = out._ctx.fn.backward(out._ctx, np.ones(2))
+        assert [s is None for s in sent] == [not p for p in out._ctx.needs_input_grad]
+
+
+def test_a_clamps_backward_makes_no_arrays_of_ones_and_zeros_to_choose_with():
+    x = Tensor(np.linspace(-1.0, 1.0, 100_000), requires_grad=True)
+    out = tg.maximum(x, 0.0)  # where(x < y, 0, where(x == y, 0.5*g, g)): 0.5*g and two choices
+    g = np.ones(x.shape)
+    out._ctx.fn.backward(out._ctx, g)  # compiled once, before measuring
+    tracemalloc.start()
+    out._ctx.fn.backward(out._ctx, g)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2.5 * x.data.nbytes  # two float arrays alive at once, and two masks of booleans
 
 
 def test_two_values_sharing_one_float_object_stay_distinct_variables():

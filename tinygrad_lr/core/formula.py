@@ -340,6 +340,11 @@ def _compared(comparison: type[ast.cmpop], x: Any, y: Any) -> Any:
     return truth.astype(np.result_type(x, y, np.float16)) if isinstance(truth, np.ndarray) else float(truth)
 
 
+def _truth(comparison: type[ast.cmpop], x: Any, y: Any) -> Any:
+    """A comparison as the condition of ``where``: booleans, compared on graph nodes' data."""
+    return _COMPARE[comparison](x.data if isinstance(x, Node) else x, y.data if isinstance(y, Node) else y)
+
+
 def _transposed(x: Any) -> Any:
     """``x.T`` in a formula: the last two axes swapped, each matrix of a batch transposed (a 1-D
     array or a number stays)."""
@@ -365,7 +370,8 @@ def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple |
     The backward returns, per input, ``g`` times the text (a text that uses ``g`` is the whole
     contribution; "" gives None). Other names are the context's attributes. ``+ - *`` stay
     Python's operators and the rest calls the ops, so one function runs on floats and arrays
-    (first derivatives) and on graph nodes (``create_graph=True``: higher ones). Given the
+    (first derivatives) and on graph nodes (``create_graph=True``: higher ones); off floats it
+    computes nothing for an input that needs no gradient (None). Given the
     ``saved_from`` pattern that forward records for these texts, it refuses a context recorded
     under another formula (one assigned since), whose saved items would bind to the wrong names.
     """
@@ -380,6 +386,12 @@ def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple |
         code.namespace.update(__expected=saved_from, __stale=_stale)
         body += "    if ctx.saved_from is not __expected:\n        __stale(ctx)\n"
     body += f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
+    if sum(text != "" for text in texts) > 1:  # arrays: no pass for an input that needs no gradient
+        chosen = [
+            f"{r} if need[{i}] else None" if text else r for i, (text, r) in enumerate(zip(texts, results))
+        ]
+        body += "    if type(g) is not float:\n        need = ctx.needs_input_grad\n"
+        body += f"        return {', '.join(chosen)}\n"
     exec(f"def backward(ctx, g):\n{body}    return {', '.join(results)}\n", code.namespace)  # checked text
     return code.namespace["backward"]
 
@@ -447,7 +459,17 @@ class _Python(ast.NodeTransformer):
         return self.call("_transposed", _transposed, [self.visit(node.value)])
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
-        return self.call(node.func.id, _function(node.func.id), [self.visit(arg) for arg in node.args])
+        args = [self.visit(arg) for arg in node.args[1:]]
+        first = node.args[0] if node.args else None
+        if node.func.id == "where" and isinstance(first, ast.Compare):  # a choice: no 1s and 0s made
+            op, test = type(first.ops[0]), self.generic_visit(first)
+            truth = functools.partial(_truth, op)
+            args.insert(
+                0, self.call(f"_{op.__name__.lower()}_truth", truth, [test.left, test.comparators[0]])
+            )
+        elif first is not None:
+            args.insert(0, self.visit(first))
+        return self.call(node.func.id, _function(node.func.id), args)
 
 
 # --- printing -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any = None, reduction: str = "m
     """
     p, y = _check(p, y, reduction, "binary_cross_entropy")
     data = np.asarray(p.data if isinstance(p, Node) else p)
-    if np.any((data < 0) | (data > 1)):
+    if data.size and (np.fmin.reduce(data, axis=None) < 0 or np.fmax.reduce(data, axis=None) > 1):
         raise ValueError(
             f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
             f"{np.nanmin(data):.4g} to {np.nanmax(data):.4g}; pass logits to binary_cross_entropy_with_logits"

@@ -35,7 +35,7 @@ def _chosen(cond, x, y):
         if not isinstance(x, Node) and not isinstance(y, Node):  # numbers: no op, no graph
             return x if cond else y
         cond = bool(cond)
-    else:
+    elif cond.dtype != np.bool_:
         cond = np.not_equal(cond, 0)
     return where(cond, x, y)
 

@@ -199,8 +199,8 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        cond = ctx.cond
-        return None, where(cond, grad, 0.0), where(cond, 0.0, grad)
+        cond, (_, need_x, need_y) = ctx.cond, ctx.needs_input_grad
+        return None, where(cond, grad, 0.0) if need_x else None, where(cond, 0.0, grad) if need_y else None
 
 
 class Cat(Function):
