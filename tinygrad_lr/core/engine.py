@@ -356,7 +356,9 @@ def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
             if grad is not None:
                 node._accumulate(grad)
         elif node._keeps_grad or retain_grads:
-            if grad is None:
+            if type(grad) is node._grad_type:  # already in the form .grad holds
+                node.grad = grad
+            elif grad is None:
                 node.grad = node._zero_grad_data()
             else:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)
