@@ -325,8 +325,12 @@ class Function(metaclass=_OpClass):
         if scalar:
             out = cls.forward(ctx, *datas)
         else:  # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
-            if cls._forward_is_ours:
-                out = numeric.quietly(cls.forward, ctx, *datas)
+            if cls._forward_is_ours:  # NOTE: numeric.quietly, inlined: this runs for every op
+                quiet = numeric.enter_quiet()
+                try:
+                    out = cls.forward(ctx, *datas)
+                finally:
+                    numeric.leave_quiet(quiet)
             else:  # a user's forward may change an input in place: counted, as in PyTorch
                 with kind._counting_changes(args):
                     out = numeric.quietly(cls.forward, ctx, *datas)
