@@ -311,8 +311,9 @@ class BackwardPass:
         ctx = node._ctx
         if ctx is None:
             return node, grad
-        contributions = None
-        if grad is not None:
+        if grad is None:  # nothing reached this node: its inputs get nothing from it
+            contributions = (None,) * len(ctx)
+        else:
             contributions = ctx.fn.backward(ctx.on_graph(node) if self.create_graph else ctx, grad)
             if type(contributions) is not tuple:
                 contributions = tuple(contributions) if type(contributions) is list else (contributions,)
@@ -327,7 +328,8 @@ class BackwardPass:
         for i, parent in enumerate(ctx):  # the context is the list of the op's input nodes
             if parent is None or not parent.requires_grad:
                 continue
-            if contributions is not None and (g := contributions[i]) is not None:
+            g = contributions[i]
+            if g is not None:
                 if type(g) is not parent._grad_type:
                     try:
                         g = parent._fit_grad(g, node)
