@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/scalar_mlp.py
 	$(BIN)/python benchmarks/tensor_lr.py
+	$(BIN)/python benchmarks/tensor_mlp.py
+	$(BIN)/python benchmarks/per_op.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site

@@ -321,8 +321,9 @@ class BackwardPass:
         ctx = node._ctx
         if ctx is None:
             return node, grad
-        contributions = None
-        if grad is not None:
+        if grad is None:  # nothing reached this node: its inputs get nothing from it
+            contributions = (None,) * len(ctx)
+        else:
             contributions = ctx.fn.backward(ctx.on_graph(node) if self.create_graph else ctx, grad)
             if type(contributions) is not tuple:
                 contributions = tuple(contributions) if type(contributions) is list else (contributions,)
@@ -337,7 +338,8 @@ class BackwardPass:
         for i, parent in enumerate(ctx):  # the context is the list of the op's input nodes
             if parent is None or not parent.requires_grad:
                 continue
-            if contributions is not None and (g := contributions[i]) is not None:
+            g = contributions[i]
+            if g is not None:
                 if type(g) is not parent._grad_type:
                     try:
                         g = parent._fit_grad(g, node)
@@ -366,7 +368,9 @@ def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:
             if grad is not None:
                 node._accumulate(grad)
         elif node._keeps_grad or retain_grads:
-            if grad is None:
+            if type(grad) is node._grad_type:  # already in the form .grad holds
+                node.grad = grad
+            elif grad is None:
                 node.grad = node._zero_grad_data()
             else:
                 node.grad = node._as_grad(grad.data if isinstance(grad, Node) else grad)

@@ -307,24 +307,30 @@ class Function(metaclass=_OpClass):
                 constants = True
         if kind is None:
             return cls.forward(Context.of(cls), *args)
-        if cls.tensor_only and kind._scalar:
+        scalar = kind._scalar
+        if scalar and cls.tensor_only:
             raise TypeError(f"{cls.name} works on Tensors, not on {kind.__name__}s")
         recording = requires_grad and _recording.get()
         parents = args
         if recording:
             if constants:
                 parents = [arg if isinstance(arg, Node) else None for arg in args]
-            if datas[0] is datas[1] if len(datas) == 2 else len(set(map(id, datas))) < len(datas):
+            n = len(datas)
+            if n > 1 and (datas[0] is datas[1] if n == 2 else len(set(map(id, datas))) < n):
                 _distinct(parents, datas, kind)
         ctx = Context(parents if recording else ())  # NOTE: Context.of, inlined: this runs for every op
         ctx.fn, ctx.saved, ctx.versions = cls, (), ()
         if recording and constants:
             ctx.arguments = args
-        if kind._scalar:
+        if scalar:
             out = cls.forward(ctx, *datas)
         else:  # NOTE: numpy warns on inf·0 or overflow; an op gives the IEEE result silently, as on floats
-            if cls._forward_is_ours:
-                out = numeric.quietly(cls.forward, ctx, *datas)
+            if cls._forward_is_ours:  # NOTE: numeric.quietly, inlined: this runs for every op
+                quiet = numeric.enter_quiet()
+                try:
+                    out = cls.forward(ctx, *datas)
+                finally:
+                    numeric.leave_quiet(quiet)
             else:  # a user's forward may change an input in place: counted, as in PyTorch
                 with kind._counting_changes(args):
                     out = numeric.quietly(cls.forward, ctx, *datas)
@@ -343,13 +349,14 @@ class Function(metaclass=_OpClass):
         if saves is not None:  # the formula is the backward: keep what it reads
             ctx.saved_from = saves
             if saves:
-                ctx.saved = tuple([node.data if k is OUTPUT else datas[k] for k in saves])
+                datas.append(node.data)  # NOTE: the output last, where OUTPUT (-1) indexes it
+                ctx.saved = tuple(map(datas.__getitem__, saves))
         elif ctx.saved:
             saved = ctx.saved
             ctx.saved_from = sources = _sources(saved, datas, out)
             if node.data is not out:  # the node type converted the result: save what it holds
                 ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(saved, sources)])
-        if ctx.saved and not kind._scalar:
+        if not scalar and ctx.saved:
             node._keep_saved(ctx)
         scope = _scope.get()
         if scope:
