@@ -216,6 +216,10 @@ def test_bce_refuses_probabilities_outside_zero_one():
         F.binary_cross_entropy(Tensor([0.2, 1.5]), np.array([1.0, 0.0]))
     with pytest.raises(ValueError, match="pass logits to binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(Value(-0.1), 1.0)
+    with pytest.raises(ValueError, match=r"got values from 0\.2 to 0\.2 and nan"):  # PyTorch refuses nan too
+        F.binary_cross_entropy(Tensor([0.2, np.nan]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="got values from nan to nan and nan"):
+        F.binary_cross_entropy(Value(np.nan), 1.0)
 
 
 def test_bce_with_logits_stays_finite_at_the_float_limit():

@@ -31,10 +31,14 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any = None, reduction: str = "m
     """
     p, y = _check(p, y, reduction, "binary_cross_entropy")
     data = np.asarray(p.data if isinstance(p, Node) else p)
-    if data.size and (np.fmin.reduce(data, axis=None) < 0 or np.fmax.reduce(data, axis=None) > 1):
+    if data.size and not (
+        np.minimum.reduce(data, axis=None) >= 0 and np.maximum.reduce(data, axis=None) <= 1
+    ):
+        nan = " and nan" if np.isnan(data).any() else ""  # as PyTorch, nan is no probability
         raise ValueError(
             f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
-            f"{np.nanmin(data):.4g} to {np.nanmax(data):.4g}; pass logits to binary_cross_entropy_with_logits"
+            f"{np.fmin.reduce(data, axis=None):.4g} to {np.fmax.reduce(data, axis=None):.4g}{nan}; "
+            "pass logits to binary_cross_entropy_with_logits"
         )
     q = 1 - p
     if isinstance(q, Node):
