@@ -28,6 +28,8 @@ CASES = [
     ("c = a * 3; v = c[0:1]; c *= 2; out = v", ([6.0, 0.0], None), None),  # a view follows the change
     ("d = a.exp(); d += 1; out = d", "one of the variables needed for gradient computation", SAVED),
     ("c = a.sigmoid(); c *= 2; out = c", "one of the variables needed for gradient computation", SAVED),
+    ("c = a * 2; c /= c.detach(); out = c", "one of the variables needed for gradient computation", SAVED),
+    ("c = a * 2; c *= c.detach(); out = c", "one of the variables needed for gradient computation", SAVED),
     # PyTorch's number, our error: e and w were recorded before the change and saved nothing
     ("c = a * 3; e = c + 5; c *= 2; out = e", ([3.0, 3.0], None), STALE),
     ("c = a * 3; v = c[0:1]; w = v + 5; c *= 2; out = w", ([3.0, 0.0], None), STALE),
@@ -179,3 +181,20 @@ def test_a_cycle_that_an_in_place_change_made_stops_backward_with_an_error():
     c += e2 + 1  # reads e2, which reads c, which now reads e2
     with pytest.raises(RuntimeError, match="the graph has a cycle"):
         c.sum().backward()
+    for show in (tg.draw, lambda root: list(tg.Backprop(root))):  # no KeyError from the naming
+        with pytest.raises(RuntimeError, match="cannot walk the graph: the graph has a cycle"):
+            show(c.sum())
+
+
+def test_setting_elements_of_a_computed_tensor_follows_numpys_rules_and_says_where():
+    a = T([1.0, 2.0, 3.0], requires_grad=True)
+    w = T([[10.0, 20.0]], requires_grad=True)
+    c = a * 2
+    c[0:2] = w  # a leading axis of length 1 is dropped, as numpy and PyTorch do
+    (c * c).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 24.0] and w.grad.tolist() == [[20.0, 40.0]]  # PyTorch's too
+    c = a * 2
+    with pytest.raises(
+        ValueError, match=r"t\[\.\.\.\] = value: could not broadcast .* \(tensor of shape \(3,\)"
+    ):
+        c[0:2] = T([1.0, 2.0, 3.0], requires_grad=True)

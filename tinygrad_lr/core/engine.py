@@ -236,18 +236,29 @@ def consumers(root: Node) -> dict[Node, int]:
     return counts
 
 
+_CYCLE = (
+    "the graph has a cycle, so some gradients never arrive: a tensor was changed in place (x += y) "
+    "by a y computed from x before an earlier change of x; write x = x + y for a new tensor"
+)
+
+
 def walk(root: Node) -> list[Node]:
     """Every node reachable from ``root`` (constants included), inputs before the nodes made
     from them; for printing and drawing a graph."""
-    order, seen, stack = [], set(), [(root, False)]
+    order, seen, done, stack = [], set(), set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
+            done.add(node)
         elif node not in seen:
             seen.add(node)
             stack.append((node, True))
-            stack.extend((parent, False) for parent in reversed(node.parents) if parent not in seen)
+            for parent in reversed(node.parents):
+                if parent not in seen:
+                    stack.append((parent, False))
+                elif parent not in done:  # seen, not done: a node on the path to this one
+                    raise RuntimeError(f"cannot walk the graph: {_CYCLE}")
     return order
 
 
@@ -306,10 +317,7 @@ class BackwardPass:
         """Raise if nothing is ready but gradients wait undelivered: a node waits for one from a
         node that waits for it (a cycle, which only an in-place change can make)."""
         if self.grads:
-            raise RuntimeError(
-                "backward: the graph has a cycle, so some gradients never arrive: a tensor was changed in "
-                "place (x += y) by a y computed from x before the change; write x = x + y for a new tensor"
-            )
+            raise RuntimeError(f"backward: {_CYCLE}")
 
     def step(self, sent: list | None = None) -> tuple[Node, Any]:
         """Process the next ready node; return it and its final gradient (None if nothing

@@ -367,17 +367,18 @@ class Tensor(Operators, Node):
         # converted as Tensor(value, dtype=t.dtype) is: a number the dtype cannot hold is refused
         array = converted(value, self.data.dtype, "t[...] = value")
         node = value if isinstance(value, Tensor) else None
-        if self._records_change(node, "t[...] = value"):
-            value = node if node is not None and node.requires_grad else array
-            self._rebind(lambda old: _put(old, _index(index), value), node, "t[...] = value")
-            return
-        try:
-            self.data[_index(index)] = array
+        recorded = self._records_change(node, "t[...] = value")
+        try:  # recorded: a dry run, so that numpy's rules and errors are the same either way
+            (np.empty_like(self.data) if recorded else self.data)[_index(index)] = array
         except (ValueError, TypeError) as error:
             raise type(error)(
                 f"t[...] = value: {error} (tensor of shape {self.shape}, {self.dtype})"
             ) from None
-        self._version.count += 1
+        if recorded:
+            value = node if node is not None and node.requires_grad else array
+            self._rebind(lambda old: _put(old, _index(index), value), node, "t[...] = value")
+        else:
+            self._version.count += 1
 
     # --- node hooks ------------------------------------------------------------------------
 
@@ -685,10 +686,13 @@ def _redirect(operand: Tensor, node: Tensor, what: str) -> None:
 
 
 def _save_output(ctx: Any, node: Tensor) -> None:
-    """Make ``node``'s data the output that ``ctx`` saved (its op's result, which ``node`` holds)."""
+    """Make ``node``'s data the output that ``ctx`` saved (its op's result, which ``node`` holds),
+    at ``node``'s version now; what else it saved keeps the version it was saved at."""
     if ctx.saved:
-        ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(ctx.saved, ctx.saved_from)])
-        node._keep_saved(ctx)
+        now = (node._version, node._version.count)
+        sources = ctx.saved_from
+        ctx.saved = tuple([node.data if s is OUTPUT else x for x, s in zip(ctx.saved, sources)])
+        ctx.versions = tuple([now if s is OUTPUT else v for v, s in zip(ctx.versions, sources)])
 
 
 def _put(old: Tensor, index: Any, value: Any) -> Tensor:
@@ -704,7 +708,10 @@ def _put(old: Tensor, index: Any, value: Any) -> Tensor:
                 "t[...] = value: the index picks an element twice, so only one of its values would be "
                 "written, and no gradient says which; index each element once"
             )
-        full = ops.scatter_add(ops.broadcast_to(value, old.data[index].shape), index, old.shape)
+        shape = old.data[index].shape
+        if value.ndim > len(shape):  # numpy drops leading axes of length 1 (checked by the dry run)
+            value = value.reshape(value.shape[value.ndim - len(shape) :])
+        full = ops.scatter_add(ops.broadcast_to(value, shape), index, old.shape)
     else:
         full = old.data.copy()
         full[index] = value
