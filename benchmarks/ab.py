@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import operator
 import os
 import re
 import statistics
@@ -40,7 +42,8 @@ def tensor_ratios(report: str) -> tuple[float, float]:
     )
 
 
-def measure(tree: Path, rows: int) -> dict[str, float]:
+def measure(tree: Path, rows: int) -> tuple[dict[str, float], list[float]]:
+    """The figures of one round for ``tree``, and the scalar graph's loss and gradients."""
     scalar = json.loads(
         run(
             tree,
@@ -56,11 +59,12 @@ def measure(tree: Path, rows: int) -> dict[str, float]:
         )
     )
     large, small = tensor_ratios(run(tree, "tensor_lr.py", "--rows", str(rows), "--repeats", "5"))
-    return {
+    figures = {
         "scalar ms": statistics.median(scalar["times"]) * 1e3,
         "large x numpy": large,
         "small x numpy": small,
     }
+    return figures, [scalar["loss"], *scalar["grads"]]
 
 
 def main() -> None:
@@ -73,9 +77,16 @@ def main() -> None:
         sys.exit(f"ab.py: {args.before} holds no tinygrad_lr package; give the root of a checkout")
     trees = {"before": args.before.resolve(), "this": HERE.parent}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    numbers: dict[str, list[float]] = {}
     for k in range(args.rounds):
         for name in trees if k % 2 == 0 else reversed(trees):
-            results[name].append(measure(trees[name], args.rows))
+            figures, numbers[name] = measure(trees[name], args.rows)
+            results[name].append(figures)
+        before, this = numbers.values()
+        if len(before) != len(this) or not math.isclose(
+            0, max(map(abs, map(operator.sub, before, this))), abs_tol=1e-9
+        ):
+            sys.exit("ab.py: the two trees give different losses or gradients on the scalar graph")
         print(f"round {k + 1} of {args.rounds}", file=sys.stderr)
     print(f"median of {args.rounds} rounds      before      this   this/before")
     for figure in results["this"][0]:

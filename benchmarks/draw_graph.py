@@ -63,7 +63,7 @@ def main() -> None:
             root = build(args.nodes)
             root.backward()
             start = time.perf_counter()
-            drawing = tg.draw(root, max_nodes=10 * args.nodes)
+            drawing = tg.draw(root, max_nodes=size(root))
             dot_text = time.perf_counter() - start
             for renderer, patch in renderers.items():
                 for suffix in (".png", ".svg"):

@@ -98,7 +98,7 @@ def contestants() -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=101, help="rounds (the median is reported)")
     parser.add_argument("--inner", type=int, default=20, help="steps per timed round")
     args = parser.parse_args()

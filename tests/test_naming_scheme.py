@@ -99,7 +99,7 @@ def graphs(draw):
     if tensors:
         root = (
             root.mean()
-            if draw(st.booleans())
+            if draw(st.booleans()) or not np.isfinite(root.data).all()  # nan is no probability
             else tg.nn.functional.binary_cross_entropy(
                 root.sigmoid(),  # targets as an array (named y) or as an unlabelled Tensor (c)
                 Tensor(nodes[-1].data > 0.5) if draw(st.booleans()) else nodes[-1].data > 0.5,
