@@ -185,3 +185,14 @@ def test_an_in_place_change_is_a_node_of_its_own_with_its_own_name():
     w += 1  # a new node: v, w and the sum are three names
     assert [Names(w)[node] for node in Names(w).nodes] == ["v", "3.0", "w", "1.0", "L"]
     _check_steps(w)
+
+
+def test_steps_of_in_place_changes_are_true_in_the_names_shown():
+    a = Tensor([1.0, 2.0, 3.0], requires_grad=True, label="a")
+    b = Tensor([4.0, 5.0, 6.0], requires_grad=True, label="b")
+    c = a * 2
+    c.label = "c"
+    c[0:1] = b[0:1] * 2  # scattered with its index outside a subscript: slice(0, 1)
+    c += 1
+    c[(slice(1, 3),)] = b[1:] * a[1:]
+    _check_steps(c.sum())

@@ -615,7 +615,8 @@ def write(
         if isinstance(index, ast.Constant) and isinstance(index.value, tuple):
             index = ast.Tuple([ast.Constant(item) for item in index.value])
         items = index.elts if isinstance(index, ast.Tuple) else [index]
-        return f"{inner(node.value, 5)}[{', '.join(map(inner, items)) or '()'}]"
+        written = [_colons(item.value) if _is_slice(item) else inner(item) for item in items]
+        return f"{inner(node.value, 5)}[{', '.join(written) or '()'}]"
     if isinstance(node, ast.Slice):
         ends = ["" if end is None else inner(end) for end in (node.lower, node.upper)]
         return ":".join(ends) + ("" if node.step is None else f":{inner(node.step)}")
@@ -625,6 +626,16 @@ def write(
             return f"[{inside}]"
         return f"({inside},)" if len(node.elts) == 1 else f"({inside})"
     return f"{style.get(node.func.id, node.func.id)}({', '.join(map(inner, node.args))})"
+
+
+def _is_slice(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, slice)
+
+
+def _colons(value: slice) -> str:
+    """A slice as a subscript writes it: 1:, ::2."""
+    ends = ["" if end is None else str(end) for end in (value.start, value.stop)]
+    return ":".join(ends) + ("" if value.step is None else f":{value.step}")
 
 
 def _binding(text: str) -> float:
@@ -662,9 +673,8 @@ def _constant(value: Any, style: _Style) -> str:
         )
     if isinstance(value, tuple):
         return write(ast.Tuple([ast.Constant(item) for item in value]), style)
-    if isinstance(value, slice):  # an index that forward was given: 1:, ::2
-        ends = ["" if end is None else str(end) for end in (value.start, value.stop)]
-        return ":".join(ends) + ("" if value.step is None else f":{value.step}")
+    if isinstance(value, slice):  # an index that forward was given, outside a subscript
+        return f"slice({value.start}, {value.stop}{'' if value.step is None else f', {value.step}'})"
     if value is Ellipsis:
         return "..."
     if isinstance(value, (bool, str)) or value is None or not isinstance(value, (int, float, np.number)):

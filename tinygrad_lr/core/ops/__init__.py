@@ -50,3 +50,4 @@ def _extreme(fn):
 _VOCABULARY = "sum mean reshape transpose broadcast_to amax amin pow bce_with_logits"
 formula.FUNCTIONS.update({name: globals()[name] for name in _VOCABULARY.split()})
 formula.FUNCTIONS.update(sign=_sign, where=_chosen, max=_extreme(Max), min=_extreme(Min), σ=sigmoid)
+formula.FUNCTIONS.update(slice=slice)  # an index written outside a subscript: slice(0, 1)
