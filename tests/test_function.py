@@ -1,6 +1,7 @@
 """The extension contract: Function, ctx, the registry, errors for op authors."""
 
 import math
+import sys
 import tracemalloc
 
 import numpy as np
@@ -304,3 +305,22 @@ def test_a_chosen_gradient_of_a_0d_tensor_keeps_its_dtype_on_the_graph(value):
     x = tg.Tensor(np.float32(value), requires_grad=True)
     (g,) = tg.grad(x.relu() * 3, [x], create_graph=True)
     assert g.dtype == np.float32 and g.item() == (3.0 if value > 0 else 0.0)
+
+
+@pytest.mark.parametrize("op", [tg.relu, lambda x: tg.maximum(x, 0.5), lambda x: tg.clamp(x, -1.0, 1.0)])
+@pytest.mark.parametrize("at", [-2.0, 0.5, 2.0])
+def test_a_compiled_backward_on_numbers_chooses_and_reads_what_forward_kept_without_calls(op, at):
+    out = op(Value(at, requires_grad=True))
+    out._ctx.fn.backward(out._ctx, 3.0)  # compiled at the first call
+    backward = out._ctx.fn.backward
+    calls = []
+    sys.setprofile(lambda frame, event, arg: calls.append(frame.f_code.co_name) if event == "call" else None)
+    try:
+        sent = backward(out._ctx, 3.0)
+    finally:
+        sys.setprofile(None)
+    assert calls == ["backward"]  # where and comparisons inline, saved items read without a property
+    on_array = op(Tensor(at, requires_grad=True))
+    expected = on_array._ctx.fn.backward(on_array._ctx, np.array(3.0))
+    sent, expected = (grads[0] if isinstance(grads, tuple) else grads for grads in (sent, expected))
+    assert type(sent) is float and sent == expected  # x's gradient, as on a 0-d tensor

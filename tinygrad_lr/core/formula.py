@@ -365,42 +365,49 @@ def _function(name: str) -> Callable:
 
 def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple | None = None) -> Callable:
     """An op's backward, compiled from its derivative ``texts`` (one per input of forward, ""
-    for a constant argument); it reads ``reads(texts, inputs)`` from ``ctx.saved_tensors``.
+    for a constant argument); it reads ``reads(texts, inputs)`` from what forward saved, and
+    raises as ``ctx.saved_tensors`` does if a saved tensor was changed in place since.
 
     The backward returns, per input, ``g`` times the text (a text that uses ``g`` is the whole
     contribution; "" gives None). Other names are the context's attributes. ``+ - *`` stay
     Python's operators and the rest calls the ops, so one function runs on floats and arrays
     (first derivatives) and on graph nodes (``create_graph=True``: higher ones); off floats it
-    computes nothing for an input that needs no gradient (None). Given the
-    ``saved_from`` pattern that forward records for these texts, it refuses a context recorded
-    under another formula (one assigned since), whose saved items would bind to the wrong names.
+    computes nothing for an input that needs no gradient (None), and on floats ``where`` and
+    comparisons are Python's own (``g if out > 0 else 0.0``). Given the ``saved_from`` pattern
+    that forward records for these texts, it refuses a context recorded under another formula
+    (one assigned since), whose saved items would bind to the wrong names.
     """
     saved = reads(texts, inputs)
     code = _Python(saved)
-    results = [
-        ast.unparse(code.visit(_contribution(copy.deepcopy(parse(text))))) if text else "None"
-        for text in texts
-    ]
-    body = ""
-    if saved_from is not None:  # __: no clash with a function of the formula, _ and its name
-        code.namespace.update(__expected=saved_from, __stale=_stale)
-        body += "    if ctx.saved_from is not __expected:\n        __stale(ctx)\n"
-    body += f"    {', '.join(saved)}, = ctx.saved_tensors\n" if saved else ""
-    if sum(text != "" for text in texts) > 1:  # arrays: no pass for an input that needs no gradient
-        chosen = [
-            f"{r} if need[{i}] else None" if text else r for i, (text, r) in enumerate(zip(texts, results))
-        ]
-        body += "    if type(g) is not float:\n        need = ctx.needs_input_grad\n"
-        body += f"        return {', '.join(chosen)}\n"
-    exec(f"def backward(ctx, g):\n{body}    return {', '.join(results)}\n", code.namespace)  # checked text
+    results, on_floats = code.written(texts, floats=False), code.written(texts, floats=True)
+    # __: no clash with a function of the formula, _ and its name
+    code.namespace.update(__expected=saved_from, __check=functools.partial(_check_saved, saved_from))
+    check = "ctx.versions" if saved_from is None else "ctx.saved_from is not __expected or ctx.versions"
+    body = f"    if {check}:\n        __check(ctx)\n"
+    body += f"    {', '.join(saved)}, = ctx.saved\n" if saved else ""
+    several = sum(text != "" for text in texts) > 1
+    if several or on_floats != results:
+        body += "    if type(g) is not float:\n"
+        if several:  # arrays: no pass for an input that needs no gradient
+            results = [
+                f"{r} if need[{i}] else None" if text else r
+                for i, (text, r) in enumerate(zip(texts, results))
+            ]
+            body += "        need = ctx.needs_input_grad\n"
+        body += f"        return {', '.join(results)}\n"
+    exec(f"def backward(ctx, g):\n{body}    return {', '.join(on_floats)}\n", code.namespace)  # checked text
     return code.namespace["backward"]
 
 
-def _stale(ctx: Any) -> None:
-    raise RuntimeError(
-        f"{ctx.fn.name}: its formula was changed after forward recorded this node, so what forward "
-        "kept is not what the formula reads; run forward again"
-    )
+def _check_saved(expected: tuple | None, ctx: Any) -> None:
+    """Raise if ``ctx`` was recorded under another formula than the one ``expected`` (the
+    pattern forward records for it) describes, or if a tensor it saved was changed in place."""
+    if expected is not None and ctx.saved_from is not expected:
+        raise RuntimeError(
+            f"{ctx.fn.name}: its formula was changed after forward recorded this node, so what forward "
+            "kept is not what the formula reads; run forward again"
+        )
+    ctx._check_versions()
 
 
 def reads(texts: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[str, ...]:
@@ -423,6 +430,13 @@ def _contribution(tree: ast.expr) -> ast.expr:
     return ast.BinOp(g, ast.Mult(), tree)
 
 
+def _float(node: ast.expr) -> ast.expr:
+    """``node``, a whole number written as a float: a gradient chosen on floats is a float."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return ast.Constant(float(node.value))
+    return node
+
+
 def _is(node: ast.expr, number: float) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == number
 
@@ -430,10 +444,19 @@ def _is(node: ast.expr, number: float) -> bool:
 class _Python(ast.NodeTransformer):
     """A formula tree as Python: names of forward's inputs and ``out`` stay (backward unpacks
     them), others are ``ctx`` attributes; ``/ ** @``, comparisons, ``.T`` and calls go to the
-    functions that ``evaluate`` calls on raw data."""
+    functions that ``evaluate`` calls on raw data. With ``floats`` (the code for numbers),
+    comparisons are Python's and ``where`` is Python's ``x if cond else y``."""
 
     def __init__(self, saved: tuple[str, ...]) -> None:
-        self.saved, self.namespace = saved, {}
+        self.saved, self.namespace, self.floats = saved, {}, False
+
+    def written(self, texts: tuple[str, ...], floats: bool) -> list[str]:
+        """What backward returns per input, as Python ("None" for a constant argument)."""
+        self.floats = floats
+        return [
+            ast.unparse(self.visit(_contribution(copy.deepcopy(parse(text))))) if text else "None"
+            for text in texts
+        ]
 
     def call(self, name: str, function: Callable, args: list[ast.expr]) -> ast.Call:
         self.namespace[f"_{name}"] = function
@@ -451,6 +474,8 @@ class _Python(ast.NodeTransformer):
 
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
         self.generic_visit(node)
+        if self.floats:  # 1.0 where true and 0.0 where not, as _compared gives
+            return ast.Call(ast.Name("float", ast.Load()), [node], [])
         op = type(node.ops[0])
         compared = functools.partial(_compared, op)
         return self.call(f"_{op.__name__.lower()}", compared, [node.left, node.comparators[0]])
@@ -461,6 +486,9 @@ class _Python(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.expr:
         args = [self.visit(arg) for arg in node.args[1:]]
         first = node.args[0] if node.args else None
+        if self.floats and node.func.id == "where" and len(args) == 2:
+            test = self.generic_visit(first) if isinstance(first, ast.Compare) else self.visit(first)
+            return ast.IfExp(test, *map(_float, args))
         if node.func.id == "where" and isinstance(first, ast.Compare):  # a choice: no 1s and 0s made
             op, test = type(first.ops[0]), self.generic_visit(first)
             truth = functools.partial(_truth, op)
