@@ -12,6 +12,8 @@ import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
 from tinygrad_lr.teach.naming import Names, spelling
 
+from .test_naming import grow
+
 INTERNAL = ("x", "y", "m")  # argument names of the ops' formulas, never an operand's name
 
 
@@ -86,15 +88,7 @@ def graphs(draw):
         else:
             node = Value(data, label=label, requires_grad=grad)
         nodes.append(node)
-    for _ in range(draw(st.integers(1, 8))):
-        pick = st.integers(0, len(nodes) - 1)
-        if draw(st.booleans()):
-            node = UNARY[draw(st.sampled_from(sorted(UNARY)))](nodes[draw(pick)])
-        else:
-            node = BINARY[draw(st.sampled_from(sorted(BINARY)))](nodes[draw(pick)], nodes[draw(pick)])
-        if draw(st.integers(0, 4)) == 0:
-            node.label = next(labels, "")
-        nodes.append(node)
+    grow(draw, nodes, labels, UNARY, BINARY, draw(st.integers(1, 8)))
     root = nodes[-1] if nodes[-1].requires_grad else nodes[-1] * nodes[0]
     if tensors:
         root = (

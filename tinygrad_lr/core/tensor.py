@@ -451,8 +451,8 @@ class Tensor(Operators, Node):
         be the only place this tensor's axes fit in the gradient's: forward may have added axes
         anywhere (``x[:, None]``), and a gradient of shape (3, 3) for a (3,) input does not say
         whether to sum over its rows or its columns."""
-        rebound = self._version.rebound
-        if rebound and rebound > out._born and out._version is not self._version:
+        olds = self._version.olds
+        if olds and olds[-1][0] > out._born and out._version is not self._version:
             name = f" {self.label!r}" if self.label else ""
             raise RuntimeError(
                 f"backward: a tensor{name} of shape {self.shape} was changed in place (x += ..., t[i] = ...) "
@@ -595,7 +595,7 @@ class Tensor(Operators, Node):
         self._assign(new.data, what)
         Tensor._rebinds += 1
         ctx = self._ctx = new._ctx
-        self._born = self._version.rebound = Tensor._rebinds
+        self._born = Tensor._rebinds
         ctx.in_place = True
         _save_output(ctx, self)
         return self
@@ -723,8 +723,8 @@ class Version:
     same data or views of it (PyTorch's version counter)."""
 
     count = 0  # until the first change (a class default: making a Version costs no __init__)
-    rebound = 0  # Tensor._rebinds when a computed tensor holding the data last recorded a change
-    olds = ()  # per such change: its number in _rebinds, the node given the old history, the count it copied
+    olds = ()  # per recorded change of a computed tensor holding the data: its number in
+    # Tensor._rebinds, the node given the old history, and the count it copied
 
 
 def _shared_version(data: np.ndarray, inputs: tuple) -> Version:
