@@ -251,6 +251,24 @@ def test_a_one_input_op_may_save_its_input_twice():
     assert g.data == 6.0 and tg.grad(g, [x])[0].data == 2.0
 
 
+@pytest.mark.parametrize("kind", [Value, Tensor])
+def test_a_subclass_of_a_formula_op_with_its_own_backward_is_handed_what_its_forward_saved(kind):
+    class ScaledMul(tg.ops.Mul, register=False):  # inherits Mul's formula ("y", "x")
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return 3 * grad * y, None
+
+    x, y = kind(2.0, requires_grad=True), kind(5.0, requires_grad=True)
+    ScaledMul.apply(x, y).backward()
+    assert float(x.grad) == 15.0 and float(y.grad or 0.0) == 0.0
+
+
 def test_mixing_values_and_other_node_types_is_refused():
     class Other(tg.engine.Node):
         __slots__ = ()

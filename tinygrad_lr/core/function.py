@@ -19,6 +19,8 @@ second derivative.
 from __future__ import annotations
 
 import inspect
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -217,6 +219,7 @@ class Function(metaclass=_OpClass):
     inputs: ClassVar[tuple[str, ...]] = ()
     _formula_is_code: ClassVar[bool] = True  # no backward written by hand: the formula is compiled
     _saves: ClassVar[tuple | None] = None  # what the compiled backward reads (see saved_from)
+    _pick: ClassVar[Callable[[list], tuple]]  # those items of [*inputs, output], as a tuple
     _forward_is_ours: ClassVar[bool] = False  # forward is one of the op table's (never changes its inputs)
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
@@ -224,8 +227,8 @@ class Function(metaclass=_OpClass):
         cls.name = cls.__dict__.get("name", cls.__name__.lower())
         cls.symbol = cls.__dict__.get("symbol", cls.name)
         cls.inputs = tuple(inspect.signature(cls.forward).parameters)[1:]
-        if "backward" in cls.__dict__:
-            cls._formula_is_code = False
+        if "backward" in cls.__dict__:  # it keeps what its forward saves, not what a formula reads
+            cls._formula_is_code, cls._saves = False, None
         cls._forward_is_ours = (getattr(cls.forward, "__module__", None) or "").startswith(_OPS)
         cls._use_formula()
         if register:
@@ -251,6 +254,8 @@ class Function(metaclass=_OpClass):
         saved = formula.reads(cls.formula, cls.inputs)
         sources = tuple(OUTPUT if name == "out" else cls.inputs.index(name) for name in saved)
         cls._saves = saves = _PATTERNS.setdefault(sources, sources)
+        if saves:
+            cls._pick = _picker(saves)
 
         def backward(ctx: Context, grad: Any) -> Any:
             compiled = formula.compile(cls.formula, cls.inputs, saves)
@@ -293,15 +298,16 @@ class Function(metaclass=_OpClass):
         requires_grad = constants = False
         for arg in args:
             if isinstance(arg, Node):
-                if kind is None:
+                if type(arg) is not kind:
+                    if kind is not None:
+                        raise TypeError(
+                            f"{cls.name}: cannot mix {kind.__name__} and {type(arg).__name__} operands; "
+                            "convert one side first (tg.Tensor(value.data), or tensor.item() for a Value)"
+                        )
                     kind = type(arg)
-                elif type(arg) is not kind:
-                    raise TypeError(
-                        f"{cls.name}: cannot mix {kind.__name__} and {type(arg).__name__} operands; "
-                        f"convert one side first (tg.Tensor(value.data), or tensor.item() for a Value)"
-                    )
                 datas.append(arg.data)
-                requires_grad = requires_grad or arg.requires_grad
+                if arg.requires_grad:
+                    requires_grad = True
             else:
                 datas.append(arg)
                 constants = True
@@ -350,7 +356,7 @@ class Function(metaclass=_OpClass):
             ctx.saved_from = saves
             if saves:
                 datas.append(node.data)  # NOTE: the output last, where OUTPUT (-1) indexes it
-                ctx.saved = tuple(map(datas.__getitem__, saves))
+                ctx.saved = cls._pick(datas)
         elif ctx.saved:
             saved = ctx.saved
             ctx.saved_from = sources = _sources(saved, datas, out)
@@ -405,6 +411,15 @@ def _sources(saved: tuple, datas: list, out: Any) -> tuple:
 
 _OUT, _FIRST, _FIRST_TWO = (OUTPUT,), (0,), (0, 1)
 _PATTERNS: dict[tuple, tuple] = {_OUT: _OUT, _FIRST: _FIRST, _FIRST_TWO: _FIRST_TWO}
+
+
+def _picker(indices: tuple) -> Callable[[list], tuple]:
+    """A function that picks ``indices`` of a list into a tuple (``operator.itemgetter`` returns
+    a lone item bare)."""
+    if len(indices) == 1:
+        (index,) = indices
+        return lambda items: (items[index],)
+    return operator.itemgetter(*indices)
 
 
 def _source(item: Any, datas: list) -> int | None:
