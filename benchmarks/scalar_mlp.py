@@ -8,7 +8,7 @@ gradients zeroed, forward, backward and an SGD update. PyTorch builds the same g
 tensors (one thread). Every contestant computes the same loss and the same 337 parameter
 gradients, or trained parameters (checked before timing); each is timed in its own process
 with the interpreter's default garbage-collector settings, and the report gives medians over
-repeats and the ratios.
+repeats, the ratios, and the share of the time that the garbage collector's collections took.
 
     python benchmarks/scalar_mlp.py            # tinygrad_lr, hand-written, micrograd, PyTorch
     python benchmarks/scalar_mlp.py --repeats 15 --points 100 150 300 --train 10
@@ -21,6 +21,7 @@ missing.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import math
@@ -201,12 +202,28 @@ def run_contestant(name: str, repeats: int, points: int, train: int = 0) -> dict
             nodes = count_nodes(autograd_step(Value, X, y, layers)[2])
     run = loop if train else step
     loss, grads = run()
-    times = []
+    times, collecting = [], time_in_gc()
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) / max(train, 1))
-    return {"loss": loss, "grads": grads, "times": times, "nodes": nodes}
+    in_gc = collecting[0] / (sum(times) * max(train, 1))  # a share of the timed rounds
+    return {"loss": loss, "grads": grads, "times": times, "nodes": nodes, "gc": in_gc}
+
+
+def time_in_gc() -> list[float]:
+    """From now on, the seconds spent in the garbage collector's collections, kept in the
+    returned list's one item."""
+    total, began = [0.0], [0.0]
+
+    def track(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            total[0] += time.perf_counter() - began[0]
+
+    gc.callbacks.append(track)
+    return total
 
 
 def main() -> None:
@@ -259,7 +276,8 @@ def report(points: int, contestants: list[str], repeats: int, train: int) -> Non
     what = f"a training loop of {train} steps (times per step)" if train else "one forward and backward pass"
     print(f"\n{points} points, {what}: {nodes:,} nodes per graph; all contestants agree")
     print(
-        f"{'contestant':<14}{'ms/step':>10}{'nodes/s':>14}{'time vs tinygrad_lr':>22}{'micrograd / this':>18}"
+        f"{'contestant':<14}{'ms/step':>10}{'in gc':>8}{'nodes/s':>14}{'time vs tinygrad_lr':>22}"
+        f"{'micrograd / this':>18}"
     )
     for name, r in results.items():
         t = statistics.median(r["times"])
@@ -268,7 +286,7 @@ def report(points: int, contestants: list[str], repeats: int, train: int) -> Non
             if "micrograd" in results
             else ""
         )
-        print(f"{name:<14}{t * 1e3:>10.1f}{nodes / t:>14,.0f}{t / base:>21.2f}x{vs}")
+        print(f"{name:<14}{t * 1e3:>10.1f}{r['gc']:>8.0%}{nodes / t:>14,.0f}{t / base:>21.2f}x{vs}")
 
 
 if __name__ == "__main__":
