@@ -26,6 +26,7 @@ import functools
 import math
 import operator
 import re
+import sys
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import numeric
 from .engine import Node
 
 FUNCTIONS: dict[str, Callable] = {}
@@ -351,6 +353,53 @@ def _transposed(x: Any) -> Any:
     return x.mT if np.ndim(x) > 1 else x
 
 
+_INTO = {ast.Sub: np.subtract, ast.Div: np.divide}  # the ufuncs of - and / on arrays
+_SIDES = {(0,): "left", (1,): "right", (0, 1): "either"}
+_SMALL = 256 * 1024  # bytes: below this a fresh array costs less than the checks (numpy's own limit)
+
+
+def _into(ufunc: np.ufunc, plain: Callable, sides: tuple[int, ...]) -> Callable:
+    """``plain(x, y)``, computed by ``ufunc`` into the operand on one of ``sides`` (0: x, 1: y)
+    where that operand is an array that the compiled code has just made (its caller passes only
+    an operation's result there, never a name's or a call's, which may be an input, a saved
+    array or a view) and that ``_reusable`` finds free: the same numbers, one array fewer alive."""
+    left, right = 0 in sides, 1 in sides
+
+    def into(x: Any, y: Any) -> Any:
+        if left and type(x) is np.ndarray and x.nbytes >= _SMALL and _reusable(x, y):
+            with numeric.quiet():  # IEEE results without warnings, as numeric's kernels give
+                return ufunc(x, y, out=x)
+        if right and type(y) is np.ndarray and y.nbytes >= _SMALL and _reusable(y, x):
+            with numeric.quiet():
+                return ufunc(x, y, out=y)
+        return plain(x, y)
+
+    return into
+
+
+def _reusable(made: np.ndarray, other: Any) -> bool:
+    """Whether an elementwise operation of ``made`` and ``other`` may write into ``made``: nothing
+    else holds it (as numpy's own rule for its temporaries), it is no view and may be written,
+    and the result has its shape and dtype (no graph node, no broadcasting to a larger shape,
+    no dtype promoted)."""
+    return (
+        sys.getrefcount(made) <= 3  # the caller's argument, this one, getrefcount's own
+        and made.base is None
+        and made.flags.writeable
+        and isinstance(other, (np.ndarray, float, int))
+        and np.result_type(made, other) == made.dtype
+        and numeric.broadcasts_to(np.shape(other), made.shape)
+    )
+
+
+def _made(node: ast.expr) -> bool:
+    """Whether the compiled code computes ``node`` into a new array of its own: an operation's
+    result (a name or a call's result may be an input, a saved array or a view)."""
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub)
+    return isinstance(node, ast.BinOp) and not isinstance(node.op, ast.MatMult)
+
+
 def _function(name: str) -> Callable:
     if name not in FUNCTIONS:
         raise ExpressionError(
@@ -445,7 +494,9 @@ class _Python(ast.NodeTransformer):
     """A formula tree as Python: names of forward's inputs and ``out`` stay (backward unpacks
     them), others are ``ctx`` attributes; ``/ ** @``, comparisons, ``.T`` and calls go to the
     functions that ``evaluate`` calls on raw data. With ``floats`` (the code for numbers),
-    comparisons are Python's and ``where`` is Python's ``x if cond else y``."""
+    comparisons are Python's and ``where`` is Python's ``x if cond else y``; without, a
+    subtraction or division with an operand that the code itself just made (an operation's
+    result) may write into it (``_into``), where numpy would make another array beside it."""
 
     def __init__(self, saved: tuple[str, ...]) -> None:
         self.saved, self.namespace, self.floats = saved, {}, False
@@ -468,8 +519,15 @@ class _Python(ast.NodeTransformer):
         return ast.Attribute(ast.Name("ctx", ast.Load()), node.id, ast.Load())
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        op = type(node.op)
+        # numpy itself writes x - y into a temporary x, and x + y, x*y into either
+        made = (0,) * (op is not ast.Sub and _made(node.left)) + (1,) * _made(node.right)
         self.generic_visit(node)
-        name = _OPS.get(type(node.op))
+        name = _OPS.get(op)
+        if not self.floats and op in _INTO and made:
+            plain = operator.sub if name is None else _function(name)
+            into = _into(_INTO[op], plain, made)
+            return self.call(f"{name or 'sub'}_into_{_SIDES[made]}", into, [node.left, node.right])
         return node if name is None else self.call(name, _function(name), [node.left, node.right])
 
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
