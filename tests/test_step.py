@@ -56,17 +56,17 @@ def test_backward_is_the_stepper_run_to_the_end(monkeypatch):
     calls = []
     original = tg.engine.BackwardPass.step
 
-    def counting(self, sent=None):
-        calls.append(self)
-        return original(self, sent)
+    def counting(self, sent=None, *, to_end=False):
+        calls.append((self, to_end, len(self.waiting)))
+        return original(self, sent, to_end=to_end)
 
     monkeypatch.setattr(tg.engine.BackwardPass, "step", counting)
     loss, _ = neuron()
     loss.backward()
-    assert len(calls) == 7 and len(set(calls)) == 1  # every node, through the one per-node step
+    assert [(to_end, nodes) for _, to_end, nodes in calls] == [(True, 7)]  # the one step, to the end
     calls.clear()
     list(tg.Backprop(neuron()[0]))
-    assert len(calls) == 7 and len(set(calls)) == 1
+    assert [to_end for _, to_end, _ in calls] == [False] * 7 and len({s for s, _, _ in calls}) == 1
 
 
 def test_a_step_reads_as_the_chain_rule_with_numbers():

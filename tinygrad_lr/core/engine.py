@@ -175,7 +175,7 @@ class Node:
         or draw them), so that large activations' gradients can be freed. ``grad`` is the
         upstream gradient dL/dself (default 1 for a scalar).
         """
-        BackwardPass(self, grad, deliver=store_grads(retain_grads)).run()
+        BackwardPass(self, grad, retain_grads=retain_grads).run()
 
     # --- hooks for node types (and the methods listed above) --------------------------------
 
@@ -220,19 +220,17 @@ def consumers(root: Node) -> dict[Node, int]:
     """Every node that requires grad and is reachable from ``root``, with its number of
     consumers inside that graph: how many contributions its gradient will receive."""
     counts = {root: 0}
-    stack = [root]
-    while stack:
-        inputs = stack.pop()._ctx  # the context of an op is the list of its input nodes
+    found = [root]
+    for node in found:  # the list grows while it is read: each node found is visited once
+        inputs = node._ctx  # the context of an op is the list of its input nodes
         if inputs is None:
             continue
         for parent in inputs:
-            if parent is None or not parent.requires_grad:
-                continue
             if parent in counts:
                 counts[parent] += 1
-            else:
+            elif parent is not None and parent.requires_grad:
                 counts[parent] = 1
-                stack.append(parent)
+                found.append(parent)
     return counts
 
 
@@ -276,7 +274,8 @@ class BackwardPass:
     root : the node to differentiate.
     grad : upstream gradient dL/droot (default: 1 for a scalar root); a node or raw data.
     create_graph : run backward formulas on graph nodes, so the gradients are differentiable.
-    deliver : what to do with each node's final gradient (``store_grads()`` writes ``.grad``).
+    deliver : what to do with each node's final gradient (default: ``store_grads(retain_grads)``,
+        which writes ``.grad``).
     """
 
     def __init__(
@@ -286,6 +285,7 @@ class BackwardPass:
         *,
         create_graph: bool = False,
         deliver: Callable[[Node, Any], None] | None = None,
+        retain_grads: bool = False,
     ):
         if not isinstance(root, Node):
             raise TypeError(f"backward: expected a Value or Tensor, got {type(root).__name__}")
@@ -301,7 +301,11 @@ class BackwardPass:
             seed = type(root)._from_op(seed)
         self.root = root
         self.create_graph = create_graph
-        self.deliver = deliver or store_grads()
+        self.deliver = deliver or store_grads(retain_grads)
+        # Every node of the graph has the root's type (an op refuses to mix types). Where its
+        # non-leaf nodes keep .grad and deliver is store_grads, step() writes them itself.
+        self.grad_type = type(root)._grad_type
+        self.writes = deliver is None and type(root)._keeps_grad
         self.waiting = consumers(root)  # contributions each node still waits for
         self.grads: dict[Node, Any] = {root: seed}  # gradients received so far
         self.ready = [root]  # nodes whose gradient is complete, not yet processed
@@ -309,8 +313,8 @@ class BackwardPass:
     def run(self) -> None:
         """Step until every gradient is delivered."""
         with numeric.quiet():  # IEEE results, no warnings: inf·0 in a backward formula is nan
-            while self.ready:
-                self.step()
+            if self.ready:
+                self.step(to_end=True)
         self.check_finished()
 
     def check_finished(self) -> None:
@@ -319,52 +323,65 @@ class BackwardPass:
         if self.grads:
             raise RuntimeError(f"backward: {_CYCLE}")
 
-    def step(self, sent: list | None = None) -> tuple[Node, Any]:
+    def step(self, sent: list | None = None, *, to_end: bool = False) -> tuple[Node, Any]:
         """Process the next ready node; return it and its final gradient (None if nothing
         reached it). With a list ``sent``, append to it, per input of the node's op, the
-        gradient added to that input's (None for none)."""
-        node = self.ready.pop()
-        grad = self.grads.pop(node, None)
-        self.deliver(node, grad)
-        ctx = node._ctx
-        if ctx is None:
-            return node, grad
-        if grad is None:  # nothing reached this node: its inputs get nothing from it
-            contributions = (None,) * len(ctx)
-        else:
-            contributions = ctx.fn.backward(ctx.on_graph(node) if self.create_graph else ctx, grad)
-            if type(contributions) is not tuple:
-                contributions = tuple(contributions) if type(contributions) is list else (contributions,)
-            if len(contributions) != len(ctx):
-                raise TypeError(
-                    f"{ctx.fn.__name__}.backward returned {len(contributions)} gradients for "
-                    f"{len(ctx)} inputs; return one per input of forward (None for none)"
-                )
-        grads, waiting, ready = self.grads, self.waiting, self.ready
-        if sent is not None:
-            sent.extend([None] * len(ctx))
-        for i, parent in enumerate(ctx):  # the context is the list of the op's input nodes
-            if parent is None or not parent.requires_grad:
-                continue
-            g = contributions[i]
-            if g is not None:
-                if type(g) is not parent._grad_type:
-                    try:
-                        g = parent._fit_grad(g, node)
-                    except InvalidGradient as error:
-                        raise InvalidGradient(
-                            f"{ctx.fn.__name__}.backward returned an invalid gradient for input {i} "
-                            f"({ctx.fn.inputs[i]}): {error}"
-                        ) from None
-                old = grads.get(parent)
-                grads[parent] = g if old is None else old + g
-                if sent is not None:
-                    sent[i] = g
-            left = waiting[parent] - 1
-            waiting[parent] = left
-            if not left:
-                ready.append(parent)
-        return node, grad
+        gradient added to that input's (None for none). With ``to_end``, go on with the next
+        ready node until none is (``run()``), and return the last one's."""
+        grads, waiting, ready, deliver = self.grads, self.waiting, self.ready, self.deliver
+        writes, grad_type, on_graph = self.writes, self.grad_type, self.create_graph
+        while True:
+            node = ready.pop()
+            grad = grads.pop(node, None)
+            ctx = node._ctx
+            if writes and ctx is not None and type(grad) is grad_type:
+                node.grad = grad  # NOTE: store_grads' commonest case, inlined: this runs per node
+            else:
+                deliver(node, grad)
+            if ctx is None:
+                if to_end and ready:
+                    continue
+                return node, grad
+            if grad is None:  # nothing reached this node: its inputs get nothing from it
+                contributions = (None,) * len(ctx)
+            else:
+                contributions = ctx.fn.backward(ctx.on_graph(node) if on_graph else ctx, grad)
+                if type(contributions) is not tuple:
+                    contributions = tuple(contributions) if type(contributions) is list else (contributions,)
+                if len(contributions) != len(ctx):
+                    raise TypeError(
+                        f"{ctx.fn.__name__}.backward returned {len(contributions)} gradients for "
+                        f"{len(ctx)} inputs; return one per input of forward (None for none)"
+                    )
+            if sent is not None:
+                sent.extend([None] * len(ctx))
+            i = -1  # NOTE: counted here, as enumerate's (i, parent) tuples cost more per input
+            for parent in ctx:  # the context is the list of the op's input nodes
+                i += 1
+                if parent is None or not parent.requires_grad:
+                    continue
+                g = contributions[i]
+                if g is not None:
+                    if type(g) is not grad_type:
+                        try:
+                            g = parent._fit_grad(g, node)
+                        except InvalidGradient as error:
+                            raise InvalidGradient(
+                                f"{ctx.fn.__name__}.backward returned an invalid gradient for input {i} "
+                                f"({ctx.fn.inputs[i]}): {error}"
+                            ) from None
+                    if parent in grads:
+                        grads[parent] = grads[parent] + g
+                    else:
+                        grads[parent] = g
+                    if sent is not None:
+                        sent[i] = g
+                left = waiting[parent] - 1
+                waiting[parent] = left
+                if not left:
+                    ready.append(parent)
+            if not (to_end and ready):
+                return node, grad
 
 
 def store_grads(retain_grads: bool = False) -> Callable[[Node, Any], None]:

@@ -430,33 +430,40 @@ def compile(texts: tuple[str, ...], inputs: tuple[str, ...], saved_from: tuple |
     code = _Python(saved)
     results, on_floats = code.written(texts, floats=False), code.written(texts, floats=True)
     # __: no clash with a function of the formula, _ and its name
-    code.namespace.update(__expected=saved_from, __check=functools.partial(_check_saved, saved_from))
+    code.namespace.update(__expected=saved_from, __check=_checker(saved_from))
     check = "ctx.versions" if saved_from is None else "ctx.saved_from is not __expected or ctx.versions"
     body = f"    if {check}:\n        __check(ctx)\n"
     body += f"    {', '.join(saved)}, = ctx.saved\n" if saved else ""
     several = sum(text != "" for text in texts) > 1
     if several or on_floats != results:
         body += "    if type(g) is not float:\n"
-        if several:  # arrays: no pass for an input that needs no gradient
+        if several:  # arrays: no pass for an input that needs no gradient (ctx.needs_input_grad)
             results = [
-                f"{r} if need[{i}] else None" if text else r
+                f"{r} if __{i} is not None and __{i}.requires_grad else None" if text else r
                 for i, (text, r) in enumerate(zip(texts, results))
             ]
-            body += "        need = ctx.needs_input_grad\n"
+            body += f"        {', '.join(f'__{i}' for i in range(len(texts)))}, = ctx\n"
         body += f"        return {', '.join(results)}\n"
     exec(f"def backward(ctx, g):\n{body}    return {', '.join(on_floats)}\n", code.namespace)  # checked text
     return code.namespace["backward"]
 
 
-def _check_saved(expected: tuple | None, ctx: Any) -> None:
-    """Raise if ``ctx`` was recorded under another formula than the one ``expected`` (the
-    pattern forward records for it) describes, or if a tensor it saved was changed in place."""
-    if expected is not None and ctx.saved_from is not expected:
-        raise RuntimeError(
-            f"{ctx.fn.name}: its formula was changed after forward recorded this node, so what forward "
-            "kept is not what the formula reads; run forward again"
-        )
-    ctx._check_versions()
+def _checker(expected: tuple | None) -> Callable[[Any], None]:
+    """The check of a compiled backward: it raises if ``ctx`` was recorded under another formula
+    than the one ``expected`` (the pattern forward records for it) describes, or if a tensor it
+    saved was changed in place."""
+
+    def check(ctx: Any) -> None:
+        if expected is not None and ctx.saved_from is not expected:
+            raise RuntimeError(
+                f"{ctx.fn.name}: its formula was changed after forward recorded this node, so what "
+                "forward kept is not what the formula reads; run forward again"
+            )
+        for counter, seen in ctx.versions:
+            if counter is not None and counter.count != seen:
+                ctx._check_versions()  # raises, naming the tensor
+
+    return check
 
 
 def reads(texts: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[str, ...]:
