@@ -89,7 +89,7 @@ def sigmoid(x):
         np.exp(out, out=out)
         leave_quiet(token)
         out += 1
-        return np.reciprocal(out, out=out)
+        return np.divide(1.0, out, out=out)
     return 1 / (1 + exp(-x))
 
 

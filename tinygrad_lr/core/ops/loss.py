@@ -79,9 +79,10 @@ class BCEWithLogits(Loss):
             grad_y = -z * grad
             if np.shape(z) != np.shape(y):  # z was broadcast against y: each y meets its own copy of z
                 grad_y = movement.broadcast_to(grad_y, np.broadcast_shapes(np.shape(z), np.shape(y)))
-        # NOTE: sigmoid of an array by its kernel: the op's call would only wrap the same kernel
-        p = numeric.sigmoid(z) if isinstance(z, np.ndarray) else unary.sigmoid(z)
-        return (p - y) * grad if need_z else None, grad_y, None
+        # NOTE: σ of an array by its kernel (the op's call only wraps it); σ(z) − y unnamed, so
+        # that it is freed before the product is made: one activation-sized array at a time
+        sigmoid = numeric.sigmoid if isinstance(z, np.ndarray) else unary.sigmoid
+        return (sigmoid(z) - y) * grad if need_z else None, grad_y, None
 
 
 def bce_with_logits(z, y, reduction: str = "mean"):
