@@ -86,8 +86,10 @@ def sigmoid(x):
     if isinstance(x, np.ndarray):
         out = np.negative(x, out=_fresh(x))
         token = enter_quiet()
-        np.exp(out, out=out)
-        leave_quiet(token)
+        try:
+            np.exp(out, out=out)
+        finally:
+            leave_quiet(token)
         out += 1
         return np.divide(1.0, out, out=out)
     return 1 / (1 + exp(-x))
@@ -165,8 +167,7 @@ def maximum(x, y):
 
 def _fresh(x: np.ndarray) -> np.ndarray:
     """An uninitialised float array shaped like ``x`` (0-d included) for in-place kernels."""
-    dtype = x.dtype
-    return np.empty(x.shape, dtype if dtype.kind == "f" else np.float64)
+    return np.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def add_into(a, b):

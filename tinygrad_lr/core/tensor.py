@@ -508,11 +508,7 @@ class Tensor(Operators, Node):
             owner = self if source is OUTPUT else None if source is None else ctx[source]
             if owner is None:
                 owner = self._owner_of_saved(ctx, k)
-                if owner is None:
-                    versions.append((None, 0))
-                    continue
-            version = owner._version
-            versions.append((version, version.count))
+            versions.append((None, 0) if owner is None else (owner._version, owner._version.count))
         ctx.versions = tuple(versions)
 
     def _owner_of_saved(self, ctx: Any, k: int) -> Tensor | None:
