@@ -312,6 +312,16 @@ def test_a_large_backward_under_create_graph_builds_the_graph_from_the_same_numb
     assert np.array_equal(tg.grad(grad.sum(), [w])[0].data, np.ones(100_000))  # w is on its graph
 
 
+def test_the_logits_loss_backward_holds_one_activation_sized_array_at_a_time():
+    z = Tensor(np.linspace(-3.0, 3.0, 100_000), requires_grad=True)
+    loss = tg.bce_with_logits(z, Tensor(np.linspace(0.0, 1.0, 100_000)))
+    tracemalloc.start()
+    loss._ctx.fn.backward(loss._ctx, np.array(1.0))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.5 * z.data.nbytes  # σ(z); σ(z) − y and the product with g reuse it (numpy elides)
+
+
 def test_two_values_sharing_one_float_object_stay_distinct_variables():
     data = 1.0
     a, b = Value(data), Value(data)

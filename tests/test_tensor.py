@@ -1,5 +1,7 @@
 """Tensor: construction, the array surface, broadcasting gradients, array ops, errors."""
 
+import math
+import re
 import warnings
 
 import numpy as np
@@ -8,6 +10,7 @@ from hypothesis import given
 
 import tinygrad_lr as tg
 from tinygrad_lr import Tensor, Value
+from tinygrad_lr.core import numeric
 
 from .test_dag_property import programs, run
 
@@ -308,3 +311,21 @@ def test_numpy_refuses_a_tensor_that_requires_grad_as_pytorch():
     assert np.asarray(w.detach()).tolist() == [1.0, 2.0]
     with tg.no_grad():
         assert np.asarray(w * 2).tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, bool])
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (2, 1), (1, 3), (2, 3), (2, 1, 3)])
+@pytest.mark.parametrize("target", [(3,), (2, 3), (4, 2, 3), (2, 1), (0, 3), (-1, 3), (), [2, 3]])
+def test_broadcast_to_is_numpys_read_only_view_and_error(shape, target, dtype):
+    a = np.arange(math.prod(shape)).astype(dtype).reshape(shape)
+    for data in (a, a.T):  # C-contiguous, and (for 2 axes or more) not
+        try:
+            want = np.broadcast_to(data, target)
+        except ValueError as error:
+            with pytest.raises(ValueError, match=re.escape(str(error))):
+                numeric.broadcast_to(data, target)
+            continue
+        got = numeric.broadcast_to(data, target)
+        assert (got.shape, got.dtype, got.strides) == (want.shape, want.dtype, want.strides)
+        assert np.array_equal(got, want) and np.shares_memory(got, data) == np.shares_memory(want, data)
+        assert not got.flags.writeable

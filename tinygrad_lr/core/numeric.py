@@ -62,8 +62,7 @@ def quietly(function, *args):
 def exp(x):
     """e**x; overflows to inf."""
     if isinstance(x, np.ndarray):
-        with quiet():
-            return np.exp(x)
+        return quietly(np.exp, x)
     if x > _EXP_MAX:
         return math.inf
     return float(np.exp(x))
@@ -75,8 +74,7 @@ _EXP_MAX = 709.782712893384  # the largest float whose exponential is finite
 def log(x):
     """Natural log: log(0) = -inf, log(x < 0) = nan."""
     if isinstance(x, np.ndarray):
-        with quiet():
-            return np.log(x)
+        return quietly(np.log, x)
     if x > 0:
         return float(np.log(x))
     return -math.inf if x == 0 else math.nan
@@ -87,10 +85,13 @@ def sigmoid(x):
     correctly rounded answer; numpy's overflow warning for it is silenced."""
     if isinstance(x, np.ndarray):
         out = np.negative(x, out=_fresh(x))
-        with quiet():
+        token = enter_quiet()
+        try:
             np.exp(out, out=out)
+        finally:
+            leave_quiet(token)
         out += 1
-        return np.divide(1, out, out=out)
+        return np.divide(1.0, out, out=out)
     return 1 / (1 + exp(-x))
 
 
@@ -109,8 +110,7 @@ def relu(x):
 def div(x, y):
     """x / y with IEEE results for a zero divisor: ±inf, or nan for 0/0."""
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-        with quiet():
-            return np.divide(x, y)
+        return quietly(np.divide, x, y)
     try:
         return x / y
     except ZeroDivisionError:  # Python raises where numpy gives the IEEE result
@@ -177,6 +177,24 @@ def add_into(a, b):
         a += b
         return a
     return a + b
+
+
+def broadcast_to(a, shape):
+    """``np.broadcast_to(a, shape)``: a read-only view of ``a`` repeated along the axes it lacks
+    or has as 1. For a C-contiguous array of numbers and a shape tuple it is made directly on
+    a's memory, with stride 0 along the repeated axes: numpy's own builds an iterator per call,
+    several times the cost of the whole view on a small array."""
+    lead = len(shape) - a.ndim if type(a) is np.ndarray and type(shape) is tuple else -1
+    if lead >= 0 and a.size and a.dtype.kind in "biuf" and a.flags.c_contiguous:
+        strides = []
+        for n, m, stride in zip((1,) * lead + a.shape, shape, (0,) * lead + a.strides):
+            if m < 0 or (n != m and n != 1):
+                return np.broadcast_to(a, shape)  # numpy's error
+            strides.append(0 if n == 1 else stride)
+        view = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
+        view.setflags(write=False)
+        return view
+    return np.broadcast_to(a, shape)
 
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:

@@ -79,7 +79,10 @@ class BCEWithLogits(Loss):
             grad_y = -z * grad
             if np.shape(z) != np.shape(y):  # z was broadcast against y: each y meets its own copy of z
                 grad_y = movement.broadcast_to(grad_y, np.broadcast_shapes(np.shape(z), np.shape(y)))
-        return (unary.sigmoid(z) - y) * grad if need_z else None, grad_y, None
+        # NOTE: σ of an array by its kernel (the op's call only wraps it), and left unnamed: numpy
+        # then computes − y and · g in its memory, one activation-sized array in all
+        sigmoid = numeric.sigmoid if isinstance(z, np.ndarray) else unary.sigmoid
+        return (sigmoid(z) - y) * grad if need_z else None, grad_y, None
 
 
 def bce_with_logits(z, y, reduction: str = "mean"):

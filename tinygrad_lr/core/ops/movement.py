@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import numeric
 from ..axes import normal_axes, normal_axis, spelled
 from ..function import Function
 
@@ -80,7 +81,7 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        return numeric.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import numeric
 from ..axes import normal_axes, normal_axis, spelled
 from ..function import Function
 from . import arithmetic, movement
@@ -135,6 +136,8 @@ def _kept(shape: tuple[int, ...], axes) -> tuple[int, ...]:
 
 def _spread(grad, ctx):
     """The gradient of the reduced output, broadcast back over the axes reduced (a view)."""
+    if isinstance(grad, (np.ndarray, np.generic)):  # NOTE: raw data: the ops' kernels, not their calls
+        return numeric.broadcast_to(grad.reshape(ctx.kept), ctx.shape)
     return movement.broadcast_to(movement.reshape(grad, ctx.kept), ctx.shape)
 
 
