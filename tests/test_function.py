@@ -99,15 +99,26 @@ def test_a_taken_name_registers_the_newcomer_under_its_full_name():
         del REGISTRY[Softplus.name]
 
 
-def test_formula_count_must_match_the_inputs():
+@pytest.mark.parametrize("register", [True, False])
+def test_formula_count_must_match_the_inputs(register):
     with pytest.raises(TypeError, match="formula has 1 entries but forward takes 2 inputs"):
 
-        class Hypot(tg.Function):
+        class Hypot(tg.Function, register=register):
             formula = "x/h"
 
             @staticmethod
             def forward(ctx, x, y):
                 return math.hypot(x, y)
+
+    class Sum3(tg.Function, register=False):
+        formula = ("1", "1", "1")
+
+        @staticmethod
+        def forward(ctx, x, y, z):
+            return x + y + z
+
+    with pytest.raises(TypeError, match="formula has 2 entries but forward takes 3 inputs"):
+        Sum3.formula = ("1", "1")  # assigned later, as a test does
 
 
 def test_backward_must_return_one_gradient_per_input():
@@ -286,6 +297,19 @@ def test_a_temporary_is_written_into_only_where_nothing_else_holds_it():
     assert not any(result.any() for result in results) and (held == 1).all() and (whole == 1).all()
     broadcast = into(np.ones((2, 100_000)), np.ones(100_000))
     assert broadcast.shape == (2, 100_000)  # a new array
+
+
+def test_integers_divided_in_a_large_backward_give_floats():
+    class Halved(tg.Function, register=False):
+        formula = ("(k*k)/2", "")  # k*k is a temporary of integers; halved, floats
+
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * (k * k) / 2
+
+    x = Tensor(np.ones(40_000), requires_grad=True)
+    Halved.apply(x, np.full(40_000, 3)).sum().backward()
+    assert x.grad.dtype == np.float64 and (x.grad == 4.5).all()
 
 
 def test_a_large_backward_under_create_graph_builds_the_graph_from_the_same_numbers():

@@ -362,14 +362,14 @@ def _into(ufunc: np.ufunc, plain: Callable, sides: tuple[int, ...]) -> Callable:
     """``plain(x, y)``, computed by ``ufunc`` into the operand on one of ``sides`` (0: x, 1: y)
     where that operand is an array that the compiled code has just made (its caller passes only
     an operation's result there, never a name's or a call's, which may be an input, a saved
-    array or a view) and that ``_reusable`` finds free: the same numbers, one array fewer alive."""
+    array or a view) and that ``_free`` finds free: the same numbers, one array fewer alive."""
     left, right = 0 in sides, 1 in sides
 
     def into(x: Any, y: Any) -> Any:
-        if left and type(x) is np.ndarray and x.nbytes >= _SMALL and _reusable(x, y):
+        if left and type(x) is np.ndarray and x.nbytes >= _SMALL and _free(sys.getrefcount(x), x, y):
             with numeric.quiet():  # IEEE results without warnings, as numeric's kernels give
                 return ufunc(x, y, out=x)
-        if right and type(y) is np.ndarray and y.nbytes >= _SMALL and _reusable(y, x):
+        if right and type(y) is np.ndarray and y.nbytes >= _SMALL and _free(sys.getrefcount(y), y, x):
             with numeric.quiet():
                 return ufunc(x, y, out=y)
         return plain(x, y)
@@ -377,13 +377,26 @@ def _into(ufunc: np.ufunc, plain: Callable, sides: tuple[int, ...]) -> Callable:
     return into
 
 
-def _reusable(made: np.ndarray, other: Any) -> bool:
+def _references(x: Any, y: Any) -> int:
+    """What ``into`` reads as ``sys.getrefcount`` of its first argument."""
+    return sys.getrefcount(x)
+
+
+# What that count is for an array that nothing but the evaluation of an expression holds (as
+# numpy's own rule for its temporaries): measured as into() is called, for it differs between
+# interpreters (2 on CPython 3.11-3.13: the argument and getrefcount's own; 3 on 3.10, where the
+# caller's stack keeps one too).
+_ALONE = _references(np.empty(0), 0)
+
+
+def _free(references: int, made: np.ndarray, other: Any) -> bool:
     """Whether an elementwise operation of ``made`` and ``other`` may write into ``made``: nothing
-    else holds it (as numpy's own rule for its temporaries), it is no view and may be written,
-    and the result has its shape and dtype (no graph node, no broadcasting to a larger shape,
-    no dtype promoted)."""
+    else holds it (``references``, its count as ``into`` read it), it is floats, no view, and may
+    be written, and the result has its shape and dtype (no graph node, no broadcasting to a larger
+    shape, no dtype promoted; integers divide into floats)."""
     return (
-        sys.getrefcount(made) <= 3  # the caller's argument, this one, getrefcount's own
+        references <= _ALONE
+        and made.dtype.kind == "f"
         and made.base is None
         and made.flags.writeable
         and isinstance(other, (np.ndarray, float, int))

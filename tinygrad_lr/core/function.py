@@ -166,6 +166,8 @@ class _OpClass(type):
     """The type of ops: assigning an op's ``formula`` (as a test does) takes effect at once."""
 
     def __setattr__(cls, name: str, value: Any) -> None:
+        if name == "formula":
+            value = cls._texts(value)  # refused before anything changes
         super().__setattr__(name, value)
         if name == "formula":
             cls._use_formula()
@@ -230,6 +232,7 @@ class Function(metaclass=_OpClass):
         if "backward" in cls.__dict__:  # it keeps what its forward saves, not what a formula reads
             cls._formula_is_code, cls._saves = False, None
         cls._forward_is_ours = (getattr(cls.forward, "__module__", None) or "").startswith(_OPS)
+        type.__setattr__(cls, "formula", cls._texts(cls.formula))
         cls._use_formula()
         if register:
             _register(cls)
@@ -239,8 +242,6 @@ class Function(metaclass=_OpClass):
         """Read ``formula``: for an op without a hand-written backward, its backward becomes the
         formula compiled (at the first backward pass, when every op it calls exists), and
         forward's inputs and output that the formula names are what the op keeps for it."""
-        if isinstance(cls.formula, str):
-            type.__setattr__(cls, "formula", (cls.formula,))
         if not (cls._formula_is_code and cls.formula):
             return
         taken = {"g", "out"} & set(cls.inputs)
@@ -266,6 +267,17 @@ class Function(metaclass=_OpClass):
         for subclass in cls.__subclasses__():  # ops that inherit this formula follow it
             if "formula" not in subclass.__dict__:
                 subclass._use_formula()
+
+    @classmethod
+    def _texts(cls, formula: str | tuple[str, ...]) -> tuple[str, ...]:
+        """``formula`` as a tuple of texts, one per input of forward (a str is a one-input op's)."""
+        texts = (formula,) if isinstance(formula, str) else tuple(formula)
+        if texts and len(texts) != len(cls.inputs):
+            raise TypeError(
+                f"{cls.__qualname__}: formula has {len(texts)} entries but forward takes "
+                f"{len(cls.inputs)} inputs {cls.inputs}; give one derivative text per input"
+            )
+        return texts
 
     @staticmethod
     def forward(ctx: Context, *inputs: Any) -> Any:
@@ -441,11 +453,6 @@ def _distinct(parents: tuple, datas: list, kind: type[Node]) -> None:
 
 
 def _register(fn: type[Function]) -> None:
-    if fn.formula and len(fn.formula) != len(fn.inputs):
-        raise TypeError(
-            f"{fn.__qualname__}: formula has {len(fn.formula)} entries but forward takes "
-            f"{len(fn.inputs)} inputs {fn.inputs}; give one derivative text per input"
-        )
     found = formula.FUNCTIONS.get(fn.name)
     owner = getattr(found, "__self__", found)  # the op whose apply it is, or a function of the language
     if owner is not None and (owner.__module__, owner.__qualname__) != (fn.__module__, fn.__qualname__):
