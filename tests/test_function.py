@@ -119,6 +119,24 @@ def test_formula_count_must_match_the_inputs(register):
 
     with pytest.raises(TypeError, match="formula has 2 entries but forward takes 3 inputs"):
         Sum3.formula = ("1", "1")  # assigned later, as a test does
+    assert Sum3.formula == ("1", "1", "1")  # refused before anything changed
+
+
+def test_a_subclass_follows_the_formula_it_inherits_when_that_is_assigned():
+    class Scaled(tg.Function, register=False):
+        formula = "x"
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * x / 2
+
+    class Heir(Scaled, register=False):
+        pass
+
+    Scaled.formula = "2*x"
+    x = Value(3.0)
+    Heir.apply(x).backward()
+    assert Heir.formula == ("2*x",) and x.grad == 6.0
 
 
 def test_backward_must_return_one_gradient_per_input():

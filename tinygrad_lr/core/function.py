@@ -232,7 +232,9 @@ class Function(metaclass=_OpClass):
         if "backward" in cls.__dict__:  # it keeps what its forward saves, not what a formula reads
             cls._formula_is_code, cls._saves = False, None
         cls._forward_is_ours = (getattr(cls.forward, "__module__", None) or "").startswith(_OPS)
-        type.__setattr__(cls, "formula", cls._texts(cls.formula))
+        texts = cls._texts(cls.formula)  # an inherited formula too must fit this forward
+        if "formula" in cls.__dict__:  # an inherited one stays inherited: it follows the parent's
+            type.__setattr__(cls, "formula", texts)
         cls._use_formula()
         if register:
             _register(cls)

@@ -85,11 +85,7 @@ def sigmoid(x):
     correctly rounded answer; numpy's overflow warning for it is silenced."""
     if isinstance(x, np.ndarray):
         out = np.negative(x, out=_fresh(x))
-        token = enter_quiet()
-        try:
-            np.exp(out, out=out)
-        finally:
-            leave_quiet(token)
+        quietly(np.exp, out, out)  # into out
         out += 1
         return np.divide(1.0, out, out=out)
     return 1 / (1 + exp(-x))
